@@ -1,0 +1,20 @@
+"""Exceptions for what stops a run (bad configuration, unwritable folders).
+
+What is wrong inside a return is never an exception: it is a Finding.
+"""
+
+
+class SequinError(Exception):
+    """An error that stops a command. ``hint`` says what to do about it."""
+
+    def __init__(self, message: str, hint: str = ""):
+        super().__init__(message)
+        self.hint = hint
+
+
+class ConfigError(SequinError):
+    """The home's configuration, bank or secret is unusable."""
+
+
+class BankError(ConfigError):
+    """The question bank is broken."""
