@@ -1,0 +1,296 @@
+"""The ``sequin`` command line: parses options, calls one engine function, shows the result.
+
+Exit codes: 0 success / valid, 1 invalid return or engine error, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from engine.errors import SequinError
+
+
+class _Group(click.Group):
+    """Turns engine errors into one ``Error: ...`` line with a hint, in one place."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except SequinError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            if exc.hint:
+                click.echo(f"Hint: {exc.hint}", err=True)
+            ctx.exit(1)
+        except (OSError, PermissionError) as exc:
+            click.echo(f"Error: {exc}", err=True)
+            click.echo("Hint: check that the folder exists and that you may write to it.", err=True)
+            ctx.exit(1)
+
+
+def home_options(func):
+    """``--home`` and ``--allow-open-secret``, shared by every command."""
+
+    @click.option(
+        "--home", "home_dir", type=click.Path(file_okay=False, path_type=Path),
+        envvar="SEQUIN_HOME", default=".", show_default="SEQUIN_HOME or the current folder",
+        help="The network home (holds network.toml, inbox/, outbox/, the ledger and the secret).",
+    )
+    @click.option("--allow-open-secret", is_flag=True, hidden=False,
+                  help="Run even if other users can read the signing secret.")
+    @functools.wraps(func)
+    def wrapper(*args, home_dir: Path, allow_open_secret: bool, **kwargs):
+        from engine.home import Home
+
+        return func(*args, home=Home(home_dir, allow_open_secret=allow_open_secret), **kwargs)
+
+    return wrapper
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+period_option = click.option("--period", required=True, metavar="YYYY-MM", help="The month, e.g. 2026-11.")
+
+
+def _print_json(data) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sequin-engine")
+def main():
+    """SeQuIn: generate unit workbooks, take in returns, score and benchmark them."""
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--home", "home_dir", type=click.Path(file_okay=False, path_type=Path),
+              envvar="SEQUIN_HOME", default=".", help="Same as DIRECTORY.")
+def init(directory: Path | None, home_dir: Path):
+    """Create a home: network.toml with the default network, inbox/, outbox/ and a secret."""
+    from engine.home import init_home
+
+    home = init_home(directory or home_dir)
+    click.echo(f"Home ready in {home.root}")
+    click.echo(f"  config: {home.config_path.name}   inbox: inbox/   outbox: outbox/")
+    click.echo("  signing secret created (readable by you only; keep it out of email and git)")
+
+
+@main.command()
+@period_option
+@click.option("--unit", "units", multiple=True, metavar="CODE", help="Only this unit (repeatable).")
+@json_option
+@home_options
+def generate(home, period: str, units: tuple[str, ...], as_json: bool):
+    """Write the month's workbooks, one per unit, into the outbox."""
+    from engine.workbook import generate as run
+
+    paths = run(home, period, list(units) or None)
+    if as_json:
+        _print_json({"period": period, "workbooks": [str(p) for p in paths]})
+    else:
+        for p in paths:
+            click.echo(str(p))
+        click.echo(f"{len(paths)} workbook(s) for {period}. Email each unit its own file.", err=True)
+
+
+def _print_findings(findings) -> None:
+    for f in findings:
+        click.echo(f"  {f.severity.upper():7} {f.code}  [{f.where}]  {f.message}")
+
+
+def _print_scores(scores, bank) -> None:
+    if scores is None:
+        return
+    overall = scores.overall_percent
+    click.echo(f"  overall {'-' if overall is None else f'{overall:.1f}%'} {scores.overall_rag}")
+    for area in bank.areas:
+        a = scores.areas[area.id]
+        pct = "-" if a.percent is None else f"{a.percent:.1f}%"
+        click.echo(f"  {area.id}  {pct:>7}  {a.rag or '':6} {a.answered}/{a.total}"
+                   f"{'' if a.complete else '  incomplete'}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@home_options
+def validate(home, file: Path, as_json: bool):
+    """Check one return and show findings and scores. Records nothing."""
+    from engine.pipeline import Intake
+
+    if not file.exists():
+        raise SequinError(f"no such file: {file}")
+    with Intake(home) as intake:
+        v = intake.validate(file)
+        ret = v.ret
+        result = {
+            "file": str(file),
+            "valid": v.valid,
+            "unit": ret.unit if ret else None,
+            "period": ret.period if ret else None,
+            "bank_version": ret.bank_version if ret else None,
+            "findings": [f.to_dict() for f in v.findings],
+            "scores": v.scores.to_dict() if v.scores else None,
+        }
+        if as_json:
+            _print_json(result)
+        else:
+            state = "VALID" if v.valid else "NOT VALID"
+            click.echo(f"{file.name}: {state}"
+                       + (f"  (unit {ret.unit}, {ret.period}, bank {ret.bank_version})" if ret else ""))
+            _print_findings(v.findings)
+            if ret is not None:
+                _print_scores(v.scores, intake.banks[ret.bank_version])
+    sys.exit(0 if v.valid else 1)
+
+
+def _refresher(home):
+    """The function that rebuilds a period's outputs, if the reports are available."""
+    from engine.reports import refresh_outputs
+
+    return functools.partial(refresh_outputs, home)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@home_options
+def process(home, files: tuple[Path, ...], as_json: bool):
+    """Take files through the same path as the watcher and record the outcomes."""
+    from engine.pipeline import Intake
+    from engine.watcher import describe
+
+    outcomes = []
+    with Intake(home) as intake:
+        intake.recover()
+        for f in files:
+            if not f.exists():
+                raise SequinError(f"no such file: {f}")
+            outcomes.append(intake.process(f))
+            if not as_json:
+                click.echo(describe(outcomes[-1]))
+        periods = intake.ledger.dirty_periods()
+        if periods:
+            _refresher(home)(periods, ledger=intake.ledger)
+    if as_json:
+        _print_json({"outcomes": [o.to_dict() for o in outcomes]})
+    sys.exit(0 if all(o.outcome != "rejected" for o in outcomes) else 1)
+
+
+@main.command()
+@click.option("--poll", type=float, default=None, metavar="SECONDS",
+              help="Poll the folder every SECONDS instead of native events (for network shares).")
+@click.option("--once", is_flag=True, help="Process what is in the inbox now, then exit.")
+@home_options
+def watch(home, poll: float | None, once: bool):
+    """Watch the inbox and process every file that arrives (Ctrl+C to stop)."""
+    from engine.pipeline import Intake
+    from engine.watcher import Watcher
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S",
+                        stream=sys.stdout)
+    log = logging.getLogger("sequin.watch")
+    with Intake(home) as intake:
+        refresh = _refresher(home)
+        watcher = Watcher(intake, poll=poll,
+                          refresh=lambda periods: refresh(periods, ledger=intake.ledger))
+        if not once:
+            mode = f"polling every {poll:g} s" if poll else "native events"
+            log.info(f"watching {intake.home.inbox} ({mode}); Ctrl+C to stop")
+        try:
+            watcher.run(once=once)
+        except KeyboardInterrupt:
+            log.info("stopped")
+        if once:
+            log.info(f"{watcher.processed} file(s) processed")
+
+
+@main.command()
+@period_option
+@json_option
+@home_options
+def status(home, period: str, as_json: bool):
+    """Which units have returned for a month, which were rejected, and which are missing."""
+    from engine.ledger import Ledger
+    from engine.status import period_status
+
+    home.ensure_folders()
+    ledger = Ledger(home.ledger_path)
+    try:
+        data = period_status(home, ledger, period)
+    finally:
+        ledger.close()
+    if as_json:
+        _print_json(data)
+        return
+    c = data["counts"]
+    click.echo(f"{period}: {c['returned']} returned, {c['rejected']} rejected, {c['missing']} missing")
+    for u in data["units"]:
+        if u["status"] == "returned":
+            pct = u["overall_percent"]
+            click.echo(f"  {u['unit']:6} returned  {'-' if pct is None else f'{pct:.1f}%'} {u['overall_rag']}")
+        elif u["status"] == "rejected":
+            why = "; ".join(w["code"] for w in u["why"])
+            click.echo(f"  {u['unit']:6} rejected  {u['file']}: {why}  (see {u['problems_report']})")
+        else:
+            click.echo(f"  {u['unit']:6} missing")
+    for f in data["unidentified_rejected_files"]:
+        click.echo(f"  rejected file not from any unit: {f['file']}")
+
+
+@main.command()
+@period_option
+@json_option
+@home_options
+def report(home, period: str, as_json: bool):
+    """Rebuild every output of a month from the ledger."""
+    from engine.home import check_period
+    from engine.ledger import Ledger
+    from engine.reports import build_period
+
+    check_period(period)
+    home.ensure_folders()
+    ledger = Ledger(home.ledger_path)
+    try:
+        paths = build_period(home, ledger, period)
+        ledger.clear_dirty(period)
+    finally:
+        ledger.close()
+    if as_json:
+        _print_json({"period": period, "outputs": [str(p) for p in paths]})
+    else:
+        for p in paths:
+            click.echo(str(p))
+
+
+@main.command()
+@click.option("--months", type=click.IntRange(1, 36), default=6, show_default=True,
+              help="How many months of synthetic returns to take in.")
+@home_options
+def demo(home, months: int):
+    """Run the whole cycle on the default network with synthetic returns."""
+    from engine.demo import run_demo
+    from engine.watcher import describe
+
+    result = run_demo(home, months=months, on_outcome=lambda o: click.echo(describe(o)))
+    accepted = sum(o.outcome == "accepted" for o in result.outcomes)
+    rejected = sum(o.outcome == "rejected" for o in result.outcomes)
+    last = result.periods[-1]
+    click.echo("")
+    click.echo(f"Demo done: {len(result.periods)} months ({result.periods[0]} to {last}), "
+               f"{accepted} returns accepted, {rejected} rejected.")
+    click.echo("Where to look:")
+    click.echo(f"  unit workbooks to send:  {home.outbox / last / 'workbooks'}")
+    click.echo(f"  receipts and problems:   {home.inbox}")
+    click.echo(f"  network benchmark:       {home.outbox / last}")
+    click.echo(f"  who has returned:        sequin status --period {last}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,308 @@
+"""The ledger: every file that reached the inbox, every return, answer, finding and score.
+
+One SQLite file in the home, written in transactions. Outbox outputs are
+derived from it and can be rebuilt at any time.
+
+- ``drops``: one row per file that reached the inbox, with its one outcome
+  (``accepted`` or ``rejected``). ``state`` is ``recorded`` until the original
+  is archived (or its problems report written), then ``done``; a restart
+  finishes any drop left ``recorded``.
+- ``returns``: one row per distinct accepted return (by sha256). A newer
+  return for the same unit and period supersedes the older one; both stay.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from .checks import Return
+from .findings import Finding
+from .scoring import Scores
+
+SCHEMA_VERSION = "1"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS returns (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE,
+    unit TEXT NOT NULL,
+    period TEXT NOT NULL,
+    bank_version TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    superseded_by INTEGER REFERENCES returns(id),
+    points INTEGER NOT NULL,
+    available INTEGER NOT NULL,
+    answered INTEGER NOT NULL,
+    applicable INTEGER NOT NULL,
+    overall_percent REAL,
+    overall_rag TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS returns_period_unit ON returns(period, unit);
+CREATE TABLE IF NOT EXISTS drops (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    original_name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    arrived_at TEXT NOT NULL,
+    processed_at TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'rejected')),
+    state TEXT NOT NULL CHECK (state IN ('recorded', 'done')),
+    duplicate_of INTEGER REFERENCES returns(id),
+    return_id INTEGER REFERENCES returns(id),
+    unit TEXT,
+    period TEXT,
+    bank_version TEXT,
+    report_name TEXT
+);
+CREATE INDEX IF NOT EXISTS drops_sha ON drops(sha256);
+CREATE INDEX IF NOT EXISTS drops_period ON drops(period, unit);
+CREATE TABLE IF NOT EXISTS answers (
+    return_id INTEGER NOT NULL REFERENCES returns(id),
+    question_id TEXT NOT NULL,
+    area_id TEXT NOT NULL,
+    rating TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    notes TEXT NOT NULL,
+    PRIMARY KEY (return_id, question_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS signoffs (
+    return_id INTEGER NOT NULL REFERENCES returns(id),
+    area_id TEXT NOT NULL,
+    staff_role TEXT NOT NULL,
+    service_user TEXT NOT NULL,
+    date_agreed TEXT NOT NULL,
+    PRIMARY KEY (return_id, area_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS area_scores (
+    return_id INTEGER NOT NULL REFERENCES returns(id),
+    area_id TEXT NOT NULL,
+    points INTEGER NOT NULL,
+    available INTEGER NOT NULL,
+    answered INTEGER NOT NULL,
+    applicable INTEGER NOT NULL,
+    percent REAL,
+    rag TEXT NOT NULL,
+    complete INTEGER NOT NULL,
+    PRIMARY KEY (return_id, area_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS findings (
+    drop_id INTEGER NOT NULL REFERENCES drops(id),
+    code TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    sheet TEXT NOT NULL,
+    cell TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS findings_drop ON findings(drop_id);
+CREATE TABLE IF NOT EXISTS dirty_periods (period TEXT PRIMARY KEY);
+"""
+
+
+def now_utc() -> str:
+    """The current time as an ISO string in UTC, to the second."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class Drop:
+    """A file that reached the inbox, as recorded."""
+
+    id: int
+    sha256: str
+    original_name: str
+    size: int
+    arrived_at: str
+    outcome: str
+    state: str
+    duplicate_of: int | None
+    return_id: int | None
+    unit: str | None
+    period: str | None
+    report_name: str | None
+
+
+class Ledger:
+    """The SQLite ledger of a home."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.executescript(SCHEMA)
+        self.db.execute(
+            "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+        )
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic unit of work: all of it lands, or none of it."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    # --- reading -----------------------------------------------------------------
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def _drop(self, row) -> Drop | None:
+        if row is None:
+            return None
+        return Drop(
+            row["id"], row["sha256"], row["original_name"], row["size"], row["arrived_at"],
+            row["outcome"], row["state"], row["duplicate_of"], row["return_id"], row["unit"],
+            row["period"], row["report_name"],
+        )
+
+    def drop(self, drop_id: int) -> Drop | None:
+        return self._drop(self.db.execute("SELECT * FROM drops WHERE id = ?", (drop_id,)).fetchone())
+
+    def drops_for(self, sha256: str) -> list[Drop]:
+        """Every recorded drop of these bytes, oldest first."""
+        rows = self.db.execute("SELECT * FROM drops WHERE sha256 = ? ORDER BY id", (sha256,))
+        return [self._drop(r) for r in rows]
+
+    def unfinished_drops(self) -> list[Drop]:
+        """Drops recorded but not yet archived or reported (an interrupted run)."""
+        rows = self.db.execute("SELECT * FROM drops WHERE state = 'recorded' ORDER BY id")
+        return [self._drop(r) for r in rows]
+
+    def return_by_sha(self, sha256: str) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM returns WHERE sha256 = ?", (sha256,)).fetchone()
+
+    def findings_for(self, drop_id: int) -> list[Finding]:
+        rows = self.db.execute(
+            "SELECT code, severity, message, sheet, cell, question_id FROM findings "
+            "WHERE drop_id = ? ORDER BY rowid",
+            (drop_id,),
+        )
+        return [Finding(*r) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        """Drops by outcome, distinct accepted returns, and current returns."""
+        out = dict(self.db.execute("SELECT outcome, COUNT(*) FROM drops GROUP BY outcome").fetchall())
+        out["returns"] = self.db.execute("SELECT COUNT(*) FROM returns").fetchone()[0]
+        out["current_returns"] = self.db.execute(
+            "SELECT COUNT(*) FROM returns WHERE superseded_by IS NULL"
+        ).fetchone()[0]
+        return out
+
+    def current_returns(self, period: str) -> list[sqlite3.Row]:
+        """The current (not superseded) accepted return of each unit for ``period``."""
+        return self.db.execute(
+            "SELECT * FROM returns WHERE period = ? AND superseded_by IS NULL ORDER BY unit", (period,)
+        ).fetchall()
+
+    def periods(self) -> list[str]:
+        """Every period with at least one accepted return, oldest first."""
+        return [r[0] for r in self.db.execute("SELECT DISTINCT period FROM returns ORDER BY period")]
+
+    def latest_drops(self, period: str) -> list[sqlite3.Row]:
+        """The newest drop per unit for ``period`` (any outcome)."""
+        return self.db.execute(
+            "SELECT d.* FROM drops d JOIN (SELECT unit, MAX(id) AS id FROM drops WHERE period = ? "
+            "GROUP BY unit) m ON d.id = m.id ORDER BY d.unit",
+            (period,),
+        ).fetchall()
+
+    def dirty_periods(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT period FROM dirty_periods ORDER BY period")]
+
+    def clear_dirty(self, period: str) -> None:
+        self.db.execute("DELETE FROM dirty_periods WHERE period = ?", (period,))
+
+    # --- writing -----------------------------------------------------------------
+
+    def record(
+        self,
+        *,
+        sha256: str,
+        original_name: str,
+        size: int,
+        arrived_at: str,
+        outcome: str,
+        findings: list[Finding],
+        ret: Return | None = None,
+        scores: Scores | None = None,
+        duplicate_of: int | None = None,
+        report_name: str = "",
+    ) -> Drop:
+        """Record one file's outcome (and, if accepted, its return) in one transaction."""
+        with self.transaction() as db:
+            return_id = duplicate_of
+            if outcome == "accepted" and duplicate_of is None and ret is not None and scores is not None:
+                return_id = self._insert_return(db, sha256, ret, scores, arrived_at)
+            unit = ret.unit if ret else None
+            period = ret.period if ret else None
+            version = ret.bank_version if ret else None
+            cur = db.execute(
+                "INSERT INTO drops(sha256, original_name, size, arrived_at, processed_at, outcome, "
+                "state, duplicate_of, return_id, unit, period, bank_version, report_name) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'recorded', ?, ?, ?, ?, ?, ?)",
+                (sha256, original_name, size, arrived_at, now_utc(), outcome, duplicate_of,
+                 return_id, unit, period, version, report_name),
+            )
+            drop_id = cur.lastrowid
+            db.executemany(
+                "INSERT INTO findings(drop_id, code, severity, sheet, cell, question_id, message) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(drop_id, f.code, f.severity, f.sheet, f.cell, f.question_id, f.message) for f in findings],
+            )
+        return self.drop(drop_id)
+
+    def _insert_return(self, db, sha256: str, ret: Return, scores: Scores, received_at: str) -> int:
+        cur = db.execute(
+            "INSERT INTO returns(sha256, unit, period, bank_version, received_at, points, available, "
+            "answered, applicable, overall_percent, overall_rag) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (sha256, ret.unit, ret.period, ret.bank_version, received_at, scores.points,
+             scores.available, scores.answered, scores.applicable, scores.overall_percent,
+             scores.overall_rag),
+        )
+        rid = cur.lastrowid
+        db.execute(
+            "UPDATE returns SET superseded_by = ? WHERE unit = ? AND period = ? AND id != ? "
+            "AND superseded_by IS NULL",
+            (rid, ret.unit, ret.period, rid),
+        )
+        db.executemany(
+            "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?)",
+            [(rid, a.question_id, a.area_id, a.rating, a.evidence, a.notes) for a in ret.answers],
+        )
+        db.executemany(
+            "INSERT INTO signoffs VALUES (?, ?, ?, ?, ?)",
+            [(rid, s.area_id, s.staff_role, s.service_user, s.date_agreed) for s in ret.signoffs],
+        )
+        db.executemany(
+            "INSERT INTO area_scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(rid, a.area_id, a.points, a.available, a.answered, a.applicable, a.percent, a.rag,
+              int(a.complete)) for a in scores.areas.values()],
+        )
+        db.execute("INSERT OR IGNORE INTO dirty_periods(period) VALUES (?)", (ret.period,))
+        return rid
+
+    def mark_done(self, drop_id: int) -> None:
+        """The drop's original is archived (or its report written): it is finished."""
+        self.db.execute("UPDATE drops SET state = 'done' WHERE id = ?", (drop_id,))

@@ -1,0 +1,65 @@
+"""The reader: the raw values of a return, read by position, nothing interpreted.
+
+Runs inside the sandbox worker process on files that passed the pre-check.
+It imports only python-calamine, so the worker stays small. Values come back
+as plain Python (str, float, bool, or ``{"date": iso}``) so they cross a pipe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from . import template as T
+
+_SKIP = {T.START_SHEET, T.SUMMARY_SHEET, T.LISTS_SHEET}
+_AREA_LAST_ROW = T.SIGNOFF_DATE_ROW
+_AREA_LAST_COL = 6  # F
+
+
+def _plain(value):
+    if isinstance(value, (dt.datetime, dt.date)):
+        return {"date": value.isoformat()}
+    if isinstance(value, dt.time):
+        return {"time": value.isoformat()}
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    return value
+
+
+def _cells(sheet, last_row: int, last_col: int) -> dict[str, object]:
+    """Non-empty cells of ``sheet`` within A1 to (last_row, last_col), keyed by A1 reference."""
+    out: dict[str, object] = {}
+    start_row, start_col = sheet.start or (0, 0)
+    for r, row in enumerate(sheet.to_python(skip_empty_area=False)):
+        row_no = start_row + r + 1
+        if row_no > last_row:
+            break
+        for c, value in enumerate(row):
+            col_no = start_col + c + 1
+            if col_no > last_col:
+                break
+            if value == "" or value is None:
+                continue
+            out[f"{chr(64 + col_no)}{row_no}"] = _plain(value)
+    return out
+
+
+def read_return(path: str) -> dict:
+    """Sheet names, visibility and the cells the template uses, from one workbook.
+
+    Returns ``{"sheets": [[name, visibility], ...], "cells": {sheet: {ref: value}}}``.
+    """
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_path(path)
+    sheets = [[m.name, str(m.visible).rsplit(".", 1)[-1].lower()] for m in wb.sheets_metadata]
+    cells: dict[str, dict] = {}
+    for name, _visible in sheets:
+        if name in _SKIP:
+            continue
+        sheet = wb.get_sheet_by_name(name)
+        if name == T.META_SHEET:
+            cells[name] = _cells(sheet, len(T.META_ROWS), 2)
+        else:
+            cells[name] = _cells(sheet, _AREA_LAST_ROW, _AREA_LAST_COL)
+    return {"sheets": sheets, "cells": cells}

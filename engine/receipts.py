@@ -1,0 +1,108 @@
+"""Receipts and problems reports: plain text files a lead can open anywhere and forward.
+
+They are written beside the return in the inbox and named after it, so they
+sort next to it: ``SeQuIn_M01_2026-11.xlsx.receipt.txt`` for an accepted
+return, ``... .problems.txt`` for a rejected one.
+"""
+
+from __future__ import annotations
+
+from .bank import Bank
+from .findings import ERROR, Finding
+from .scoring import Scores
+
+RECEIPT_SUFFIX = ".receipt.txt"
+PROBLEMS_SUFFIX = ".problems.txt"
+_MAX_NAME = 200
+
+
+def report_name(original_name: str, accepted: bool) -> str:
+    """The file name of the receipt or problems report for ``original_name``."""
+    base = original_name[:_MAX_NAME]
+    return base + (RECEIPT_SUFFIX if accepted else PROBLEMS_SUFFIX)
+
+
+def is_report(name: str) -> bool:
+    """True for a receipt or problems report the engine wrote."""
+    return name.endswith(RECEIPT_SUFFIX) or name.endswith(PROBLEMS_SUFFIX)
+
+
+def _pct(value: float | None) -> str:
+    return "  -  " if value is None else f"{value:5.1f} %"
+
+
+def _finding_lines(findings: list[Finding], limit: int = 300) -> list[str]:
+    lines = []
+    for i, f in enumerate(findings[:limit], start=1):
+        lines.append(f"{i}. [{f.where}] {f.message}  ({f.code})")
+    if len(findings) > limit:
+        lines.append(f"... and {len(findings) - limit} more of the same kinds.")
+    return lines
+
+
+def receipt_text(
+    *, file_name: str, unit: str, unit_name: str, period: str, received: str,
+    scores: Scores, bank: Bank, findings: list[Finding], duplicate_note: str = "",
+) -> str:
+    """The receipt for an accepted return: area scores and any warnings."""
+    lines = [
+        "SeQuIn return ACCEPTED",
+        "",
+        f"File:      {file_name}",
+        f"Unit:      {unit} ({unit_name})",
+        f"Month:     {period}",
+        f"Received:  {received}",
+    ]
+    if duplicate_note:
+        lines += ["", duplicate_note]
+    overall = scores.overall_percent
+    lines += [
+        "",
+        f"Overall score: {_pct(overall).strip()} {scores.overall_rag}".rstrip()
+        + f"   ({scores.answered} of {sum(len(a.standards) for a in bank.areas)} standards rated)",
+        "",
+        f"{'Area':38} {'Score':>8}  {'Rating':8} Rated",
+    ]
+    for area in bank.areas:
+        a = scores.areas[area.id]
+        note = "" if a.complete else "  incomplete"
+        lines.append(
+            f"{(str(area.index) + '. ' + area.name)[:38]:38} {_pct(a.percent):>8}  "
+            f"{a.rag or 'none':8} {a.answered}/{a.total}{note}"
+        )
+    if findings:
+        lines += ["", "Please look at these (the return is accepted, but they need attention):", ""]
+        lines += _finding_lines(findings)
+    lines += ["", "The original workbook has been archived unchanged. This receipt can be forwarded to the unit."]
+    return "\n".join(lines) + "\n"
+
+
+def problems_text(*, file_name: str, received: str, findings: list[Finding], unit: str = "",
+                  period: str = "") -> str:
+    """The problems report for a rejected file: every problem, where, and what to do."""
+    errors = [f for f in findings if f.severity == ERROR]
+    warnings = [f for f in findings if f.severity != ERROR]
+    lines = [
+        "SeQuIn return NOT ACCEPTED",
+        "",
+        f"File:      {file_name}",
+    ]
+    if unit:
+        lines.append(f"Unit:      {unit}")
+    if period:
+        lines.append(f"Month:     {period}")
+    lines += [
+        f"Received:  {received}",
+        "",
+        "The file has been kept exactly as it arrived, next to this report.",
+        "What to do: put right the problems below (or forward this report to the unit),",
+        "then drop the corrected workbook into the inbox again.",
+        "",
+        f"Problems that stop the return being accepted ({len(errors)}):",
+        "",
+    ]
+    lines += _finding_lines(errors)
+    if warnings:
+        lines += ["", f"Also worth checking ({len(warnings)}):", ""]
+        lines += _finding_lines(warnings)
+    return "\n".join(lines) + "\n"

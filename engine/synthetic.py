@@ -1,0 +1,182 @@
+"""Synthetic returns: generated workbooks filled in the way a spreadsheet application saves them.
+
+Used by ``sequin demo``, the tests and the benchmarks. Answers are written
+into the workbook's XML as a spreadsheet application writes them (text in the
+shared strings table, dates as serial numbers), leaving everything else
+byte-for-byte as generated. The data is invented: no real people or units.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import random
+import re
+import zipfile
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+from . import template as T
+from .bank import Bank
+from .home import Network
+
+_BLANK = re.compile(rb'<c r="([A-Z]+[0-9]+)" s="([0-9]+)"/>')
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SST_OPEN = re.compile(rb"<sst [^>]*>")
+
+ROLES = ("Ward manager", "Staff nurse", "Occupational therapist", "Clinical psychologist",
+         "Healthcare assistant", "Involvement lead", "Social worker", "Activity coordinator")
+EVIDENCE_OPENERS = ("Seen together:", "We looked at", "Checked:", "Shown by", "Evidence:")
+GAPS = ("but not on every ward yet", "though it lapsed over the summer", "on most weeks only",
+        "and people want it more often", "but records are patchy")
+
+
+def _xml_text(text: str) -> str:
+    # Characters XML 1.0 cannot hold are stored the way Excel stores them.
+    text = _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+    return escape(text)
+
+
+def _excel_serial(day: dt.date) -> int:
+    return (day - dt.date(1899, 12, 30)).days
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> worksheet part name, from the workbook and its relationships."""
+    wb = zf.read("xl/workbook.xml").decode("utf-8")
+    rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+    targets = dict(re.findall(r'Id="([^"]+)"[^>]*Target="([^"]+)"', rels))
+    targets.update({k: v for v, k in re.findall(r'Target="([^"]+)"[^>]*Id="([^"]+)"', rels)})
+    out = {}
+    for name, rid in re.findall(r'<sheet name="([^"]+)" sheetId="\d+"(?: state="\w+")? r:id="([^"]+)"', wb):
+        name = name.replace("&amp;", "&").replace("&apos;", "'").replace("&quot;", '"')
+        target = targets[rid].lstrip("/")
+        out[name] = target if target.startswith("xl/") else "xl/" + target
+    return out
+
+
+def fill_workbook(data: bytes, cells: dict[tuple[str, str], object]) -> bytes:
+    """A copy of workbook ``data`` with ``cells`` ((sheet, A1 ref) -> value) filled in.
+
+    Strings go through the shared strings table, dates become serial numbers,
+    numbers are written as numbers. Only cells that exist as blank answer
+    cells in the generated workbook can be filled.
+    """
+    zin = zipfile.ZipFile(io.BytesIO(data))
+    parts = _sheet_parts(zin)
+    sst = zin.read("xl/sharedStrings.xml") if "xl/sharedStrings.xml" in zin.namelist() else None
+    count = len(re.findall(rb"<si>", sst)) if sst else 0
+    new_strings: list[str] = []
+    index: dict[str, int] = {}
+    by_part: dict[str, dict[str, object]] = {}
+    for (sheet, ref), value in cells.items():
+        by_part.setdefault(parts[sheet], {})[ref] = value
+
+    def string_index(text: str) -> int:
+        if text not in index:
+            index[text] = count + len(new_strings)
+            new_strings.append(text)
+        return index[text]
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            body = zin.read(info.filename)
+            if info.filename in by_part:
+                wanted = by_part[info.filename]
+
+                def put(m, wanted=wanted):
+                    ref, style = m.group(1).decode(), m.group(2).decode()
+                    if ref not in wanted:
+                        return m.group(0)
+                    value = wanted[ref]
+                    if isinstance(value, dt.date):
+                        return f'<c r="{ref}" s="{style}"><v>{_excel_serial(value)}</v></c>'.encode()
+                    if isinstance(value, (int, float)) and not isinstance(value, bool):
+                        return f'<c r="{ref}" s="{style}"><v>{value}</v></c>'.encode()
+                    i = string_index(str(value))
+                    return f'<c r="{ref}" s="{style}" t="s"><v>{i}</v></c>'.encode()
+
+                body = _BLANK.sub(put, body)
+            if info.filename == "xl/sharedStrings.xml":
+                continue  # written last, once every new string is known
+            zout.writestr(info, body)
+        if sst is not None or new_strings:
+            sst = sst or (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns='
+                          b'"http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="0" '
+                          b'uniqueCount="0"></sst>')
+            total = count + len(new_strings)
+            extra = "".join(f'<si><t xml:space="preserve">{_xml_text(s)}</t></si>' for s in new_strings)
+            sst = _SST_OPEN.sub(
+                lambda m: re.sub(rb'count="\d+"', f'count="{total}"'.encode(),
+                                 re.sub(rb'uniqueCount="\d+"', f'uniqueCount="{total}"'.encode(), m.group(0))),
+                sst, count=1,
+            )
+            sst = sst.replace(b"</sst>", extra.encode("utf-8") + b"</sst>")
+            info = zin.getinfo("xl/sharedStrings.xml") if "xl/sharedStrings.xml" in zin.namelist() else (
+                zipfile.ZipInfo("xl/sharedStrings.xml", (1980, 1, 1, 0, 0, 0)))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zout.writestr(info, sst)
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class UnitProfile:
+    """How a synthetic unit tends to rate: a base level, a monthly trend, a co-production habit."""
+
+    base: float
+    trend: float
+    joint: float
+
+
+def unit_profile(seed: str) -> UnitProfile:
+    """A stable, varied profile per unit code (some improve, some slip)."""
+    rng = random.Random(f"profile-{seed}")
+    return UnitProfile(base=rng.uniform(0.35, 0.85), trend=rng.choice([0.025, 0.015, 0.0, -0.01, 0.02]),
+                       joint=rng.uniform(0.6, 1.0))
+
+
+def synthetic_answers(bank: Bank, network: Network, unit: str, period: str, month_index: int = 0,
+                      seed: int = 0) -> dict[tuple[str, str], object]:
+    """Plausible answers for one unit and month, as cells for :func:`fill_workbook`."""
+    rng = random.Random(f"{seed}-{unit}-{period}")
+    profile = unit_profile(unit)
+    labels = [s.label for s in network.scale]
+    met, partly, not_met, na = labels[0], labels[1], labels[2], labels[-1]
+    year, month = (int(x) for x in period.split("-"))
+    cells: dict[tuple[str, str], object] = {}
+    for area in bank.areas:
+        sheet = T.area_sheet_name(area.index, area.short_name)
+        area_rng = random.Random(f"area-{unit}-{area.id}")
+        level = min(0.97, max(0.05, profile.base + area_rng.uniform(-0.3, 0.3)
+                              + profile.trend * month_index))
+        for pos, std in enumerate(area.standards):
+            ref = T.answer_cells(pos)
+            roll = rng.random()
+            if roll < 0.03:
+                rating = na
+            elif roll < 0.03 + level * 0.97:
+                rating = met
+            elif rng.random() < 0.6:
+                rating = partly
+            else:
+                rating = not_met
+            cells[(sheet, ref.rating)] = rating
+            example = rng.choice(std.evidence).rstrip(".")
+            opener = rng.choice(EVIDENCE_OPENERS)
+            if rating == met:
+                text = f"{opener} {example[0].lower() + example[1:]}, up to date this month."
+            elif rating == partly:
+                text = f"{opener} {example[0].lower() + example[1:]}, {rng.choice(GAPS)}."
+            elif rating == na:
+                text = "Does not apply on this unit at present."
+            else:
+                text = "Not in place yet; discussed at the community meeting."
+            if rng.random() < 0.97:
+                cells[(sheet, ref.evidence)] = text
+            if rating in (partly, not_met) and rng.random() < 0.5:
+                cells[(sheet, ref.notes)] = "Raise at next governance meeting and agree a lead."
+        cells[(sheet, T.SIGNOFF_CELLS["staff_role"])] = rng.choice(ROLES)
+        cells[(sheet, T.SIGNOFF_CELLS["service_user"])] = "Yes" if rng.random() < profile.joint else "No"
+        cells[(sheet, T.SIGNOFF_CELLS["date_agreed"])] = dt.date(year, month, rng.randint(3, 26))
+    return cells

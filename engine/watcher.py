@@ -1,0 +1,224 @@
+"""The watcher: takes every file that lands in the inbox through the pipeline.
+
+Uses a real watchdog observer (native events on a local disk, or polling for
+network shares, where other machines' writes raise no events). A file is read
+only once it is complete: its size and modification time unchanged over two
+checks and, for a zip, the zip's directory readable. A file that never
+becomes a readable zip is taken once it has been still for a while, so a
+broken file gets its problems report instead of waiting forever.
+
+Outputs are refreshed after accepted returns, once the inbox has been quiet
+for a moment, never once per file during a burst.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
+
+from .pipeline import Intake, Outcome, is_ignored
+
+log = logging.getLogger("sequin.watch")
+
+CHECK_INTERVAL = 0.25  # seconds between stability checks
+STABLE_CHECKS = 2  # unchanged size and mtime this many checks in a row
+NOT_ZIP_GRACE = 3.0  # a file still this long but not a readable zip is taken anyway
+RESCAN_INTERVAL = 10.0  # full inbox scan, in case an event was missed
+QUIET_BEFORE_REFRESH = 1.5  # seconds without new files before outputs are refreshed
+
+
+def describe(o: Outcome) -> str:
+    """One log line for an outcome."""
+    if o.outcome == "accepted":
+        overall = o.scores.overall_percent if o.scores else None
+        pct = "-" if overall is None else f"{overall:.1f}%"
+        warn = sum(1 for f in o.findings if f.severity == "warning")
+        dup = " (duplicate, not counted again)" if o.duplicate else ""
+        return (f"accepted  {o.name}  unit {o.unit} {o.period}  overall {pct} "
+                f"{o.scores.overall_rag if o.scores else ''}  {warn} warning(s){dup}")
+    if o.outcome == "rejected":
+        codes = sorted({f.code for f in o.findings if f.severity == "error"})
+        return f"rejected  {o.name}  {', '.join(codes)}  see {o.report.name if o.report else ''}"
+    return f"skipped   {o.name}"
+
+
+@dataclass
+class _Candidate:
+    size: int = -1
+    mtime: int = -1
+    stable: int = 0
+    still_since: float = 0.0
+
+
+class _Events(FileSystemEventHandler):
+    def __init__(self, inbox: Path, q: "queue.Queue[str]"):
+        self.inbox = inbox
+        self.q = q
+
+    def _offer(self, path: str) -> None:
+        p = Path(path)
+        if p.parent == self.inbox and not is_ignored(p.name):
+            self.q.put(p.name)
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.is_directory:
+            return
+        dest = getattr(event, "dest_path", "")
+        if dest:
+            self._offer(os.fsdecode(dest))
+        if event.event_type != "deleted":
+            self._offer(os.fsdecode(event.src_path))
+
+
+def _zip_complete(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            zf.infolist()
+        return True
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return False
+
+
+class Watcher:
+    """Watches a home's inbox and processes what arrives."""
+
+    def __init__(
+        self,
+        intake: Intake,
+        *,
+        poll: float | None = None,
+        on_outcome: Callable[[Outcome], None] | None = None,
+        refresh: Callable[[list[str]], None] | None = None,
+    ):
+        self.intake = intake
+        self.inbox = intake.home.inbox
+        self.poll = poll
+        self.on_outcome = on_outcome or (lambda o: log.info(describe(o)))
+        self.refresh = refresh
+        self._q: queue.Queue[str] = queue.Queue()
+        self._candidates: dict[str, _Candidate] = {}
+        self._done: dict[str, tuple[int, int]] = {}
+        self._stop = threading.Event()
+        self._observer = None
+        self._last_activity = 0.0
+        self.processed = 0
+
+    # --- public ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Recover interrupted work, start the observer, queue what is already waiting."""
+        self.intake.home.ensure_folders()
+        for o in self.intake.recover():
+            self.on_outcome(o)
+        handler = _Events(self.inbox, self._q)
+        if self.poll:
+            self._observer = PollingObserver(timeout=self.poll)
+        else:
+            self._observer = Observer()
+        self._observer.schedule(handler, str(self.inbox), recursive=False)
+        self._observer.daemon = True
+        self._observer.start()
+        self._scan()
+
+    def run(self, once: bool = False) -> None:
+        """Process files until stopped (or, with ``once``, until the inbox is settled)."""
+        self.start()
+        next_scan = time.monotonic() + RESCAN_INTERVAL
+        try:
+            while not self._stop.is_set():
+                self._drain_events()
+                took = self._check_candidates()
+                now = time.monotonic()
+                if now >= next_scan:
+                    self._scan()
+                    next_scan = now + RESCAN_INTERVAL
+                if not self._candidates and now - self._last_activity >= QUIET_BEFORE_REFRESH:
+                    self._refresh_outputs()
+                if once and not self._candidates and self._q.empty():
+                    self._refresh_outputs()
+                    break
+                if not took:
+                    self._stop.wait(CHECK_INTERVAL)
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """Stop watching."""
+        self._stop.set()
+        if self._observer is not None:
+            self._observer.stop()
+            try:
+                self._observer.join(5)
+            except RuntimeError:
+                pass
+            self._observer = None
+
+    # --- internals ---------------------------------------------------------------------
+
+    def _scan(self) -> None:
+        for path in self.intake.pending():
+            self._q.put(path.name)
+
+    def _drain_events(self) -> None:
+        while True:
+            try:
+                name = self._q.get_nowait()
+            except queue.Empty:
+                return
+            self._candidates.setdefault(name, _Candidate())
+
+    def _check_candidates(self) -> bool:
+        took = False
+        now = time.monotonic()
+        for name in list(self._candidates):
+            cand = self._candidates[name]
+            path = self.inbox / name
+            try:
+                st = path.stat()
+            except OSError:
+                del self._candidates[name]
+                continue
+            key = (st.st_size, st.st_mtime_ns)
+            if self._done.get(name) == key:
+                del self._candidates[name]
+                continue
+            if (st.st_size, st.st_mtime_ns) != (cand.size, cand.mtime):
+                cand.size, cand.mtime, cand.stable, cand.still_since = st.st_size, st.st_mtime_ns, 0, now
+                continue
+            cand.stable += 1
+            if cand.stable < STABLE_CHECKS:
+                continue
+            if not _zip_complete(path) and now - cand.still_since < NOT_ZIP_GRACE:
+                continue
+            del self._candidates[name]
+            self._take(path, key)
+            took = True
+            if not self._q.empty():
+                self._drain_events()
+        return took
+
+    def _take(self, path: Path, key: tuple[int, int]) -> None:
+        outcome = self.intake.process(path)
+        self._done[path.name] = key
+        self._last_activity = time.monotonic()
+        if outcome.outcome != "skipped":
+            self.processed += 1
+            self.on_outcome(outcome)
+
+    def _refresh_outputs(self) -> None:
+        if self.refresh is None:
+            return
+        periods = self.intake.ledger.dirty_periods()
+        if periods:
+            self.refresh(periods)

@@ -1,0 +1,155 @@
+"""The unit workbook: structure, protection, validation, metadata and determinism."""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from engine import template as T
+from engine.checks import expected_sheets
+from engine.workbook import generate
+
+from .conftest import PERIOD, blank_workbook
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "unit_workbook.json"
+ANSWER_COLUMNS = {T.COL_RATING, T.COL_EVIDENCE, T.COL_NOTES}
+
+
+def _unlocked(ws) -> list[str]:
+    return sorted(
+        c.coordinate for row in ws.iter_rows() for c in row
+        if c.protection is not None and c.protection.locked is False
+    )
+
+
+def semantic_snapshot(path: Path) -> dict:
+    """What a reviewer cares about in a generated workbook, as plain data."""
+    wb = openpyxl.load_workbook(path)
+    sheets = []
+    for ws in wb.worksheets:
+        entry = {
+            "name": ws.title,
+            "state": ws.sheet_state,
+            "protected": bool(ws.protection.sheet),
+            "unlocked": _unlocked(ws),
+            "freeze": ws.freeze_panes,
+            "landscape": ws.page_setup.orientation == "landscape",
+            "fit_width": ws.page_setup.fitToWidth,
+            "print_titles": ws.print_title_rows,
+            "validations": sorted(
+                f"{dv.type}|{dv.sqref}|{dv.formula1}" for dv in ws.data_validations.dataValidation
+            ),
+        }
+        if ws.title == T.META_SHEET:
+            entry["values"] = [[r[0].value, "<token>" if r[0].value == "token" else r[1].value]
+                               for r in ws.iter_rows(max_col=2)]
+        elif ws.title in (T.LISTS_SHEET, T.SUMMARY_SHEET) or ws.title.startswith("1 "):
+            entry["values"] = [[c.value for c in r] for r in ws.iter_rows()]
+        sheets.append(entry)
+    return {"sheets": sheets, "defined_names": sorted(wb.defined_names.keys())}
+
+
+@pytest.fixture
+def workbook_path(home, tmp_path) -> Path:
+    path = tmp_path / T.file_name("M01", PERIOD)
+    path.write_bytes(blank_workbook(home, "M01"))
+    return path
+
+
+def test_semantic_snapshot_matches_the_reviewed_one(workbook_path):
+    snap = semantic_snapshot(workbook_path)
+    if os.environ.get("SEQUIN_UPDATE_SNAPSHOTS") == "1" or not SNAPSHOT.exists():
+        SNAPSHOT.write_text(json.dumps(snap, indent=1, ensure_ascii=False, default=str) + "\n")
+    expected = json.loads(SNAPSHOT.read_text())
+    assert json.loads(json.dumps(snap, default=str)) == expected
+
+
+def test_generate_writes_fifteen_small_complete_workbooks(home):
+    paths = generate(home, PERIOD)
+    assert len(paths) == 15
+    assert len({p.name for p in paths}) == 15
+    for path in paths:
+        assert path.stat().st_size < 200 * 1024
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+            assert not any("vbaProject" in n or n.endswith(".bin") for n in names)
+            assert b"macroEnabled" not in zf.read("[Content_Types].xml")
+    wb = openpyxl.load_workbook(paths[0])
+    bank = home.bank()
+    assert wb.sheetnames == expected_sheets(bank)
+    ids = [wb[T.area_sheet_name(a.index, a.short_name)][f"A{T.standard_row(i)}"].value
+           for a in bank.areas for i in range(10)]
+    assert len(ids) == 120 and len(set(ids)) == 120
+    assert ids == [s.id for s in bank.standards]
+
+
+def test_every_sheet_protected_and_only_answer_and_signoff_cells_unlocked(workbook_path, bank):
+    wb = openpyxl.load_workbook(workbook_path)
+    signoff = set(T.SIGNOFF_CELLS.values())
+    for ws in wb.worksheets:
+        assert ws.protection.sheet, ws.title
+        unlocked = set(_unlocked(ws))
+        if ws.title[0].isdigit():
+            answers = {f"{c}{T.standard_row(i)}" for i in range(10) for c in ANSWER_COLUMNS}
+            # Merged sign-off inputs span D:F; only their top-left cell holds a value.
+            merged = {f"{c}{r}" for r in (18, 19, 20) for c in "EF"}
+            assert answers | signoff <= unlocked, ws.title
+            assert unlocked <= answers | signoff | merged, ws.title
+        else:
+            assert unlocked == set(), ws.title
+
+
+def test_every_rating_cell_is_a_dropdown_of_exactly_the_scale(workbook_path, bank):
+    wb = openpyxl.load_workbook(workbook_path)
+    lists = wb[T.LISTS_SHEET]
+    assert [lists[f"A{i}"].value for i in range(1, 5)] == ["Met", "Partly met", "Not met", "N/A"]
+    for area in bank.areas:
+        ws = wb[T.area_sheet_name(area.index, area.short_name)]
+        rating_dvs = {}
+        for dv in ws.data_validations.dataValidation:
+            for rng in dv.sqref.ranges:
+                rating_dvs[rng.coord] = dv
+        for i in range(10):
+            dv = rating_dvs[f"D{T.standard_row(i)}"]
+            assert dv.type == "list"
+            assert dv.formula1 == "Lists!$A$1:$A$4"
+            assert dv.showErrorMessage
+
+
+def test_metadata_is_very_hidden_and_lists_hidden(workbook_path, home):
+    wb = openpyxl.load_workbook(workbook_path)
+    assert wb[T.META_SHEET].sheet_state == "veryHidden"
+    assert wb[T.LISTS_SHEET].sheet_state == "hidden"
+    meta = {r[0].value: r[1].value for r in wb[T.META_SHEET].iter_rows(max_col=2)}
+    bank = home.bank()
+    assert meta["unit"] == "M01" and meta["period"] == PERIOD and meta["bank_version"] == bank.version
+    assert meta["token"] == home.token("M01", PERIOD, bank.version)
+    for ws in wb.worksheets:
+        if ws.sheet_state == "visible":
+            assert wb.index(ws) < wb.index(wb[T.LISTS_SHEET])
+
+
+def test_secret_never_appears_in_a_workbook(workbook_path, home):
+    secret = home.secret()
+    with zipfile.ZipFile(workbook_path) as zf:
+        for name in zf.namelist():
+            assert secret not in zf.read(name)
+
+
+def test_fonts_are_at_least_11_point(workbook_path):
+    with zipfile.ZipFile(workbook_path) as zf:
+        styles = zf.read("xl/styles.xml").decode()
+    import re
+
+    sizes = [float(s) for s in re.findall(r'<sz val="([0-9.]+)"', styles)]
+    assert sizes and min(sizes) >= 11
+
+
+def test_same_inputs_give_the_same_bytes(home):
+    assert blank_workbook(home, "L03") == blank_workbook(home, "L03")
+    assert blank_workbook(home, "L03") != blank_workbook(home, "L04")
