@@ -8,6 +8,8 @@ import re
 import tempfile
 from pathlib import Path
 
+from .faults import crashpoint
+
 TEMP_PREFIX = ".sequin-tmp-"
 
 
@@ -25,6 +27,7 @@ def write_atomic(path: Path, data: bytes) -> Path:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        crashpoint(f"before rename {path.name}")
         os.replace(tmp, path)
     except BaseException:
         try:

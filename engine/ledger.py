@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .checks import Return
+from .faults import crashpoint
 from .findings import Finding
 from .scoring import Scores
 
@@ -271,6 +272,7 @@ class Ledger:
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(drop_id, f.code, f.severity, f.sheet, f.cell, f.question_id, f.message) for f in findings],
             )
+            crashpoint("inside the transaction, before commit")
         return self.drop(drop_id)
 
     def _insert_return(self, db, sha256: str, ret: Return, scores: Scores, received_at: str) -> int:

@@ -24,10 +24,12 @@ from pathlib import Path
 from . import template as T
 from .bank import known_banks
 from .checks import Return, check_return
-from .files import sha256_file, write_atomic, write_text_atomic
+from .faults import crashpoint
+from .files import clean_up_temp_files, sha256_file, write_atomic, write_text_atomic
 from .findings import Finding, error, has_errors
 from .home import Home
 from .ledger import Drop, Ledger, now_utc
+from .lock import HomeLock
 from .precheck import precheck
 from .receipts import is_report, problems_text, receipt_text, report_name
 from .sandbox import ReadFailed, Sandbox
@@ -117,6 +119,7 @@ class Intake:
         self.secret = home.secret()
         self._sandbox = sandbox
         self._ledger = ledger
+        self._lock = HomeLock(home.root)
 
     @property
     def sandbox(self) -> Sandbox:
@@ -136,6 +139,7 @@ class Intake:
             self._sandbox.close()
         if self._ledger is not None:
             self._ledger.close()
+        self._lock.release()
 
     def __enter__(self) -> "Intake":
         return self
@@ -179,6 +183,7 @@ class Intake:
 
     def process(self, path: Path) -> Outcome:
         """Take one file from the inbox (or anywhere) to one recorded outcome."""
+        self._lock.acquire()
         path = Path(path).absolute()
         name = path.name
         try:
@@ -236,6 +241,7 @@ class Intake:
     def _finish(self, drop: Drop, path: Path, *, findings=None, scores=None, ret=None, bank=None,
                 note: str = "") -> Outcome:
         """Archive or report a recorded drop; idempotent, so a restart can redo it."""
+        crashpoint("recorded, before archive or report")
         if findings is None:
             findings = self.ledger.findings_for(drop.id)
         folder = path.parent if path.parent.exists() else self.home.inbox
@@ -259,7 +265,9 @@ class Intake:
                 findings=findings, duplicate_note=note,
             ))
             if target.exists() and path.exists() and path.parent == self.home.inbox:
+                crashpoint("archived, before removing from the inbox")
                 os.unlink(path)
+                crashpoint("removed from the inbox, before done")
         else:
             write_text_atomic(report, problems_text(
                 file_name=drop.original_name, received=drop.arrived_at, findings=findings,
@@ -273,7 +281,14 @@ class Intake:
         )
 
     def recover(self) -> list[Outcome]:
-        """Finish drops an interrupted run recorded but did not archive or report."""
+        """Finish drops an interrupted run recorded but did not archive or report.
+
+        Also removes temporary files an interrupted write left behind. Takes
+        the home's lock first: only one engine works in a home at a time.
+        """
+        self._lock.acquire()
+        for folder in (self.home.outbox, self.home.archive, self.home.inbox):
+            clean_up_temp_files(folder)
         outcomes = []
         for drop in self.ledger.unfinished_drops():
             path = self.home.inbox / drop.original_name
