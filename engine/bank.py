@@ -158,7 +158,7 @@ def _bank_files(extra_dir: Path | None) -> list[Path]:
 
 
 @lru_cache(maxsize=16)
-def _all_banks(extra_dir: str | None) -> dict[str, Bank]:
+def _all_banks(extra_dir: str | None, _stamp: tuple = ()) -> dict[str, Bank]:
     banks: dict[str, Bank] = {}
     for path in _bank_files(Path(extra_dir) if extra_dir else None):
         bank = load_bank_file(path)
@@ -172,7 +172,11 @@ def _all_banks(extra_dir: str | None) -> dict[str, Bank]:
 
 def known_banks(extra_dir: Path | None = None) -> dict[str, Bank]:
     """Every bank version the engine knows, keyed by version."""
-    return _all_banks(str(extra_dir) if extra_dir else None)
+    stamp: tuple = ()
+    if extra_dir is not None and Path(extra_dir).is_dir():
+        # A bank added to the home's banks/ folder is seen without a restart.
+        stamp = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(Path(extra_dir).glob("*.toml")))
+    return _all_banks(str(extra_dir) if extra_dir else None, stamp)
 
 
 def load_bank(version: str = "", extra_dir: Path | None = None) -> Bank:
