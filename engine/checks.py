@@ -64,6 +64,8 @@ def clean_text(value) -> str:
     """A cell value as text: numbers without '.0', control characters removed, NFC."""
     if value is None:
         return ""
+    if type(value) is str and value.isprintable() and unicodedata.is_normalized("NFC", value):
+        return value.strip()
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float):
@@ -75,6 +77,8 @@ def clean_text(value) -> str:
 
 
 def _same_wording(found, expected: str) -> bool:
+    if found == expected:
+        return True
     return " ".join(clean_text(found).split()) == " ".join(expected.split())
 
 

@@ -13,11 +13,12 @@ from .faults import crashpoint
 TEMP_PREFIX = ".sequin-tmp-"
 
 
-def write_atomic(path: Path, data: bytes) -> Path:
+def write_atomic(path: Path, data: bytes, durable: bool = True) -> Path:
     """Write ``data`` to ``path`` so that nobody ever sees a half-written file.
 
-    The bytes go to a hidden temporary file in the same folder, are flushed to
-    disk, and the file is renamed into place in one step.
+    The bytes go to a hidden temporary file in the same folder and the file is
+    renamed into place in one step. With ``durable`` the bytes are also forced
+    to disk first, so a power cut cannot leave an empty file behind.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -26,7 +27,8 @@ def write_atomic(path: Path, data: bytes) -> Path:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         crashpoint(f"before rename {path.name}")
         os.replace(tmp, path)
     except BaseException:
@@ -38,13 +40,13 @@ def write_atomic(path: Path, data: bytes) -> Path:
     return path
 
 
-def write_text_atomic(path: Path, text: str) -> Path:
+def write_text_atomic(path: Path, text: str, durable: bool = True) -> Path:
     """Write text as UTF-8 with a byte-order mark and Windows line endings.
 
     Notepad on a locked-down PC shows such a file correctly, accents included.
     """
     body = text.replace("\r\n", "\n").replace("\n", "\r\n")
-    return write_atomic(path, "\ufeff".encode("utf-8") + body.encode("utf-8"))
+    return write_atomic(path, "\ufeff".encode("utf-8") + body.encode("utf-8"), durable)
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:

@@ -256,7 +256,7 @@ class Home:
 
 def make_token(secret: bytes, unit: str, period: str, bank_version: str) -> str:
     """HMAC-SHA256 over unit, period and bank version, as hex."""
-    message = f"sequin|{unit}|{period}|{bank_version}".encode("utf-8")
+    message = f"sequin|{unit}|{period}|{bank_version}".encode()
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 

@@ -28,9 +28,8 @@ from .faults import crashpoint
 from .files import clean_up_temp_files, sha256_file, write_atomic, write_text_atomic
 from .findings import Finding, error, has_errors
 from .home import Home
-from .ledger import Drop, Ledger, now_utc
+from .ledger import Drop, Ledger
 from .lock import HomeLock
-from .precheck import precheck
 from .receipts import is_report, problems_text, receipt_text, report_name
 from .sandbox import ReadFailed, Sandbox
 from .scoring import Scores, score
@@ -141,7 +140,7 @@ class Intake:
             self._ledger.close()
         self._lock.release()
 
-    def __enter__(self) -> "Intake":
+    def __enter__(self) -> Intake:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -152,16 +151,20 @@ class Intake:
     def validate(self, path: Path, file_name: str | None = None) -> Validation:
         """Pre-check, read, check and score one file. Records nothing."""
         path = Path(path)
+        self.sandbox.submit(path)
+        return self._collect(path, file_name)
+
+    def _collect(self, path: Path, file_name: str | None = None) -> Validation:
+        """The worker's answer for ``path`` (submitted before), checked and scored."""
         try:
-            findings = precheck(path)
-            if findings:
-                return Validation(findings, None, None)
             try:
-                raw = self.sandbox.read(path)
+                answer = self.sandbox.collect()
             except ReadFailed as exc:
                 return Validation([_read_failed_finding(exc)], None, None)
+            if "refused" in answer:
+                return Validation([Finding(**f) for f in answer["refused"]], None, None)
             findings, ret = check_return(
-                raw, network=self.network, banks=self.banks, secret=self.secret,
+                answer["ok"], network=self.network, banks=self.banks, secret=self.secret,
                 file_name=file_name if file_name is not None else path.name,
             )
             scores = None
@@ -183,8 +186,29 @@ class Intake:
 
     def process(self, path: Path) -> Outcome:
         """Take one file from the inbox (or anywhere) to one recorded outcome."""
+        return self.process_many([path])[0]
+
+    def process_many(self, paths: list[Path]) -> list[Outcome]:
+        """Take files to their outcomes, in order.
+
+        The worker pre-checks and reads the next file while this one is
+        checked and recorded, so a burst goes through at the pace of the
+        slower of the two processes.
+        """
         self._lock.acquire()
-        path = Path(path).absolute()
+        unique = list(dict.fromkeys(Path(p).absolute() for p in paths))
+        submitted = 0
+        outcomes = []
+        for i, path in enumerate(unique):
+            while submitted < min(i + 2, len(unique)):
+                self.sandbox.submit(unique[submitted])
+                submitted += 1
+            validation = self._collect(path, path.name)
+            outcomes.append(self._record(path, validation))
+        return outcomes
+
+    def _record(self, path: Path, v: Validation) -> Outcome:
+        """Record the outcome of one checked file, then archive it or report on it."""
         name = path.name
         try:
             st = path.stat()
@@ -201,7 +225,7 @@ class Intake:
                 return Outcome(name, "skipped", drop_id=drop.id)
         existing = self.ledger.return_by_sha(sha)
         if existing is not None:
-            first = next(d for d in previous if d.outcome == "accepted") if previous else None
+            first = next((d for d in previous if d.outcome == "accepted"), None)
             when = first.arrived_at if first else existing["received_at"]
             note = (f"These exact bytes were already received ({when}); this copy is kept in the "
                     f"history but not counted again.")
@@ -214,7 +238,6 @@ class Intake:
             scores = self._stored_scores(existing["id"], existing)
             return self._finish(drop, path, scores=scores, bank=bank, note=note)
 
-        v = self.validate(path, name)
         accepted = v.valid
         drop = self.ledger.record(
             sha256=sha, original_name=name, size=st.st_size, arrived_at=arrived,
@@ -259,11 +282,12 @@ class Intake:
             if not target.exists() and path.exists():
                 write_atomic(target, path.read_bytes())
             u = self.network.unit(unit)
+            # Reports can be rewritten from the ledger, so they are not forced to disk.
             write_text_atomic(report, receipt_text(
                 file_name=drop.original_name, unit=unit, unit_name=u.name if u else unit,
                 period=period, received=drop.arrived_at, scores=scores, bank=bank,
                 findings=findings, duplicate_note=note,
-            ))
+            ), durable=False)
             if target.exists() and path.exists() and path.parent == self.home.inbox:
                 crashpoint("archived, before removing from the inbox")
                 os.unlink(path)
@@ -272,7 +296,7 @@ class Intake:
             write_text_atomic(report, problems_text(
                 file_name=drop.original_name, received=drop.arrived_at, findings=findings,
                 unit=unit, period=period,
-            ))
+            ), durable=False)
         self.ledger.mark_done(drop.id)
         return Outcome(
             drop.original_name, drop.outcome, findings, unit, period,

@@ -29,6 +29,7 @@ _DOB_KEYWORD = re.compile(
 )
 _ANY_DATE = re.compile(r"(?<![\d])(" + _DATE + r")(?![\d])", re.IGNORECASE)
 _YEAR = re.compile(r"(\d{4})")
+_DIGIT = re.compile(r"\d")
 
 
 def nhs_number_valid(digits: str) -> bool:
@@ -52,7 +53,7 @@ def _old_year(text: str, today: dt.date) -> bool:
 
 def find_personal_data(text: str, today: dt.date | None = None) -> list[tuple[int, int, str]]:
     """Spans ``(start, end, kind)`` of likely NHS numbers and dates of birth in ``text``."""
-    if not text:
+    if not text or not _DIGIT.search(text):
         return []
     today = today or dt.date.today()
     spans: list[tuple[int, int, str]] = []

@@ -1,17 +1,27 @@
-"""Reading untrusted files in a separate process with a memory and a time limit.
+"""Checking and reading untrusted files in a separate process, with a memory and a time limit.
 
 A crash in native parsing code (an abort, running out of memory) cannot be
-caught inside the engine's own process, so returns are read by a worker
-process. The worker is started once and reused for file after file; when a
-read crashes or runs over time the worker is killed and a new one started on
-the next read, and only that one file is affected.
+caught inside the engine's own process, so the pre-check and the reader both
+run in a worker process (``python -m engine.sandbox``). The worker is started
+once and reused for file after file; when a read crashes or runs over time
+the worker is killed and a new one started, and only that one file is
+affected. Requests and answers are single lines of JSON on the worker's
+standard input and output.
+
+Files can be submitted ahead (:meth:`Sandbox.submit`), so the worker reads
+the next file while the engine records the previous one.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import json
 import os
+import queue
+import subprocess
+import sys
 import threading
+import time
+from collections import deque
 
 DEFAULT_MEMORY_MB = 768
 DEFAULT_TIMEOUT = 30.0
@@ -42,23 +52,32 @@ def _limit_memory(memory_mb: int) -> None:
             pass
 
 
-def _worker(conn, memory_mb: int) -> None:
+def worker_main(memory_mb: int) -> None:
+    """The worker's loop: one path per input line, one JSON answer per output line."""
     _limit_memory(memory_mb)
-    from .reader import read_return
+    from pathlib import Path
 
-    while True:
+    from engine.precheck import precheck
+    from engine.reader import read_return
+
+    out = sys.stdout
+    for line in sys.stdin:
+        path = line.rstrip("\n")
+        if not path:
+            continue
         try:
-            path = conn.recv()
-        except (EOFError, OSError):
-            return
-        if path is None:
-            return
-        try:
-            conn.send(("ok", read_return(path)))
+            path = json.loads(path)
+            refused = precheck(Path(path))
+            if refused:
+                answer = {"refused": [f.to_dict() for f in refused]}
+            else:
+                answer = {"ok": read_return(path)}
         except MemoryError:
-            conn.send(("error", "the file needs more memory than a return ever should"))
+            answer = {"error": "the file needs more memory than a return ever should"}
         except Exception as exc:  # noqa: BLE001 - every failure becomes a finding
-            conn.send(("error", f"{type(exc).__name__}: {exc}"[:500]))
+            answer = {"error": f"{type(exc).__name__}: {exc}"[:500]}
+        out.write(json.dumps(answer, ensure_ascii=True) + "\n")
+        out.flush()
 
 
 class Sandbox:
@@ -67,65 +86,132 @@ class Sandbox:
     def __init__(self, memory_mb: int = DEFAULT_MEMORY_MB, timeout: float = DEFAULT_TIMEOUT):
         self.memory_mb = memory_mb
         self.timeout = timeout
-        self._ctx = mp.get_context("spawn")
-        self._proc = None
-        self._conn = None
-        self._lock = threading.Lock()
+        self._proc: subprocess.Popen | None = None
+        self._answers: queue.Queue = queue.Queue()
+        self._lock = threading.RLock()
+        self._pending: deque[str] = deque()
+        self._started = self._last_answer = 0.0
 
     def _start(self) -> None:
-        parent, child = self._ctx.Pipe()
-        proc = self._ctx.Process(target=_worker, args=(child, self.memory_mb), daemon=True)
-        proc.start()
-        child.close()
-        self._proc, self._conn = proc, parent
+        env = dict(os.environ)
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "engine.sandbox", str(self.memory_mb)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True, encoding="utf-8", env=env, bufsize=1,
+        )
+        answers: queue.Queue = queue.Queue()
+        self._answers = answers
+        self._started = time.monotonic()
+        threading.Thread(target=self._pump, args=(self._proc, answers), daemon=True).start()
+
+    @staticmethod
+    def _pump(proc: subprocess.Popen, answers: queue.Queue) -> None:
+        for line in proc.stdout:
+            answers.put(line)
+        answers.put(None)  # the worker has gone
 
     def _kill(self) -> None:
-        if self._proc is not None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            proc.kill()
+            proc.wait(5)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        for stream in (proc.stdin, proc.stdout):
             try:
-                self._proc.kill()
-                self._proc.join(5)
-            except (OSError, ValueError, AttributeError):
+                stream.close()
+            except (OSError, ValueError):
                 pass
-        if self._conn is not None:
+
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id, while it runs."""
+        return self._proc.pid if self._proc is not None else None
+
+    def submit(self, path: str | os.PathLike) -> None:
+        """Queue a file for the worker; its answer comes from :meth:`collect`, in order."""
+        with self._lock:
+            self._pending.append(os.fspath(path))
+            self._send(self._pending[-1])
+
+    def _send(self, path: str) -> None:
+        if self._proc is None or self._proc.poll() is not None:
+            self._restart()
+            return  # _restart sends everything pending
+        try:
+            self._proc.stdin.write(json.dumps(path) + "\n")
+            self._proc.stdin.flush()
+        except (OSError, ValueError):
+            self._restart()
+
+    def _restart(self) -> None:
+        self._kill()
+        self._start()
+        for path in self._pending:
+            self._proc.stdin.write(json.dumps(path) + "\n")
+        self._proc.stdin.flush()
+        self._started = time.monotonic()
+
+    def collect(self) -> dict:
+        """The answer for the oldest submitted file; raises ReadFailed when it could not be read.
+
+        The answer is ``{"ok": raw}`` or ``{"refused": [finding dicts]}`` from the pre-check.
+        """
+        with self._lock:
+            if not self._pending:
+                raise RuntimeError("nothing submitted")
+            waited_from = max(self._started, self._last_answer)
             try:
-                self._conn.close()
-            except OSError:
-                pass
-        self._proc = self._conn = None
+                line = self._answers.get(timeout=max(0.0, self.timeout - (time.monotonic() - waited_from)))
+            except queue.Empty:
+                self._pending.popleft()
+                self._restart_after_failure()
+                raise ReadFailed("timeout", f"no answer within {self.timeout:g} s") from None
+            if line is None:
+                code = self._proc.wait() if self._proc is not None else None
+                self._pending.popleft()
+                self._restart_after_failure()
+                raise ReadFailed("crash", f"the reader stopped (exit code {code})")
+            self._pending.popleft()
+            self._last_answer = time.monotonic()
+            answer = json.loads(line)
+            if "ok" not in answer and "refused" not in answer:
+                raise ReadFailed("error", str(answer.get("error", "")))
+            return answer
+
+    def _restart_after_failure(self) -> None:
+        self._kill()
+        if self._pending:
+            self._restart()
 
     def read(self, path: str | os.PathLike) -> dict:
-        """Read one file in the worker; raises ReadFailed when it cannot."""
-        with self._lock:
-            if self._proc is None or not self._proc.is_alive():
-                self._kill()
-                self._start()
-            try:
-                self._conn.send(os.fspath(path))
-                if not self._conn.poll(self.timeout):
-                    self._kill()
-                    raise ReadFailed("timeout", f"no answer within {self.timeout:.0f} s")
-                status, payload = self._conn.recv()
-            except (EOFError, OSError, BrokenPipeError) as exc:
-                code = self._proc.exitcode if self._proc is not None else None
-                self._kill()
-                raise ReadFailed("crash", f"the reader stopped (exit code {code})") from exc
-            if status != "ok":
-                raise ReadFailed("error", str(payload))
-            return payload
+        """Pre-check and read one file in the worker (see :meth:`collect`)."""
+        self.submit(path)
+        return self.collect()
 
     def close(self) -> None:
         """Stop the worker."""
         with self._lock:
-            if self._conn is not None and self._proc is not None and self._proc.is_alive():
+            proc = self._proc
+            if proc is not None and proc.poll() is None:
                 try:
-                    self._conn.send(None)
-                    self._proc.join(2)
-                except (OSError, BrokenPipeError):
+                    proc.stdin.close()
+                    proc.wait(2)
+                except (OSError, ValueError, subprocess.TimeoutExpired):
                     pass
             self._kill()
+            self._pending.clear()
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+if __name__ == "__main__":
+    worker_main(int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_MEMORY_MB)

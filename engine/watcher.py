@@ -19,9 +19,9 @@ import queue
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
@@ -36,6 +36,7 @@ STABLE_CHECKS = 2  # unchanged size and mtime this many checks in a row
 NOT_ZIP_GRACE = 3.0  # a file still this long but not a readable zip is taken anyway
 RESCAN_INTERVAL = 10.0  # full inbox scan, in case an event was missed
 QUIET_BEFORE_REFRESH = 1.5  # seconds without new files before outputs are refreshed
+BATCH = 50  # files taken in one go; the log shows progress between batches
 
 
 def describe(o: Outcome) -> str:
@@ -62,7 +63,7 @@ class _Candidate:
 
 
 class _Events(FileSystemEventHandler):
-    def __init__(self, inbox: Path, q: "queue.Queue[str]"):
+    def __init__(self, inbox: Path, q: queue.Queue[str]):
         self.inbox = inbox
         self.q = q
 
@@ -179,8 +180,9 @@ class Watcher:
             self._candidates.setdefault(name, _Candidate())
 
     def _check_candidates(self) -> bool:
-        took = False
+        """Take every candidate that is complete now, as one batch; True if any was taken."""
         now = time.monotonic()
+        ready: list[tuple[Path, tuple[int, int]]] = []
         for name in list(self._candidates):
             cand = self._candidates[name]
             path = self.inbox / name
@@ -193,7 +195,7 @@ class Watcher:
             if self._done.get(name) == key:
                 del self._candidates[name]
                 continue
-            if (st.st_size, st.st_mtime_ns) != (cand.size, cand.mtime):
+            if key != (cand.size, cand.mtime):
                 cand.size, cand.mtime, cand.stable, cand.still_since = st.st_size, st.st_mtime_ns, 0, now
                 continue
             cand.stable += 1
@@ -202,19 +204,19 @@ class Watcher:
             if not _zip_complete(path) and now - cand.still_since < NOT_ZIP_GRACE:
                 continue
             del self._candidates[name]
-            self._take(path, key)
-            took = True
-            if not self._q.empty():
-                self._drain_events()
-        return took
-
-    def _take(self, path: Path, key: tuple[int, int]) -> None:
-        outcome = self.intake.process(path)
-        self._done[path.name] = key
+            ready.append((path, key))
+            if len(ready) >= BATCH:
+                break
+        if not ready:
+            return False
+        outcomes = self.intake.process_many([p for p, _k in ready])
+        for (path, key), outcome in zip(ready, outcomes):
+            self._done[path.name] = key
+            if outcome.outcome != "skipped":
+                self.processed += 1
+                self.on_outcome(outcome)
         self._last_activity = time.monotonic()
-        if outcome.outcome != "skipped":
-            self.processed += 1
-            self.on_outcome(outcome)
+        return True
 
     def _refresh_outputs(self) -> None:
         if self.refresh is None:

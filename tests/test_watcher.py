@@ -28,10 +28,10 @@ class WatchProcess:
     def __init__(self, home, *extra: str):
         self.home = home
         self.extra = extra
-        self.lines: "queue.Queue[tuple[float, str]]" = queue.Queue()
+        self.lines: queue.Queue[tuple[float, str]] = queue.Queue()
         self.seen: list[str] = []
 
-    def __enter__(self) -> "WatchProcess":
+    def __enter__(self) -> WatchProcess:
         self.proc = subprocess.Popen(
             [sys.executable, str(ROOT / "cli.py"), "watch", "--home", str(self.home.root), *self.extra],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
