@@ -109,8 +109,9 @@ def _file_name_findings(name: str, network: Network, unit: str, period: str) -> 
             error(
                 "file-name-unit-mismatch",
                 f"The file is named for unit {named[0]}, but the workbook inside was issued to "
-                f"unit {unit}. A unit must return its own workbook: ask unit {named[0]} to fill in "
-                f"and send the workbook made for them.",
+                f"unit {unit}. A unit must return its own workbook: if this is unit {unit}'s return, "
+                f"rename the file to {T.file_name(unit, period)}; if it is meant to be unit "
+                f"{named[0]}'s, ask them to fill in and send the workbook made for them.",
             )
         )
     m = _PERIOD_IN_NAME.search(stem)

@@ -222,6 +222,8 @@ class Intake:
                 return self._finish(drop, path)
             if drop.outcome == "rejected" and drop.original_name == name and path.parent == self.home.inbox:
                 # The rejected original stays beside its report; it is not a new file.
+                if not (path.parent / (drop.report_name or "")).exists():
+                    self._finish(drop, path)  # the report was deleted: write it again
                 return Outcome(name, "skipped", drop_id=drop.id)
         existing = self.ledger.return_by_sha(sha)
         if existing is not None:

@@ -7,6 +7,8 @@ return, ``... .problems.txt`` for a rejected one.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from .bank import Bank
 from .findings import ERROR, Finding
 from .scoring import Scores
@@ -27,6 +29,23 @@ def is_report(name: str) -> bool:
     return name.endswith(RECEIPT_SUFFIX) or name.endswith(PROBLEMS_SUFFIX)
 
 
+def when(iso: str) -> str:
+    """``2026-11-22T02:12:14+00:00`` as ``22 November 2026 at 02:12 UTC``."""
+    try:
+        t = dt.datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return str(iso)
+    return f"{t.day} {t:%B %Y} at {t:%H:%M} UTC"
+
+
+def month(period: str) -> str:
+    """``2026-11`` as ``November 2026 (2026-11)``."""
+    try:
+        return f"{dt.date(int(period[:4]), int(period[5:7]), 1):%B %Y} ({period})"
+    except (TypeError, ValueError):
+        return str(period)
+
+
 def _pct(value: float | None) -> str:
     return "  -  " if value is None else f"{value:5.1f} %"
 
@@ -34,7 +53,8 @@ def _pct(value: float | None) -> str:
 def _finding_lines(findings: list[Finding], limit: int = 300) -> list[str]:
     lines = []
     for i, f in enumerate(findings[:limit], start=1):
-        lines.append(f"{i}. [{f.where}] {f.message}  ({f.code})")
+        where = "file name" if f.code.startswith("file-name") else f.where
+        lines.append(f"{i}. [{where}] {f.message}  ({f.code})")
     if len(findings) > limit:
         lines.append(f"... and {len(findings) - limit} more of the same kinds.")
     return lines
@@ -50,8 +70,8 @@ def receipt_text(
         "",
         f"File:      {file_name}",
         f"Unit:      {unit} ({unit_name})",
-        f"Month:     {period}",
-        f"Received:  {received}",
+        f"Month:     {month(period)}",
+        f"Received:  {when(received)}",
     ]
     if duplicate_note:
         lines += ["", duplicate_note]
@@ -61,13 +81,13 @@ def receipt_text(
         f"Overall score: {_pct(overall).strip()} {scores.overall_rag}".rstrip()
         + f"   ({scores.answered} of {sum(len(a.standards) for a in bank.areas)} standards rated)",
         "",
-        f"{'Area':38} {'Score':>8}  {'Rating':8} Rated",
+        f"{'Area':42} {'Score':>8}  {'Rating':8} Rated",
     ]
     for area in bank.areas:
         a = scores.areas[area.id]
         note = "" if a.complete else "  incomplete"
         lines.append(
-            f"{(str(area.index) + '. ' + area.name)[:38]:38} {_pct(a.percent):>8}  "
+            f"{(str(area.index) + '. ' + area.name)[:42]:42} {_pct(a.percent):>8}  "
             f"{a.rag or 'none':8} {a.answered}/{a.total}{note}"
         )
     if findings:
@@ -90,9 +110,9 @@ def problems_text(*, file_name: str, received: str, findings: list[Finding], uni
     if unit:
         lines.append(f"Unit:      {unit}")
     if period:
-        lines.append(f"Month:     {period}")
+        lines.append(f"Month:     {month(period)}")
     lines += [
-        f"Received:  {received}",
+        f"Received:  {when(received)}",
         "",
         "The file has been kept exactly as it arrived, next to this report.",
         "What to do: put right the problems below (or forward this report to the unit),",
