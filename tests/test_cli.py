@@ -1,0 +1,108 @@
+"""The command line: help and README for every command, exit codes, JSON shapes, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+
+from .conftest import PERIOD, full_answers, make_return
+
+README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.mark.parametrize("name", sorted(main.commands))
+def test_every_command_has_help_and_is_in_the_readme(name):
+    result = run(name, "--help")
+    assert result.exit_code == 0
+    assert len(main.commands[name].help or "") > 20
+    assert f"sequin {name}" in README
+
+
+def test_init_then_generate_json_lists_fifteen_workbooks(tmp_path):
+    assert run("init", str(tmp_path / "h")).exit_code == 0
+    result = run("generate", "--period", PERIOD, "--json", "--home", str(tmp_path / "h"))
+    assert result.exit_code == 0
+    paths = json.loads(result.output)["workbooks"]
+    assert len(paths) == 15 and all(Path(p).exists() for p in paths)
+
+
+def test_bad_period_is_a_clear_error_not_a_traceback(home):
+    result = run("generate", "--period", "2026-13", "--home", str(home.root))
+    assert result.exit_code == 1
+    assert "Error: period '2026-13' is not a month" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unknown_unit_is_a_clear_error(home):
+    result = run("generate", "--period", PERIOD, "--unit", "ZZ9", "--home", str(home.root))
+    assert result.exit_code == 1 and "unit ZZ9 is not in the network" in result.output
+
+
+def test_usage_error_exits_2(home):
+    assert run("generate", "--home", str(home.root)).exit_code == 2
+
+
+def test_world_readable_secret_is_refused(home):
+    os.chmod(home.secret_path, 0o644)
+    result = run("generate", "--period", PERIOD, "--home", str(home.root))
+    assert result.exit_code == 1 and "can be read by other users" in result.output
+    ok = run("generate", "--period", PERIOD, "--unit", "M01", "--allow-open-secret", "--home", str(home.root))
+    assert ok.exit_code == 0
+
+
+def test_validate_json_shape_and_exit_codes(home, tmp_path):
+    good = make_return(home, "M01", folder=tmp_path)
+    result = run("validate", str(good), "--json", "--home", str(home.root))
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert {"valid", "unit", "period", "bank_version", "findings", "scores"} <= set(data)
+    assert data["valid"] and data["unit"] == "M01" and data["period"] == PERIOD
+    assert data["scores"]["overall_percent"] == 100.0
+    assert set(data["scores"]["areas"]["INV"]) >= {"percent", "rag", "answered", "applicable"}
+    cells = full_answers(home, "M02")
+    cells[("1 Involvement", "D6")] = "Yes"
+    bad = make_return(home, "M02", folder=tmp_path, cells=cells)
+    result = run("validate", str(bad), "--json", "--home", str(home.root))
+    assert result.exit_code == 1
+    finding = json.loads(result.output)["findings"][0]
+    assert set(finding) == {"code", "severity", "sheet", "cell", "question_id", "message"}
+    assert (finding["code"], finding["cell"], finding["question_id"]) == ("rating-invalid", "D6", "INV-01")
+
+
+def test_validate_records_nothing(home, tmp_path):
+    result = run("validate", str(make_return(home, "M01", folder=tmp_path)), "--home", str(home.root))
+    assert result.exit_code == 0 and "VALID" in result.output
+    assert not home.ledger_path.exists()
+    assert list(home.archive.iterdir()) == []
+
+
+def test_process_then_status(home):
+    make_return(home, "M01")
+    make_return(home, "M02", name="-odd 'name' café.xlsx")
+    result = run("process", str(home.inbox / "SeQuIn_M01_2026-11.xlsx"),
+                 str(home.inbox / "-odd 'name' café.xlsx"), "--json", "--home", str(home.root))
+    assert result.exit_code == 0, result.output
+    outcomes = json.loads(result.output)["outcomes"]
+    assert [o["outcome"] for o in outcomes] == ["accepted", "accepted"]
+    status = json.loads(run("status", "--period", PERIOD, "--json", "--home", str(home.root)).output)
+    assert status["counts"] == {"returned": 2, "rejected": 0, "missing": 13}
+    text = run("status", "--period", PERIOD, "--home", str(home.root)).output
+    assert re.search(r"M01\s+returned\s+100\.0% Green", text)
+
+
+def test_secret_is_never_printed(home, tmp_path):
+    secret = home.secret().decode()
+    outputs = [run("init", str(home.root)).output,
+               run("generate", "--period", PERIOD, "--json", "--home", str(home.root)).output]
+    assert all(secret not in o for o in outputs)
