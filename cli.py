@@ -251,14 +251,13 @@ def report(home, period: str, as_json: bool):
     """Rebuild every output of a month from the ledger."""
     from engine.home import check_period
     from engine.ledger import Ledger
-    from engine.reports import build_period
+    from engine.reports import refresh_outputs
 
     check_period(period)
     home.ensure_folders()
     ledger = Ledger(home.ledger_path)
     try:
-        paths = build_period(home, ledger, period)
-        ledger.clear_dirty(period)
+        paths = refresh_outputs(home, [period], ledger=ledger)
     finally:
         ledger.close()
     if as_json:

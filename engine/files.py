@@ -29,6 +29,8 @@ def write_atomic(path: Path, data: bytes, durable: bool = True) -> Path:
             fh.flush()
             if durable:
                 os.fsync(fh.fileno())
+        # mkstemp makes owner-only files; outputs are for everyone the folder is shared with.
+        os.chmod(tmp, 0o666 & ~_umask())
         crashpoint(f"before rename {path.name}")
         os.replace(tmp, path)
     except BaseException:
@@ -38,6 +40,12 @@ def write_atomic(path: Path, data: bytes, durable: bool = True) -> Path:
             pass
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_text_atomic(path: Path, text: str, durable: bool = True) -> Path:

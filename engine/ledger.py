@@ -302,7 +302,12 @@ class Ledger:
             [(rid, a.area_id, a.points, a.available, a.answered, a.applicable, a.percent, a.rag,
               int(a.complete)) for a in scores.areas.values()],
         )
+        # Later months show this one in their trends, so they are rebuilt too.
         db.execute("INSERT OR IGNORE INTO dirty_periods(period) VALUES (?)", (ret.period,))
+        db.execute(
+            "INSERT OR IGNORE INTO dirty_periods(period) SELECT DISTINCT period FROM returns "
+            "WHERE period > ?", (ret.period,),
+        )
         return rid
 
     def mark_done(self, drop_id: int) -> None:

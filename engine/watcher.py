@@ -36,6 +36,7 @@ STABLE_CHECKS = 2  # unchanged size and mtime this many checks in a row
 NOT_ZIP_GRACE = 3.0  # a file still this long but not a readable zip is taken anyway
 RESCAN_INTERVAL = 10.0  # full inbox scan, in case an event was missed
 QUIET_BEFORE_REFRESH = 1.5  # seconds without new files before outputs are refreshed
+REFRESH_RETRY = 30.0  # seconds before retrying outputs that could not be replaced
 BATCH = 50  # files taken in one go; the log shows progress between batches
 
 
@@ -113,6 +114,7 @@ class Watcher:
         self._stop = threading.Event()
         self._observer = None
         self._last_activity = 0.0
+        self._next_refresh = 0.0
         self.processed = 0
 
     # --- public ----------------------------------------------------------------------
@@ -219,8 +221,17 @@ class Watcher:
         return True
 
     def _refresh_outputs(self) -> None:
-        if self.refresh is None:
+        if self.refresh is None or time.monotonic() < self._next_refresh:
             return
         periods = self.intake.ledger.dirty_periods()
-        if periods:
+        if not periods:
+            return
+        try:
             self.refresh(periods)
+        except Exception as exc:  # noqa: BLE001 - outputs can be rebuilt; intake goes on
+            log.error(f"could not refresh the outputs of {', '.join(periods)}: {exc}")
+        if self.intake.ledger.dirty_periods():
+            # An output could not be replaced (open in Excel?): try again a little later.
+            self._next_refresh = time.monotonic() + REFRESH_RETRY
+        else:
+            log.info(f"outputs refreshed for {', '.join(periods)}")
