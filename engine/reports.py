@@ -50,6 +50,7 @@ import xlsxwriter
 from . import charts as C
 from . import template as T
 from .bank import Area, Bank, known_banks, version_key
+from .exports import evidence_csv, scores_csv
 from .files import write_atomic
 from .home import Home, Network, check_period
 from .ledger import Ledger
@@ -2399,6 +2400,8 @@ def write_outputs(home: Home, data: PeriodData) -> tuple[list[Path], list[Path]]
         )
     for name, png in chart_images(data).items():
         put(folder / "charts" / name, lambda png=png: png)
+    put(folder / f"SeQuIn_scores_{period}.csv", lambda: scores_csv(data))
+    put(folder / f"SeQuIn_evidence_{period}.csv", lambda: evidence_csv(data))
     return written, locked
 
 
