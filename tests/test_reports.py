@@ -170,8 +170,9 @@ def test_every_output_of_the_month_is_written(built):
         out / "charts" / f"SeQuIn_{name}_{PERIOD}.png"
         for name in ("units_by_area", "area_ratings", "network_trend")
     }
+    csvs = {out / f"SeQuIn_scores_{PERIOD}.csv", out / f"SeQuIn_evidence_{PERIOD}.csv"}
     # No feedback for M03 (rejected) or L02 (missing).
-    assert set(paths) == expected | pngs
+    assert set(paths) == expected | pngs | csvs
     for p in paths:
         assert p.exists() and p.stat().st_size > 0
         if p.suffix == ".png":
@@ -354,7 +355,7 @@ def test_names_and_ranking_when_the_network_asks_for_them(tmp_path):
     ranking = [[c.value for c in r] for r in wb["Ranking"].iter_rows(min_row=5)]
     assert ranking[0][:3] == [1, "Alder Rise (M01)", 100]
     assert ranking[1][:3] == [2, "Birchwood Lodge (M02)", 0]
-    assert len(paths) == 3 + 2 + 3
+    assert len(paths) == 3 + 2 + 3 + 2
     _ws, _header, rows = _overview(home.outbox / PERIOD / f"SeQuIn_network_{PERIOD}.xlsx")
     assert "Alder Rise (M01)" in rows
 
@@ -409,7 +410,9 @@ def test_a_month_without_returns_still_gets_its_network_outputs(built):
     assert sorted(p.name for p in paths) == [
         "SeQuIn_commissioners_2026-04.xlsx",
         "SeQuIn_easy_read_2026-04.xlsx",
+        "SeQuIn_evidence_2026-04.csv",
         "SeQuIn_network_2026-04.xlsx",
+        "SeQuIn_scores_2026-04.csv",
     ]
     ws = openpyxl.load_workbook(home.outbox / "2026-04" / "SeQuIn_easy_read_2026-04.xlsx").active
     assert "No unit has sent in results for this month yet." in [
