@@ -150,7 +150,13 @@ class Ledger:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic unit of work: all of it lands, or none of it."""
+        """One atomic unit of work: all of it lands, or none of it.
+
+        Inside an outer transaction this is part of the outer one.
+        """
+        if self.db.in_transaction:
+            yield self.db
+            return
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db

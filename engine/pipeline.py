@@ -119,6 +119,7 @@ class Intake:
         self._sandbox = sandbox
         self._ledger = ledger
         self._lock = HomeLock(home.root)
+        self._batch: set[int] = set()  # drops recorded in the batch being processed
 
     @property
     def sandbox(self) -> Sandbox:
@@ -192,23 +193,35 @@ class Intake:
         """Take files to their outcomes, in order.
 
         The worker pre-checks and reads the next file while this one is
-        checked and recorded, so a burst goes through at the pace of the
-        slower of the two processes.
+        checked and recorded, and the outcomes of the whole batch are
+        committed to the ledger in one transaction before any original is
+        moved or report written. A crash before the commit leaves every file
+        of the batch in the inbox, to be taken again; after it, the restart
+        finishes what was recorded.
         """
         self._lock.acquire()
         unique = list(dict.fromkeys(Path(p).absolute() for p in paths))
         submitted = 0
-        outcomes = []
-        for i, path in enumerate(unique):
-            while submitted < min(i + 2, len(unique)):
-                self.sandbox.submit(unique[submitted])
-                submitted += 1
-            validation = self._collect(path, path.name)
-            outcomes.append(self._record(path, validation))
-        return outcomes
+        plans: list[Outcome | tuple] = []
+        self._batch = set()
+        with self.ledger.transaction():
+            for i, path in enumerate(unique):
+                while submitted < min(i + 2, len(unique)):
+                    self.sandbox.submit(unique[submitted])
+                    submitted += 1
+                plan = self._record(path, self._collect(path, path.name))
+                if not isinstance(plan, Outcome):
+                    self._batch.add(plan[0][0].id)
+                plans.append(plan)
+        self._batch = set()
+        return [p if isinstance(p, Outcome) else self._finish(*p[0], **p[1]) for p in plans]
 
-    def _record(self, path: Path, v: Validation) -> Outcome:
-        """Record the outcome of one checked file, then archive it or report on it."""
+    def _record(self, path: Path, v: Validation) -> Outcome | tuple:
+        """Record the outcome of one checked file.
+
+        Returns a final Outcome, or the arguments of :meth:`_finish`, which
+        archives the original or writes its report once the record is committed.
+        """
         name = path.name
         try:
             st = path.stat()
@@ -218,12 +231,12 @@ class Intake:
         arrived = dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc).replace(microsecond=0).isoformat()
         previous = self.ledger.drops_for(sha)
         for drop in previous:
-            if drop.state == "recorded":
-                return self._finish(drop, path)
+            if drop.state == "recorded" and drop.original_name == name and drop.id not in self._batch:
+                return (drop, path), {}  # an interrupted run recorded this very file
             if drop.outcome == "rejected" and drop.original_name == name and path.parent == self.home.inbox:
                 # The rejected original stays beside its report; it is not a new file.
                 if not (path.parent / (drop.report_name or "")).exists():
-                    self._finish(drop, path)  # the report was deleted: write it again
+                    return (drop, path), {"skipped": True}  # the report was deleted: write it again
                 return Outcome(name, "skipped", drop_id=drop.id)
         existing = self.ledger.return_by_sha(sha)
         if existing is not None:
@@ -238,7 +251,7 @@ class Intake:
             )
             bank = self.banks[existing["bank_version"]]
             scores = self._stored_scores(existing["id"], existing)
-            return self._finish(drop, path, scores=scores, bank=bank, note=note)
+            return (drop, path), {"scores": scores, "bank": bank, "note": note}
 
         accepted = v.valid
         drop = self.ledger.record(
@@ -247,7 +260,7 @@ class Intake:
             ret=v.ret, scores=v.scores if accepted else None,
             report_name=report_name(name, accepted),
         )
-        return self._finish(drop, path, findings=v.findings, scores=v.scores, ret=v.ret)
+        return (drop, path), {"findings": v.findings, "scores": v.scores, "ret": v.ret}
 
     def _stored_scores(self, return_id: int, row) -> Scores:
         from .scoring import AreaScore
@@ -264,7 +277,7 @@ class Intake:
                       row["overall_percent"], row["overall_rag"])
 
     def _finish(self, drop: Drop, path: Path, *, findings=None, scores=None, ret=None, bank=None,
-                note: str = "") -> Outcome:
+                note: str = "", skipped: bool = False) -> Outcome:
         """Archive or report a recorded drop; idempotent, so a restart can redo it."""
         crashpoint("recorded, before archive or report")
         if findings is None:
@@ -300,6 +313,8 @@ class Intake:
                 unit=unit, period=period,
             ), durable=False)
         self.ledger.mark_done(drop.id)
+        if skipped:
+            return Outcome(drop.original_name, "skipped", drop_id=drop.id)
         return Outcome(
             drop.original_name, drop.outcome, findings, unit, period,
             ret.bank_version if ret else "", scores if drop.outcome == "accepted" else None,

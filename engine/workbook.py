@@ -351,13 +351,27 @@ def _meta_sheet(wb, network: Network, values: dict[str, str]) -> None:
     _protect(ws, network.sheet_password)
 
 
+class _StructureLockedWorkbook(xlsxwriter.Workbook):
+    """A workbook whose sheets cannot be added, deleted, renamed, moved or unhidden in Excel.
+
+    XlsxWriter has no public call for this, so the ``<workbookProtection>``
+    element is written here, right after ``<workbookPr>`` where the schema
+    wants it. LibreOffice drops it when it saves; the engine's checks do not
+    rely on it (sheets are checked against the template on every return).
+    """
+
+    def _write_workbook_pr(self) -> None:
+        super()._write_workbook_pr()
+        self._xml_empty_tag("workbookProtection", [("lockStructure", "1")])
+
+
 def build_workbook(network: Network, bank: Bank, unit: str, period: str, token: str) -> bytes:
     """The bytes of one unit's workbook for one period."""
     check_period(period)
     if network.unit(unit) is None:
         raise KeyError(unit)
     buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(
+    wb = _StructureLockedWorkbook(
         buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
     )
     year, month = (int(x) for x in period.split("-"))

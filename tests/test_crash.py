@@ -113,5 +113,6 @@ def test_killed_at_every_point_a_restart_loses_nothing_and_doubles_nothing(templ
         assert second.returncode == 0, second.stderr[-2000:]
         check_invariants(root, originals)
         shutil.rmtree(root)
+    print(f"\n{kill_points} kill points exercised; nothing lost or doubled after any of them")
     assert kill_points >= MIN_KILL_POINTS, f"only {kill_points} kill points exercised"
     check_invariants(root, originals)

@@ -152,3 +152,11 @@ def test_fonts_are_at_least_11_point(workbook_path):
 def test_same_inputs_give_the_same_bytes(home):
     assert blank_workbook(home, "L03") == blank_workbook(home, "L03")
     assert blank_workbook(home, "L03") != blank_workbook(home, "L04")
+
+
+def test_workbook_structure_is_locked(workbook_path):
+    with zipfile.ZipFile(workbook_path) as zf:
+        xml = zf.read("xl/workbook.xml").decode()
+    assert '<workbookProtection lockStructure="1"/>' in xml
+    assert xml.index("<workbookPr") < xml.index("<workbookProtection") < xml.index("<bookViews")
+    assert openpyxl.load_workbook(workbook_path).security.lockStructure
