@@ -213,7 +213,9 @@ class Intake:
                 if not isinstance(plan, Outcome):
                     self._batch.add(plan[0][0].id)
                 plans.append(plan)
+                crashpoint("recorded in the batch, not yet committed")
         self._batch = set()
+        crashpoint("batch committed, nothing moved yet")
         return [p if isinstance(p, Outcome) else self._finish(*p[0], **p[1]) for p in plans]
 
     def _record(self, path: Path, v: Validation) -> Outcome | tuple:
