@@ -198,7 +198,8 @@ def watch(home, poll: float | None, once: bool):
     with Intake(home) as intake:
         refresh = _refresher(home)
         watcher = Watcher(intake, poll=poll,
-                          refresh=lambda periods: refresh(periods, ledger=intake.ledger))
+                          refresh=lambda periods: refresh(periods, ledger=intake.ledger),
+                          background_refresh=not once)
         if not once:
             mode = f"polling every {poll:g} s" if poll else "native events"
             log.info(f"watching {intake.home.inbox} ({mode}); Ctrl+C to stop")

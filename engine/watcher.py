@@ -28,6 +28,7 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from .pipeline import Intake, Outcome, is_ignored
+from .refresher import BackgroundRefresh
 
 log = logging.getLogger("sequin.watch")
 
@@ -102,12 +103,14 @@ class Watcher:
         poll: float | None = None,
         on_outcome: Callable[[Outcome], None] | None = None,
         refresh: Callable[[list[str]], None] | None = None,
+        background_refresh: bool = False,
     ):
         self.intake = intake
         self.inbox = intake.home.inbox
         self.poll = poll
         self.on_outcome = on_outcome or (lambda o: log.info(describe(o)))
         self.refresh = refresh
+        self._background = BackgroundRefresh(intake.home.root) if background_refresh else None
         self._q: queue.Queue[str] = queue.Queue()
         self._candidates: dict[str, _Candidate] = {}
         self._done: dict[str, tuple[int, int]] = {}
@@ -115,6 +118,7 @@ class Watcher:
         self._observer = None
         self._last_activity = 0.0
         self._next_refresh = 0.0
+        self._newest_at_start = 0
         self.processed = 0
 
     # --- public ----------------------------------------------------------------------
@@ -149,7 +153,7 @@ class Watcher:
                 if not self._candidates and now - self._last_activity >= QUIET_BEFORE_REFRESH:
                     self._refresh_outputs()
                 if once and not self._candidates and self._q.empty():
-                    self._refresh_outputs()
+                    self._refresh_outputs(wait=True)
                     break
                 if not took:
                     self._stop.wait(CHECK_INTERVAL)
@@ -220,7 +224,10 @@ class Watcher:
         self._last_activity = time.monotonic()
         return True
 
-    def _refresh_outputs(self) -> None:
+    def _refresh_outputs(self, wait: bool = False) -> None:
+        if self._background is not None:
+            self._refresh_in_background(wait)
+            return
         if self.refresh is None or time.monotonic() < self._next_refresh:
             return
         periods = self.intake.ledger.dirty_periods()
@@ -235,3 +242,35 @@ class Watcher:
             self._next_refresh = time.monotonic() + REFRESH_RETRY
         else:
             log.info(f"outputs refreshed for {', '.join(periods)}")
+
+    def _refresh_in_background(self, wait: bool) -> None:
+        bg = self._background
+        if wait:
+            bg.wait()
+        done = bg.finished()
+        if done is not None:
+            code, err = done
+            if code == 0 and not set(bg.periods) & set(self.intake.ledger.dirty_periods()):
+                log.info(f"outputs refreshed for {', '.join(bg.periods)}")
+            elif code != 0:
+                log.error(f"could not refresh the outputs of {', '.join(bg.periods)}: {err}")
+                self._next_refresh = time.monotonic() + REFRESH_RETRY
+        if bg.running or time.monotonic() < self._next_refresh:
+            return
+        periods = self.intake.ledger.dirty_periods()
+        newest = self._newest_return()
+        if (periods and done is not None and done[0] == 0 and set(periods) & set(bg.periods)
+                and newest == self._newest_at_start):
+            # Still marked after a clean rebuild with nothing new: an output is open elsewhere.
+            self._next_refresh = time.monotonic() + REFRESH_RETRY
+            return
+        if periods:
+            self._newest_at_start = newest
+            bg.start(periods)
+            if wait:
+                bg.wait()
+                self._refresh_in_background(False)
+
+    def _newest_return(self) -> int:
+        row = self.intake.ledger.db.execute("SELECT MAX(id) FROM returns").fetchone()
+        return row[0] or 0

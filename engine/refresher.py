@@ -1,0 +1,78 @@
+"""Rebuilding outputs in a separate process, so that intake never waits for them.
+
+At national scale a month's outputs take several seconds to rebuild; a
+return arriving meanwhile is taken in at once by the watcher while this
+process writes the outputs. Which months need rebuilding is kept in the
+ledger, so a rebuild that is interrupted is simply done again later.
+
+Run as ``python -m engine.refresher HOME``: rebuilds every month marked in
+the ledger and exits.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+
+class BackgroundRefresh:
+    """At most one rebuilding process at a time for a home."""
+
+    def __init__(self, home_root: str | os.PathLike):
+        self.home_root = os.fspath(home_root)
+        self._proc: subprocess.Popen | None = None
+        self.periods: list[str] = []
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self, periods: list[str]) -> None:
+        """Start rebuilding (the process reads the months to rebuild from the ledger)."""
+        env = dict(os.environ)
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+        self.periods = list(periods)
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "engine.refresher", self.home_root],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env=env, text=True,
+        )
+
+    def finished(self) -> tuple[int, str] | None:
+        """``(exit code, last error line)`` once a started rebuild has ended, else None."""
+        if self._proc is None or self._proc.poll() is None:
+            return None
+        proc, self._proc = self._proc, None
+        err = (proc.stderr.read() if proc.stderr else "").strip().splitlines()
+        if proc.stderr:
+            proc.stderr.close()
+        return proc.returncode, (err[-1] if err else "")
+
+    def wait(self, timeout: float | None = None) -> None:
+        if self._proc is not None:
+            try:
+                self._proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                pass
+
+
+def main(home_root: str) -> int:
+    from .home import Home
+    from .ledger import Ledger
+    from .reports import refresh_outputs
+
+    home = Home(home_root)
+    ledger = Ledger(home.ledger_path)
+    try:
+        periods = ledger.dirty_periods()
+        if periods:
+            refresh_outputs(home, periods, ledger=ledger)
+    finally:
+        ledger.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
