@@ -33,6 +33,7 @@ Rules kept here:
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import io
 import logging
 import math
@@ -2382,6 +2383,10 @@ def write_outputs(home: Home, data: PeriodData) -> tuple[list[Path], list[Path]]
     folder = period_folder(home, period)
     written: list[Path] = []
     locked: list[Path] = []
+    # The month's figures live until every file is written; without this the
+    # collector rescans them again and again as workbooks are built, which is
+    # the one cost that grew faster than the number of units.
+    gc.freeze()
 
     def put(path: Path, make) -> None:
         try:
@@ -2402,6 +2407,7 @@ def write_outputs(home: Home, data: PeriodData) -> tuple[list[Path], list[Path]]
         put(folder / "charts" / name, lambda png=png: png)
     put(folder / f"SeQuIn_scores_{period}.csv", lambda: scores_csv(data))
     put(folder / f"SeQuIn_evidence_{period}.csv", lambda: evidence_csv(data))
+    gc.unfreeze()
     return written, locked
 
 

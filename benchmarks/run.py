@@ -1,0 +1,334 @@
+"""Run the benchmark suite and write ``BENCHMARKS.md``::
+
+    python -m benchmarks.run [--quick] [--out BENCHMARKS.md] [--json RESULTS.json] [--keep]
+
+Every measurement runs in a fresh process (:mod:`benchmarks.cases`), on data
+made in a temporary folder that is removed at the end (``--keep`` keeps it).
+``--quick`` uses tiny sizes to check that the suite works; without ``--out``
+it writes to a temporary file and prints its path. The exit code is 0 when
+every measurement ran (whether or not the targets are met), 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import report
+
+REPO = Path(__file__).resolve().parent.parent
+GENERATION_PERIOD = "2026-01"
+REPORT_BUDGET_S = 180.0  # more runs of one reporting size only while under this
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Sizes and repeats of one run."""
+
+    generation: tuple[tuple[int, int], ...]  # (workbooks, runs)
+    intake_returns: int  # including the warm-up
+    intake_warmup: int
+    reporting: tuple[tuple[int, int, int], ...]  # (units, months, runs)
+    watcher_files: int  # including the warm-up
+    watcher_warmup: int
+    busy: tuple[int, int, int, int]  # (units, months, files including the warm-up, warm-up)
+    poll: float = 1.0
+    busy_gap: float = 2.0  # seconds from one receipt to the next file, in the busy run
+
+
+FULL = Plan(
+    generation=((15, 3), (500, 3)),
+    intake_returns=210,
+    intake_warmup=10,
+    reporting=((15, 24, 5), (100, 36, 5), (250, 36, 5), (500, 36, 5)),
+    watcher_files=22,
+    watcher_warmup=2,
+    busy=(500, 36, 6, 1),
+)
+QUICK = Plan(
+    generation=((3, 1),),
+    intake_returns=12,
+    intake_warmup=2,
+    reporting=((3, 2, 1), (6, 2, 1)),
+    watcher_files=2,
+    watcher_warmup=0,
+    busy=(6, 2, 2, 0),
+)
+
+
+class CaseFailed(Exception):
+    """A measurement process failed."""
+
+
+def log(message: str) -> None:
+    """Progress on standard error."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def machine_busy_seconds() -> float | None:
+    """CPU time spent by every process on the machine since boot, in seconds (Linux)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            fields = [int(x) for x in fh.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def speed_probe() -> float:
+    """Milliseconds a fixed CPU workload takes here and now (median of 5); lower is faster.
+
+    The same figure at different times shows how fast the machine was running
+    then, so runs made at different times can be compared.
+    """
+    data = bytes(range(256)) * 4096
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        sum(i * i for i in range(300_000))
+        zlib.compress(data, 6)
+        times.append((time.perf_counter() - start) * 1000)
+    return sorted(times)[2]
+
+
+def own_cpu_seconds() -> float:
+    """CPU time of this process and of every child process it has waited for."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def run_case(name: str, params: dict, work: Path, timeout: float) -> dict:
+    """Run one case in a fresh process and return its result.
+
+    The result also says how busy the rest of the machine was meanwhile
+    (``other_cores``: CPU time of other processes divided by the wall time).
+    """
+    fd, name_in = tempfile.mkstemp(prefix=f"{name}-params-", suffix=".json", dir=work)
+    os.close(fd)
+    fd, name_out = tempfile.mkstemp(prefix=f"{name}-result-", suffix=".json", dir=work)
+    os.close(fd)
+    params_path, out = Path(name_in), Path(name_out)
+    params_path.write_text(json.dumps(params), encoding="utf-8")
+    busy, ours, started = machine_busy_seconds(), own_cpu_seconds(), time.monotonic()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "benchmarks.cases", name, str(params_path), str(out)],
+            cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise CaseFailed(f"{name}: no result within {timeout:g} s") from None
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-12:]
+        raise CaseFailed(f"{name} exited with {proc.returncode}: " + " / ".join(tail))
+    result = json.loads(out.read_text(encoding="utf-8"))
+    out.unlink()
+    params_path.unlink()
+    after = machine_busy_seconds()
+    if busy is not None and after is not None:
+        mine = own_cpu_seconds() - ours
+        result["other_cores"] = max(0.0, (after - busy - mine) / max(time.monotonic() - started, 1e-6))
+    return result
+
+
+def _fresh(work: Path, name: str) -> Path:
+    """An empty folder ``name`` under ``work``."""
+    path = work / name
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
+def measure_generation(plan: Plan, work: Path) -> list[dict]:
+    """Each generation size, run after run, each run in a new home."""
+    out = []
+    for count, runs in plan.generation:
+        results = []
+        for i in range(runs):
+            root = _fresh(work, f"generation-{count}-{i}")
+            r = run_case("generation", {"root": str(root / "home"), "units": count,
+                                        "period": GENERATION_PERIOD}, work, 900)
+            shutil.rmtree(root)
+            log(f"generation, {count} workbooks, run {i + 1}/{runs}: {r['seconds']:.2f} s, "
+                f"peak {r['peak_mb']:.0f} MiB")
+            results.append(r)
+        out.append({"workbooks": count, "runs": results})
+    return out
+
+
+def measure_intake(plan: Plan, work: Path) -> tuple[dict, dict]:
+    """Returns made once; then the per-return loop, the batch and the breakdown on them.
+
+    Also gives the setup (home template and files), which the watcher runs reuse.
+    """
+    root = _fresh(work, "intake")
+    setup = run_case("intake_setup", {"root": str(root / "data"), "returns": plan.intake_returns}, work, 1800)
+    log(f"intake: {len(setup['files'])} returns made in {setup['seconds']:.1f} s")
+    common = {"template": setup["template"], "files": setup["files"], "warmup": plan.intake_warmup}
+    results = {}
+    for name in ("intake_steady", "intake_batch", "intake_breakdown"):
+        case_root = _fresh(root, name)
+        results[name.split("_")[1]] = run_case(name, {**common, "root": str(case_root)}, work, 1800)
+        shutil.rmtree(case_root)
+        log(f"{name} done")
+    return results, setup
+
+
+def measure_reporting(plan: Plan, work: Path) -> dict:
+    """Ledgers of every size, then ``build_period`` runs on each.
+
+    Stops repeating a size once its runs have taken ``REPORT_BUDGET_S`` (after
+    at least two). Keeps the ledger the busy watcher run needs.
+    """
+    root = _fresh(work, "reporting")
+    sizes = [[u, m] for u, m, _runs in plan.reporting]
+    setup = run_case("report_setup", {"root": str(root), "sizes": sizes}, work, 3600)
+    log(f"reporting: {setup['filled']} returns recorded in {setup['fill_seconds']:.1f} s")
+    out = {"fill": {"filled": setup["filled"], "seconds": setup["fill_seconds"]}, "sizes": []}
+    for units, months, runs in plan.reporting:
+        info = setup["homes"][f"{units}x{months}"]
+        entry = {"units": units, "months": months, "returns": info["returns"],
+                 "ledger_bytes": info["ledger_bytes"], "runs": []}
+        out["sizes"].append(entry)
+        spent = 0.0
+        for i in range(runs):
+            if i >= 2 and spent > REPORT_BUDGET_S:
+                break
+            r = run_case("report_build", {"home": info["home"], "period": info["period"]}, work, 1800)
+            spent += r["seconds"]
+            entry["runs"].append(r)
+            log(f"reporting {units} x {months}, run {i + 1}/{runs}: {r['seconds']:.2f} s, "
+                f"peak {r['peak_mb']:.0f} MiB")
+        if (units, months) == plan.busy[:2]:
+            out["busy_home"] = info
+        else:
+            shutil.rmtree(info["home"], ignore_errors=True)
+    return out
+
+
+def measure_watcher(plan: Plan, work: Path, setup: dict) -> list[dict]:
+    """Watcher latency with native events, then with polling."""
+    files = setup["files"][: plan.watcher_files]
+    out = []
+    for poll in (None, plan.poll):
+        root = _fresh(work, f"watcher-{'poll' if poll else 'native'}")
+        r = run_case("watcher", {"template": setup["template"], "root": str(root), "files": files,
+                                 "warmup": plan.watcher_warmup, "poll": poll}, work, 1800)
+        shutil.rmtree(root)
+        lat = r["latency_s"][plan.watcher_warmup:]
+        log(f"watcher ({'poll' if poll else 'native'}): median {report.median(lat):.2f} s over {len(lat)} files")
+        out.append(r)
+    return out
+
+
+def measure_watcher_busy(plan: Plan, work: Path, info: dict) -> dict:
+    """Watcher latency for returns arriving while a large month's outputs are rebuilt."""
+    units, months, files, warmup = plan.busy
+    root = _fresh(work, "watcher-busy")
+    r = run_case("watcher_busy", {"source": info["home"], "root": str(root), "period": info["period"],
+                                  "month_index": months - 1, "files": files, "warmup": warmup,
+                                  "gap": plan.busy_gap}, work, 3600)
+    shutil.rmtree(root)
+    lat = r["latency_s"][warmup:]
+    log(f"watcher ({units} units x {months} months, busy): median {report.median(lat):.2f} s "
+        f"over {len(lat)} files")
+    return {**r, "units": units, "months": months}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every measurement and write the results; 0 if all ran."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, to check that the suite works")
+    parser.add_argument("--out", type=Path, help="where to write the results (default BENCHMARKS.md; "
+                        "with --quick a temporary file)")
+    parser.add_argument("--json", type=Path, help="also write the raw results as JSON here")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary data folder")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    out = args.out
+    if out is None:
+        if args.quick:
+            fd, name = tempfile.mkstemp(prefix="BENCHMARKS-quick-", suffix=".md")
+            os.close(fd)
+            out = Path(name)
+        else:
+            out = REPO / "BENCHMARKS.md"
+    command = "python -m benchmarks.run" + (" --quick" if args.quick else "")
+    work = Path(tempfile.mkdtemp(prefix="sequin-bench-"))
+    started = time.monotonic()
+    results: dict = {"errors": []}
+    meta = {"command": command, "date": report.now(), "quick": args.quick,
+            "load_start": os.getloadavg()[0], "machine": report.machine(work)}
+    busy_start, ours_start = machine_busy_seconds(), own_cpu_seconds()
+    log(f"data in {work}")
+
+    def attempt(label: str, func, *a):
+        try:
+            return func(*a)
+        except CaseFailed as exc:
+            log(f"FAILED {label}: {exc}")
+            results["errors"].append(f"{label}: {exc}")
+            return None
+
+    probes = [("start", speed_probe())]
+    try:
+        gen = attempt("generation", measure_generation, plan, work)
+        probes.append(("after generation", speed_probe()))
+        if gen is not None:
+            results["generation"] = gen
+        intake = attempt("intake", measure_intake, plan, work)
+        setup = None
+        if intake is not None:
+            results["intake"], setup = intake
+        probes.append(("after intake", speed_probe()))
+        rep = attempt("reporting", measure_reporting, plan, work)
+        probes.append(("after reporting", speed_probe()))
+        if rep is not None:
+            results["reporting"] = rep
+        if setup is not None:
+            watch = attempt("watcher latency", measure_watcher, plan, work, setup)
+            if watch is not None:
+                results["watcher"] = watch
+        else:
+            results["errors"].append("watcher latency: not measured (no returns made)")
+        if rep is not None and "busy_home" in rep:
+            busy = attempt("watcher latency while rebuilding outputs", measure_watcher_busy, plan, work,
+                           rep.pop("busy_home"))
+            if busy is not None:
+                results["watcher_busy"] = busy
+        else:
+            results["errors"].append("watcher latency while rebuilding outputs: not measured (no ledger)")
+        probes.append(("end", speed_probe()))
+    finally:
+        if args.keep:
+            log(f"data kept in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    meta["speed_probes"] = probes
+    meta["duration_s"] = time.monotonic() - started
+    meta["load_end"] = os.getloadavg()[0]
+    busy_end, ours_end = machine_busy_seconds(), own_cpu_seconds()
+    if busy_start is not None and busy_end is not None:
+        mine = ours_end - ours_start
+        meta["other_cores"] = max(0.0, (busy_end - busy_start - mine) / meta["duration_s"])
+    results["meta"] = meta
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
+    out.write_text(report.render(results), encoding="utf-8")
+    log(f"wrote {out}")
+    print(out)
+    return 1 if results["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
