@@ -2387,27 +2387,29 @@ def write_outputs(home: Home, data: PeriodData) -> tuple[list[Path], list[Path]]
     # collector rescans them again and again as workbooks are built, which is
     # the one cost that grew faster than the number of units.
     gc.freeze()
+    try:
 
-    def put(path: Path, make) -> None:
-        try:
-            written.append(write_atomic(path, make()))
-        except PermissionError as exc:
-            log.warning("could not replace %s (%s); it is left as it was", path, exc.strerror)
-            locked.append(path)
+        def put(path: Path, make) -> None:
+            try:
+                written.append(write_atomic(path, make()))
+            except PermissionError as exc:
+                log.warning("could not replace %s (%s); it is left as it was", path, exc.strerror)
+                locked.append(path)
 
-    put(folder / f"SeQuIn_network_{period}.xlsx", lambda: network_workbook(data))
-    put(folder / f"SeQuIn_commissioners_{period}.xlsx", lambda: commissioner_workbook(data))
-    put(folder / f"SeQuIn_easy_read_{period}.xlsx", lambda: easy_read_workbook(data))
-    for code in data.units:
-        put(
-            folder / "feedback" / f"SeQuIn_feedback_{code}_{period}.xlsx",
-            lambda code=code: feedback_workbook(data, code),
-        )
-    for name, png in chart_images(data).items():
-        put(folder / "charts" / name, lambda png=png: png)
-    put(folder / f"SeQuIn_scores_{period}.csv", lambda: scores_csv(data))
-    put(folder / f"SeQuIn_evidence_{period}.csv", lambda: evidence_csv(data))
-    gc.unfreeze()
+        put(folder / f"SeQuIn_network_{period}.xlsx", lambda: network_workbook(data))
+        put(folder / f"SeQuIn_commissioners_{period}.xlsx", lambda: commissioner_workbook(data))
+        put(folder / f"SeQuIn_easy_read_{period}.xlsx", lambda: easy_read_workbook(data))
+        for code in data.units:
+            put(
+                folder / "feedback" / f"SeQuIn_feedback_{code}_{period}.xlsx",
+                lambda code=code: feedback_workbook(data, code),
+            )
+        for name, png in chart_images(data).items():
+            put(folder / "charts" / name, lambda png=png: png)
+        put(folder / f"SeQuIn_scores_{period}.csv", lambda: scores_csv(data))
+        put(folder / f"SeQuIn_evidence_{period}.csv", lambda: evidence_csv(data))
+    finally:
+        gc.unfreeze()
     return written, locked
 
 
