@@ -1383,9 +1383,42 @@ def _network_library(book: _Book, data: PeriodData, p: dict) -> None:
     _print_wide(ws, head)
 
 
+def _completion_table(ws, f, data: PeriodData, head: int, notes: bool) -> int:
+    """Who returned, was rejected or is missing, with co-production; returns the next free row."""
+    words = presentation()["words"]
+    headers = ["Unit", "Status", "Received", "Areas agreed with a service user",
+               "Areas recorded", "Share (%)"] + (["Note"] if notes else [])
+    for col, text in enumerate(headers):
+        _put(ws, head, col, text, f.header)
+    ws.set_row(head, 34 if notes else 48)
+    row = head + 1
+    status_fmt = {"returned": f.rag["Green"], "rejected": f.rag["Red"], "missing": f.rag["Amber"]}
+    status_word = {"returned": words["returned"], "rejected": words["rejected"],
+                   "missing": words["not_returned"]}
+    for entry in data.completion:
+        yes, total = data.coproduction.get(entry.code, (None, None))
+        _put(ws, row, 0, data.name(entry.code), f.bold)
+        _put(ws, row, 1, status_word[entry.status], status_fmt[entry.status])
+        _put(ws, row, 2, entry.received, f.cell)
+        _put(ws, row, 3, yes, f.int)
+        _put(ws, row, 4, total, f.int)
+        _put(ws, row, 5, 100.0 * yes / total if total else None, f.pct)
+        if notes:
+            note = ""
+            if entry.status == "rejected":
+                note = f"Latest file {entry.file} was not accepted: " + " ".join(entry.reasons)
+            elif entry.later_rejected:
+                note = (f"A later file ({entry.later_rejected}) was not accepted; "
+                        "this return still counts.")
+            _put(ws, row, 6, note, f.wrap)
+            if note:
+                ws.set_row(row, max(18, _lines(note, 80) * 15.5 + 4))
+        row += 1
+    return row
+
+
 def _network_completion(book: _Book, data: PeriodData, p: dict) -> None:
     f = book.f
-    words = presentation()["words"]
     ws = book.wb.add_worksheet("Completion")
     _widths(ws, [30, 14, 12, 13, 11, 12, 80])
     _put(ws, 0, 0, f"Completion and co-production, {data.month}", f.title)
@@ -1404,45 +1437,7 @@ def _network_completion(book: _Book, data: PeriodData, p: dict) -> None:
         _paragraph(ws, row, 0, 6, p["unidentified"].format(n=data.unidentified), f.muted, 170)
         row += 1
     head = row + 1
-    for col, text in enumerate(
-        [
-            "Unit",
-            "Status",
-            "Received",
-            "Areas agreed with a service user",
-            "Areas recorded",
-            "Share (%)",
-            "Note",
-        ]
-    ):
-        _put(ws, head, col, text, f.header)
-    ws.set_row(head, 34)
-    row = head + 1
-    status_fmt = {"returned": f.rag["Green"], "rejected": f.rag["Red"], "missing": f.rag["Amber"]}
-    for entry in data.completion:
-        word = {
-            "returned": words["returned"],
-            "rejected": words["rejected"],
-            "missing": words["not_returned"],
-        }[entry.status]
-        _put(ws, row, 0, data.name(entry.code), f.bold)
-        _put(ws, row, 1, word, status_fmt[entry.status])
-        _put(ws, row, 2, entry.received, f.cell)
-        yes, total = data.coproduction.get(entry.code, (None, None))
-        _put(ws, row, 3, yes, f.int)
-        _put(ws, row, 4, total, f.int)
-        _put(ws, row, 5, 100.0 * yes / total if total else None, f.pct)
-        note = ""
-        if entry.status == "rejected":
-            note = f"Latest file {entry.file} was not accepted: " + " ".join(entry.reasons)
-        elif entry.later_rejected:
-            note = (
-                f"A later file ({entry.later_rejected}) was not accepted; this return still counts."
-            )
-        _put(ws, row, 6, note, f.wrap)
-        if note:
-            ws.set_row(row, max(18, _lines(note, 80) * 15.5 + 4))
-        row += 1
+    row = _completion_table(ws, f, data, head, notes=True)
     row += 1
     _put(ws, row, 0, "Co-production by area", f.heading)
     row += 1
@@ -2145,40 +2140,12 @@ def _commissioner_trend(book: _Book, data: PeriodData) -> None:
 
 def _commissioner_completion(book: _Book, data: PeriodData) -> None:
     f = book.f
-    words = presentation()["words"]
     ws = book.wb.add_worksheet("Completion")
     _widths(ws, [30, 14, 12, 14, 11, 11])
     _put(ws, 0, 0, f"Completion and co-production, {data.month}", f.title)
     ws.set_row(0, 26)
     head = 2
-    for col, text in enumerate(
-        [
-            "Unit",
-            "Status",
-            "Received",
-            "Areas agreed with a service user",
-            "Areas recorded",
-            "Share (%)",
-        ]
-    ):
-        _put(ws, head, col, text, f.header)
-    ws.set_row(head, 48)
-    row = head + 1
-    status_fmt = {"returned": f.rag["Green"], "rejected": f.rag["Red"], "missing": f.rag["Amber"]}
-    for entry in data.completion:
-        word = {
-            "returned": words["returned"],
-            "rejected": words["rejected"],
-            "missing": words["not_returned"],
-        }[entry.status]
-        yes, total = data.coproduction.get(entry.code, (None, None))
-        _put(ws, row, 0, data.name(entry.code), f.bold)
-        _put(ws, row, 1, word, status_fmt[entry.status])
-        _put(ws, row, 2, entry.received, f.cell)
-        _put(ws, row, 3, yes, f.int)
-        _put(ws, row, 4, total, f.int)
-        _put(ws, row, 5, 100.0 * yes / total if total else None, f.pct)
-        row += 1
+    _completion_table(ws, f, data, head, notes=False)
     ws.freeze_panes(head + 1, 1)
     _print_wide(ws, head, landscape=False)
 
