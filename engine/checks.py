@@ -12,6 +12,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import PurePath
 
 from . import template as T
@@ -19,6 +20,7 @@ from .bank import Bank
 from .findings import Finding, error, warning
 from .home import PERIOD, Network, verify_token
 from .privacy import find_personal_data
+from .reader import wording_digest
 
 
 @dataclass
@@ -76,9 +78,16 @@ def clean_text(value) -> str:
     return _CONTROL.sub("", text).strip()
 
 
+@lru_cache(maxsize=4096)
+def _expected_digest(expected: str) -> str:
+    return wording_digest(expected)
+
+
 def _same_wording(found, expected: str) -> bool:
     if found == expected:
         return True
+    if isinstance(found, dict) and "digest" in found:
+        return found["digest"] == _expected_digest(expected)
     return " ".join(clean_text(found).split()) == " ".join(expected.split())
 
 

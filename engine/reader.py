@@ -8,8 +8,24 @@ as plain Python (str, float, bool, or ``{"date": iso}``) so they cross a pipe.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import re
+import unicodedata
 
 from . import template as T
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Columns holding the locked wording of each standard: sent back as a digest,
+# which is all the checks need, instead of the whole text.
+_WORDING_COLUMNS = {2, 3}
+_STANDARD_ROWS = range(T.FIRST_STANDARD_ROW, T.FIRST_STANDARD_ROW + T.STANDARDS_PER_AREA)
+
+
+def wording_digest(value) -> str:
+    """A short fingerprint of a cell's wording, ignoring spacing and invisible characters."""
+    text = unicodedata.normalize("NFC", str(value))
+    text = " ".join(_CONTROL.sub("", text).split())
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
 _SKIP = {T.START_SHEET, T.SUMMARY_SHEET, T.LISTS_SHEET}
 _AREA_LAST_ROW = T.SIGNOFF_DATE_ROW
@@ -26,7 +42,7 @@ def _plain(value):
     return value
 
 
-def _cells(sheet, last_row: int, last_col: int) -> dict[str, object]:
+def _cells(sheet, last_row: int, last_col: int, digest_wording: bool = False) -> dict[str, object]:
     """Non-empty cells of ``sheet`` within A1 to (last_row, last_col), keyed by A1 reference."""
     out: dict[str, object] = {}
     start_row, start_col = sheet.start or (0, 0)
@@ -39,6 +55,9 @@ def _cells(sheet, last_row: int, last_col: int) -> dict[str, object]:
             if col_no > last_col:
                 break
             if value == "" or value is None:
+                continue
+            if digest_wording and col_no in _WORDING_COLUMNS and row_no in _STANDARD_ROWS:
+                out[f"{chr(64 + col_no)}{row_no}"] = {"digest": wording_digest(value)}
                 continue
             out[f"{chr(64 + col_no)}{row_no}"] = _plain(value)
     return out
@@ -61,5 +80,5 @@ def read_return(path: str) -> dict:
         if name == T.META_SHEET:
             cells[name] = _cells(sheet, len(T.META_ROWS), 2)
         else:
-            cells[name] = _cells(sheet, _AREA_LAST_ROW, _AREA_LAST_COL)
+            cells[name] = _cells(sheet, _AREA_LAST_ROW, _AREA_LAST_COL, digest_wording=True)
     return {"sheets": sheets, "cells": cells}
