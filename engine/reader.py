@@ -19,6 +19,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # which is all the checks need, instead of the whole text.
 _WORDING_COLUMNS = {2, 3}
 _STANDARD_ROWS = range(T.FIRST_STANDARD_ROW, T.FIRST_STANDARD_ROW + T.STANDARDS_PER_AREA)
+_SIGNOFF_COL = ord(T.SIGNOFF_COL) - 64
 
 
 def wording_digest(value) -> str:
@@ -56,6 +57,10 @@ def _cells(sheet, last_row: int, last_col: int, digest_wording: bool = False) ->
                 break
             if value == "" or value is None:
                 continue
+            if digest_wording and row_no not in _STANDARD_ROWS and (
+                row_no < T.FIRST_STANDARD_ROW or col_no != _SIGNOFF_COL
+            ):
+                continue  # titles, headers and sign-off labels: the template's own text
             if digest_wording and col_no in _WORDING_COLUMNS and row_no in _STANDARD_ROWS:
                 out[f"{chr(64 + col_no)}{row_no}"] = {"digest": wording_digest(value)}
                 continue
