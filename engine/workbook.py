@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import io
 import math
+import multiprocessing
+import os
 import sys
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -22,7 +26,8 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from . import template as T
 from .bank import Area, Bank
 from .files import write_atomic
-from .home import Home, Network, check_period
+from .errors import ConfigError
+from .home import Home, Network, check_period, make_token
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -409,26 +414,49 @@ def workbooks_folder(home: Home, period: str) -> Path:
     return home.outbox / period / "workbooks"
 
 
+# Below this many workbooks, starting helper processes costs more than it saves.
+PARALLEL_FROM = 60
+
+
+def _write_workbooks(network: Network, bank: Bank, secret: bytes, period: str, codes: list[str],
+                     folder: Path) -> list[Path]:
+    paths = []
+    for code in codes:
+        data = build_workbook(network, bank, code, period, make_token(secret, code, period, bank.version))
+        paths.append(write_atomic(folder / T.file_name(code, period), data))
+    return paths
+
+
 def generate(home: Home, period: str, units: list[str] | None = None) -> list[Path]:
-    """Write the period's workbooks (all units, or those listed); returns their paths."""
+    """Write the period's workbooks (all units, or those listed); returns their paths.
+
+    A large network's workbooks are built on every core: each workbook is
+    independent and the same inputs give the same bytes in any process.
+    """
     check_period(period)
     network = home.network
     codes = units or [u.code for u in network.units]
     unknown = [c for c in codes if network.unit(c) is None]
     if unknown:
-        from .errors import ConfigError
-
         raise ConfigError(
             f"unit {', '.join(unknown)} is not in the network",
             hint="Units: " + ", ".join(u.code for u in network.units),
         )
     bank = home.bank()
     secret = home.secret()
-    from .home import make_token
-
     folder = workbooks_folder(home, period)
-    paths = []
-    for code in codes:
-        data = build_workbook(network, bank, code, period, make_token(secret, code, period, bank.version))
-        paths.append(write_atomic(folder / T.file_name(code, period), data))
-    return paths
+    workers = min(os.cpu_count() or 1, 8)
+    if len(codes) < PARALLEL_FROM or workers < 2:
+        return _write_workbooks(network, bank, secret, period, codes, folder)
+    chunks = [codes[i::workers] for i in range(workers)]
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            done = pool.map(_write_workbooks, *zip(*[(network, bank, secret, period, c, folder)
+                                                     for c in chunks]))
+            by_code = {p.name: p for paths in done for p in paths}
+    except BrokenProcessPool:
+        # Helper processes could not start here: the same workbooks, one after another.
+        return _write_workbooks(network, bank, secret, period, codes, folder)
+    return [by_code[T.file_name(code, period)] for code in codes]

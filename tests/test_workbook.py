@@ -160,3 +160,17 @@ def test_workbook_structure_is_locked(workbook_path):
     assert '<workbookProtection lockStructure="1"/>' in xml
     assert xml.index("<workbookPr") < xml.index("<workbookProtection") < xml.index("<bookViews")
     assert openpyxl.load_workbook(workbook_path).security.lockStructure
+
+
+def test_a_large_network_is_generated_on_every_core_with_the_same_bytes(home):
+    import engine.workbook as W
+    from engine.home import Home, default_config_text
+
+    units = "\n".join(f'[[units]]\ncode = "U{i:03d}"\nname = "Unit {i}"' for i in range(W.PARALLEL_FROM))
+    home.config_path.write_text(default_config_text().split("# Fictional units.")[0] + units)
+    big = Home(home.root)
+    paths = generate(big, PERIOD)
+    assert [p.name for p in paths] == [T.file_name(f"U{i:03d}", PERIOD) for i in range(W.PARALLEL_FROM)]
+    parallel = paths[5].read_bytes()
+    [serial] = generate(big, PERIOD, ["U005"])  # below the threshold: built in this process
+    assert serial.read_bytes() == parallel
