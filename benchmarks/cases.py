@@ -106,13 +106,29 @@ def generation(p: dict) -> dict:
     home = D.make_home(Path(p["root"]), p["units"])
     stages = Stages()
     workbook.write_atomic = stages.wrap("write", workbook.write_atomic)
-    start, cpu = time.perf_counter(), time.process_time()
+    start, cpu = time.perf_counter(), _cpu_with_children()
     paths = workbook.generate(home, p["period"])
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    seconds, cpu = time.perf_counter() - start, _cpu_with_children() - cpu
     stages.next_file()
     sizes = [path.stat().st_size for path in paths]
+    write = stages.files[0].get("write")
+    if write is None:
+        # Built in helper processes: time the same writes again here.
+        scratch = Path(p["root"]) / "rewrite"
+        begin = time.perf_counter()
+        for path in paths:
+            workbook.write_atomic(scratch / path.name, path.read_bytes())
+        write = (time.perf_counter() - begin) * 1000
     return {"workbooks": len(paths), "seconds": seconds, "cpu_seconds": cpu,
-            "write_seconds": stages.files[0]["write"] / 1000, "mean_bytes": sum(sizes) / len(sizes)}
+            "write_seconds": write / 1000, "mean_bytes": sum(sizes) / len(sizes)}
+
+
+def _cpu_with_children() -> float:
+    """CPU time of this process and of the helper processes it has waited for."""
+    import resource
+
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 # --- intake -----------------------------------------------------------------------------------
