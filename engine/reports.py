@@ -1043,18 +1043,7 @@ def _network_areas(book: _Book, data: PeriodData, p: dict) -> None:
     ws.set_row(head, 48)
     row = head + 1
     for area in data.areas:
-        s = data.area_spread[area.id]
-        g, a, r = data.area_rag[area.id]
-        yes, total = data.area_coproduction.get(area.id, (0, 0))
-        _put(ws, row, 0, data.area_short(area), f.bold)
-        _put(ws, row, 1, s.median, f.pct)
-        word = _rag_of(data, s.median)
-        _put(ws, row, 2, word, f.rag[word])
-        _put(ws, row, 3, s.low, f.pct)
-        _put(ws, row, 4, s.high, f.pct)
-        for col, value in enumerate((s.n, data.area_incomplete[area.id], g, a, r), start=5):
-            _put(ws, row, col, value, f.int)
-        _put(ws, row, 10, 100.0 * yes / total if total else None, f.pct)
+        s = _area_spread_row(ws, f, data, area, row)
         row += 1
     s = data.overall
     _put(ws, row, 0, "Overall (complete returns)", f.net_label)
@@ -1381,6 +1370,23 @@ def _network_library(book: _Book, data: PeriodData, p: dict) -> None:
         ws.autofilter(head, 0, row - 1, 4)
     ws.freeze_panes(head + 1, 0)
     _print_wide(ws, head)
+
+
+def _area_spread_row(ws, f, data: PeriodData, area: Area, row: int) -> Spread:
+    """One area's network figures in columns A to K: median, RAG, range, counts, co-production."""
+    s = data.area_spread[area.id]
+    g, a, r = data.area_rag[area.id]
+    yes, total = data.area_coproduction.get(area.id, (0, 0))
+    _put(ws, row, 0, data.area_short(area), f.bold)
+    _put(ws, row, 1, s.median, f.pct)
+    word = _rag_of(data, s.median)
+    _put(ws, row, 2, word, f.rag[word])
+    _put(ws, row, 3, s.low, f.pct)
+    _put(ws, row, 4, s.high, f.pct)
+    for col, value in enumerate((s.n, data.area_incomplete[area.id], g, a, r), start=5):
+        _put(ws, row, col, value, f.int)
+    _put(ws, row, 10, 100.0 * yes / total if total else None, f.pct)
+    return s
 
 
 def _completion_table(ws, f, data: PeriodData, head: int, notes: bool) -> int:
@@ -2068,18 +2074,7 @@ def _commissioner_areas(book: _Book, data: PeriodData) -> None:
     prev = data.previous()
     row = head + 1
     for area in data.areas:
-        s = data.area_spread[area.id]
-        g, a, r = data.area_rag[area.id]
-        yes, total = data.area_coproduction.get(area.id, (0, 0))
-        _put(ws, row, 0, data.area_short(area), f.bold)
-        _put(ws, row, 1, s.median, f.pct)
-        word = _rag_of(data, s.median)
-        _put(ws, row, 2, word, f.rag[word])
-        _put(ws, row, 3, s.low, f.pct)
-        _put(ws, row, 4, s.high, f.pct)
-        for col, value in enumerate((s.n, data.area_incomplete[area.id], g, a, r), start=5):
-            _put(ws, row, col, value, f.int)
-        _put(ws, row, 10, 100.0 * yes / total if total else None, f.pct)
+        s = _area_spread_row(ws, f, data, area, row)
         before = prev.areas[area.id].median if prev else None
         _put(
             ws, row, 11, None if before is None or s.median is None else s.median - before, f.points
