@@ -90,3 +90,41 @@ def safe_stem(name: str, limit: int = 80) -> str:
     """A file-name stem safe on Windows and Linux, derived from ``name``."""
     stem = _UNSAFE.sub("_", name).strip(" .") or "file"
     return stem[:limit]
+
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def display_name(name: str) -> str:
+    """A file name as text a person and a log can show: always valid UTF-8, on one line.
+
+    Names on Linux are bytes; one that is not valid UTF-8 arrives in Python with
+    placeholder characters that cannot be written to a text file, a log or the
+    ledger. Undecodable bytes become U+FFFD and control characters (a newline in
+    a name) become ``?``. The real name is kept as bytes where the file is needed.
+    """
+    text = os.fsencode(name).decode("utf-8", "replace")
+    return _CONTROL_CHARS.sub("?", text)
+
+
+#: Longest file name, in bytes, on the file systems a home lives on (ext4, NTFS via SMB).
+NAME_MAX = 255
+
+
+def name_beside(name: str, suffix: str) -> str:
+    """The name of a file written beside ``name`` (a receipt): ``name`` + ``suffix``.
+
+    Always valid UTF-8 without control characters, and at most :data:`NAME_MAX`
+    bytes. When the name had to be changed to get there (shortened, or odd
+    bytes replaced) a short fingerprint of the whole original name is added, so
+    two long names that share a beginning still get different reports.
+    """
+    raw = os.fsencode(name)
+    text = _CONTROL_CHARS.sub("_", raw.decode("utf-8", "replace").replace("\ufffd", "_"))
+    limit = NAME_MAX - len(suffix.encode())
+    if text.encode() == raw and len(raw) <= limit:
+        return name + suffix
+    tag = "~" + hashlib.sha256(raw).hexdigest()[:8]
+    encoded = text.encode()[: limit - len(tag)]
+    text = encoded.decode("utf-8", "ignore")  # never cut a letter in half
+    return text + tag + suffix

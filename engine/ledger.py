@@ -7,8 +7,13 @@ derived from it and can be rebuilt at any time.
   (``accepted`` or ``rejected``). ``state`` is ``recorded`` until the original
   is archived (or its problems report written), then ``done``; a restart
   finishes any drop left ``recorded``.
-- ``returns``: one row per distinct accepted return (by sha256). A newer
-  return for the same unit and period supersedes the older one; both stay.
+- ``returns``: one row per distinct accepted return (by sha256). One return
+  per unit and period is *current* (``superseded_by`` is NULL); the others
+  stay in the history. A return normally supersedes the current one, except
+  a return the unit saved *before* the current one (``saved_at``, from the
+  workbook's own properties): that is an older draft sent late. It is kept,
+  marked ``held = 'older-save'``, and never silently replaces the later save;
+  :meth:`Ledger.release` makes it current when the lead says so.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from .faults import crashpoint
 from .findings import Finding
 from .scoring import Scores
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -42,7 +47,9 @@ CREATE TABLE IF NOT EXISTS returns (
     answered INTEGER NOT NULL,
     applicable INTEGER NOT NULL,
     overall_percent REAL,
-    overall_rag TEXT NOT NULL
+    overall_rag TEXT NOT NULL,
+    saved_at TEXT,
+    held TEXT
 );
 CREATE INDEX IF NOT EXISTS returns_period_unit ON returns(period, unit);
 CREATE TABLE IF NOT EXISTS drops (
@@ -59,7 +66,8 @@ CREATE TABLE IF NOT EXISTS drops (
     unit TEXT,
     period TEXT,
     bank_version TEXT,
-    report_name TEXT
+    report_name TEXT,
+    source BLOB
 );
 CREATE INDEX IF NOT EXISTS drops_sha ON drops(sha256);
 CREATE INDEX IF NOT EXISTS drops_period ON drops(period, unit);
@@ -105,6 +113,13 @@ CREATE INDEX IF NOT EXISTS findings_drop ON findings(drop_id);
 CREATE TABLE IF NOT EXISTS dirty_periods (period TEXT PRIMARY KEY);
 """
 
+# Columns added after the first schema: (table, column, declaration), added to older ledgers.
+_ADDED_COLUMNS = (
+    ("returns", "saved_at", "TEXT"),
+    ("returns", "held", "TEXT"),
+    ("drops", "source", "BLOB"),
+)
+
 
 def now_utc() -> str:
     """The current time as an ISO string in UTC, to the second."""
@@ -127,6 +142,14 @@ class Drop:
     unit: str | None
     period: str | None
     report_name: str | None
+    source: bytes | None = None  # where the original was, as file-system bytes
+
+    @property
+    def source_path(self):
+        """The original's path as it was taken in, or None (older ledgers)."""
+        import os
+
+        return Path(os.fsdecode(self.source)) if self.source else None
 
 
 class Ledger:
@@ -141,8 +164,16 @@ class Ledger:
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a ledger written by an earlier version up to this schema (columns only added)."""
+        for table, column, decl in _ADDED_COLUMNS:
+            have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
         self.db.execute(
-            "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+            "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
         )
 
     def close(self) -> None:
@@ -155,7 +186,16 @@ class Ledger:
         Inside an outer transaction this is part of the outer one.
         """
         if self.db.in_transaction:
-            yield self.db
+            # A savepoint: a failure inside undoes only this part, and the outer work goes on.
+            self.db.execute("SAVEPOINT part")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK TO part")
+                self.db.execute("RELEASE part")
+                raise
+            else:
+                self.db.execute("RELEASE part")
             return
         self.db.execute("BEGIN IMMEDIATE")
         try:
@@ -181,7 +221,7 @@ class Ledger:
         return Drop(
             row["id"], row["sha256"], row["original_name"], row["size"], row["arrived_at"],
             row["outcome"], row["state"], row["duplicate_of"], row["return_id"], row["unit"],
-            row["period"], row["report_name"],
+            row["period"], row["report_name"], row["source"],
         )
 
     def drop(self, drop_id: int) -> Drop | None:
@@ -196,6 +236,23 @@ class Ledger:
         """Drops recorded but not yet archived or reported (an interrupted run)."""
         rows = self.db.execute("SELECT * FROM drops WHERE state = 'recorded' ORDER BY id")
         return [self._drop(r) for r in rows]
+
+    def unfinished_for(self, sha256: str) -> bool:
+        """True while a drop of these bytes is recorded but not finished."""
+        return self.db.execute(
+            "SELECT 1 FROM drops WHERE sha256 = ? AND state = 'recorded' LIMIT 1", (sha256,)
+        ).fetchone() is not None
+
+    def later_save(self, unit: str, period: str, saved_at: str) -> sqlite3.Row | None:
+        """The counted return for ``unit`` and ``period`` if it was saved after ``saved_at``.
+
+        That makes a return saved at ``saved_at`` an older draft. None when either
+        save time is unknown: then the return that arrives last counts.
+        """
+        current = self.current_return(unit, period)
+        if current is None or not saved_at or not current["saved_at"]:
+            return None
+        return current if saved_at < current["saved_at"] else None
 
     def return_by_sha(self, sha256: str) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM returns WHERE sha256 = ?", (sha256,)).fetchone()
@@ -216,6 +273,38 @@ class Ledger:
             "SELECT COUNT(*) FROM returns WHERE superseded_by IS NULL"
         ).fetchone()[0]
         return out
+
+    def current_return(self, unit: str, period: str) -> sqlite3.Row | None:
+        """The return counted for ``unit`` and ``period``, or None."""
+        return self.db.execute(
+            "SELECT * FROM returns WHERE unit = ? AND period = ? AND superseded_by IS NULL",
+            (unit, period),
+        ).fetchone()
+
+    def return_row(self, return_id: int) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM returns WHERE id = ?", (return_id,)).fetchone()
+
+    def first_drop_of_return(self, return_id: int) -> Drop | None:
+        """The drop that first brought this return in (its file name and arrival)."""
+        return self._drop(self.db.execute(
+            "SELECT * FROM drops WHERE return_id = ? ORDER BY id LIMIT 1", (return_id,)
+        ).fetchone())
+
+    def held_returns(self, period: str) -> list[sqlite3.Row]:
+        """Returns kept for ``period`` but not counted (older saves), with their file names."""
+        return self.db.execute(
+            "SELECT r.*, (SELECT original_name FROM drops d WHERE d.return_id = r.id "
+            "ORDER BY d.id LIMIT 1) AS original_name FROM returns r "
+            "WHERE r.period = ? AND r.held IS NOT NULL AND r.superseded_by IS NOT NULL "
+            "ORDER BY r.unit, r.id", (period,),
+        ).fetchall()
+
+    def returns_named(self, original_name: str) -> list[sqlite3.Row]:
+        """Distinct accepted returns that arrived under this file name, newest first."""
+        return self.db.execute(
+            "SELECT DISTINCT r.* FROM returns r JOIN drops d ON d.return_id = r.id "
+            "WHERE d.original_name = ? ORDER BY r.id DESC", (original_name,),
+        ).fetchall()
 
     def current_returns(self, period: str) -> list[sqlite3.Row]:
         """The current (not superseded) accepted return of each unit for ``period``."""
@@ -256,21 +345,31 @@ class Ledger:
         scores: Scores | None = None,
         duplicate_of: int | None = None,
         report_name: str = "",
+        source: bytes | None = None,
+        saved_at: str = "",
+        older_than: int | None = None,
+        unit: str | None = None,
+        period: str | None = None,
     ) -> Drop:
-        """Record one file's outcome (and, if accepted, its return) in one transaction."""
+        """Record one file's outcome (and, if accepted, its return) in one transaction.
+
+        ``unit`` and ``period`` default to the return's; the pipeline passes them
+        explicitly for a rejected file whose hidden details cannot be trusted.
+        """
         with self.transaction() as db:
             return_id = duplicate_of
             if outcome == "accepted" and duplicate_of is None and ret is not None and scores is not None:
-                return_id = self._insert_return(db, sha256, ret, scores, arrived_at)
-            unit = ret.unit if ret else None
-            period = ret.period if ret else None
+                return_id = self._insert_return(db, sha256, ret, scores, arrived_at, saved_at,
+                                                older_than)
+            if unit is None and period is None and ret is not None:
+                unit, period = ret.unit, ret.period
             version = ret.bank_version if ret else None
             cur = db.execute(
                 "INSERT INTO drops(sha256, original_name, size, arrived_at, processed_at, outcome, "
-                "state, duplicate_of, return_id, unit, period, bank_version, report_name) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'recorded', ?, ?, ?, ?, ?, ?)",
+                "state, duplicate_of, return_id, unit, period, bank_version, report_name, source) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'recorded', ?, ?, ?, ?, ?, ?, ?)",
                 (sha256, original_name, size, arrived_at, now_utc(), outcome, duplicate_of,
-                 return_id, unit, period, version, report_name),
+                 return_id, unit, period, version, report_name, source),
             )
             drop_id = cur.lastrowid
             db.executemany(
@@ -281,20 +380,26 @@ class Ledger:
             crashpoint("inside the transaction, before commit")
         return self.drop(drop_id)
 
-    def _insert_return(self, db, sha256: str, ret: Return, scores: Scores, received_at: str) -> int:
+    def _insert_return(self, db, sha256: str, ret: Return, scores: Scores, received_at: str,
+                       saved_at: str = "", older_than: int | None = None) -> int:
+        """Insert an accepted return; it becomes current unless ``older_than`` names the
+        later-saved return that stays current (see :meth:`later_save`)."""
         cur = db.execute(
             "INSERT INTO returns(sha256, unit, period, bank_version, received_at, points, available, "
-            "answered, applicable, overall_percent, overall_rag) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "answered, applicable, overall_percent, overall_rag, saved_at, held, superseded_by) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (sha256, ret.unit, ret.period, ret.bank_version, received_at, scores.points,
              scores.available, scores.answered, scores.applicable, scores.overall_percent,
-             scores.overall_rag),
+             scores.overall_rag, saved_at or None, "older-save" if older_than else None,
+             older_than),
         )
         rid = cur.lastrowid
-        db.execute(
-            "UPDATE returns SET superseded_by = ? WHERE unit = ? AND period = ? AND id != ? "
-            "AND superseded_by IS NULL",
-            (rid, ret.unit, ret.period, rid),
-        )
+        if not older_than:
+            db.execute(
+                "UPDATE returns SET superseded_by = ? WHERE unit = ? AND period = ? AND id != ? "
+                "AND superseded_by IS NULL",
+                (rid, ret.unit, ret.period, rid),
+            )
         db.executemany(
             "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?)",
             [(rid, a.question_id, a.area_id, a.rating, a.evidence, a.notes) for a in ret.answers],
@@ -315,6 +420,21 @@ class Ledger:
             "WHERE period > ?", (ret.period,),
         )
         return rid
+
+    def release(self, return_id: int) -> None:
+        """Make a kept return the one counted for its unit and month (the lead's decision)."""
+        with self.transaction() as db:
+            row = self.return_row(return_id)
+            db.execute(
+                "UPDATE returns SET superseded_by = ? WHERE unit = ? AND period = ? AND id != ? "
+                "AND superseded_by IS NULL", (return_id, row["unit"], row["period"], return_id),
+            )
+            db.execute("UPDATE returns SET superseded_by = NULL, held = NULL WHERE id = ?", (return_id,))
+            db.execute("INSERT OR IGNORE INTO dirty_periods(period) VALUES (?)", (row["period"],))
+            db.execute(
+                "INSERT OR IGNORE INTO dirty_periods(period) SELECT DISTINCT period FROM returns "
+                "WHERE period > ?", (row["period"],),
+            )
 
     def mark_done(self, drop_id: int) -> None:
         """The drop's original is archived (or its report written): it is finished.

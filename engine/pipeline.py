@@ -1,23 +1,49 @@
 """The pipeline: one path from a file in the inbox to one recorded outcome.
 
-pre-check -> read (sandboxed) -> check -> score -> record -> archive -> tell the lead.
+take -> pre-check -> read (sandboxed) -> check -> score -> record -> archive -> tell the lead.
 
 Used by the watcher and by ``sequin process``. Any exception while handling
-one file becomes a finding for that file, so every file gets an outcome.
+one file becomes that file's outcome, so every file gets one and no file
+stops the next.
 
-Crash safety: the outcome is recorded in one transaction *before* the
+**Taking a file.** An inbox entry is looked at without following it: only a
+regular file is ever opened, and it is opened non-blocking, never following
+a symbolic link, after its size has been checked. A symbolic link, named pipe,
+socket or device gets a ``not-a-regular-file`` problems report and is left
+where it is. A regular file is read *once*, into memory; those bytes are
+hashed, and a private copy of exactly those bytes (``.intake/<sha256>.xlsx``
+in the home) is what the worker checks and what the archive keeps. A file
+whose size or modification time changed while it was read is not recorded:
+it is taken again once it is still. The original is removed from the inbox
+only if it is still the file that was read.
+
+**Crash safety.** The outcome is recorded in one transaction *before* the
 original is moved or the report written (state ``recorded``); those steps are
 idempotent and the drop is then marked ``done``. A restart calls
-:func:`Intake.recover`, which finishes any drop left ``recorded``. A file
-whose outcome was never committed is still in the inbox and is simply
-processed again. So nothing is lost and nothing is counted twice.
+:meth:`Intake.recover`, which finishes every drop left ``recorded``, wherever
+its original was (the ledger keeps the original's path, and the private copy
+outlives the process). A file whose outcome was never committed is still
+where it was and is simply taken again. So nothing is lost and nothing is
+counted twice.
+
+**Older saves.** A workbook records when it was last saved. An accepted
+return saved *before* the return already counted for its unit and month (an
+older draft sent after the final version) is kept and archived but not
+counted; its receipt says so and gives the command that makes it count
+(``sequin release FILE``). When either save time is unknown, the return that
+arrived last counts, as before.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import hashlib
+import logging
 import os
+import re
 import shutil
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,17 +51,33 @@ from . import template as T
 from .bank import known_banks
 from .checks import Return, check_return
 from .faults import crashpoint
-from .files import clean_up_temp_files, sha256_file, write_atomic, write_text_atomic
-from .findings import Finding, error, has_errors
+from .files import (
+    clean_up_temp_files,
+    display_name,
+    sha256_file,
+    write_atomic,
+    write_text_atomic,
+)
+from .findings import Finding, error, has_errors, warning
 from .home import Home
 from .ledger import Drop, Ledger
 from .lock import HomeLock
-from .receipts import is_report, problems_text, receipt_text, report_name
+from .precheck import MAX_BYTES, too_large
+from .receipts import is_report, month, problems_text, receipt_text, report_name, when
 from .sandbox import ReadFailed, Sandbox
 from .scoring import Scores, score
 
+log = logging.getLogger("sequin.intake")
+
 IGNORED_PREFIXES = ("~$", ".~lock.", ".", "~")
 IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", "#")
+STAGING = ".intake"  # private copies of what was read, in the home
+
+_OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+               | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+# Codes that mean the file's hidden unit and month cannot be trusted.
+_UNTRUSTED = {"token-invalid", "unknown-unit", "unknown-bank-version", "not-a-sequin-workbook"}
+_PERIOD_IN_NAME = re.compile(r"(20\d\d)[-_ .]?(0[1-9]|1[0-2])(?!\d)")
 
 
 def is_ignored(name: str) -> bool:
@@ -49,7 +91,16 @@ def is_ignored(name: str) -> bool:
 
 @dataclass
 class Outcome:
-    """What happened to one file."""
+    """What happened to one file.
+
+    ``outcome`` is ``accepted``, ``rejected`` or ``skipped`` (nothing new to
+    record: a rejected file still beside its report, or a file that vanished).
+    ``retry`` means the file changed while it was read: it was not recorded
+    and should be taken again once it is still. ``counted`` is False for an
+    accepted return kept but not counted (an older save). ``problem`` says what
+    went wrong after the outcome was recorded (a report that could not be
+    written); the restart finishes it.
+    """
 
     name: str
     outcome: str  # accepted | rejected | skipped
@@ -61,6 +112,9 @@ class Outcome:
     report: Path | None = None
     duplicate: bool = False
     drop_id: int | None = None
+    counted: bool = True
+    retry: bool = False
+    problem: str = ""
 
     @property
     def valid(self) -> bool:
@@ -72,12 +126,14 @@ class Outcome:
             "outcome": self.outcome,
             "valid": self.valid,
             "duplicate": self.duplicate,
+            "counted": self.counted if self.outcome == "accepted" else False,
             "unit": self.unit,
             "period": self.period,
             "bank_version": self.bank_version,
             "report": str(self.report) if self.report else None,
             "findings": [f.to_dict() for f in self.findings],
             "scores": self.scores.to_dict() if self.scores else None,
+            "problem": self.problem or None,
         }
 
 
@@ -88,10 +144,28 @@ class Validation:
     findings: list[Finding]
     ret: Return | None
     scores: Scores | None
+    saved_at: str = ""
 
     @property
     def valid(self) -> bool:
         return self.ret is not None and not has_errors(self.findings)
+
+
+@dataclass
+class Taken:
+    """One inbox entry as it was taken in: its bytes' hash, and where a copy of them is."""
+
+    path: Path
+    name: str  # as a person can read it (see files.display_name)
+    source: bytes  # the real path, as file-system bytes
+    sha256: str = ""
+    size: int = 0
+    stamp: tuple = ()  # (device, inode, size, mtime) of what was read
+    arrived: str = ""
+    staged: Path | None = None
+    refused: Finding | None = None  # refused unread (not a regular file, far too large)
+    changing: bool = False
+    gone: str = ""  # why it could not be opened at all
 
 
 def _read_failed_finding(exc: ReadFailed) -> Finding:
@@ -106,6 +180,149 @@ def _read_failed_finding(exc: ReadFailed) -> Finding:
         "This file could not be read as a workbook (it may be damaged or made by a program that "
         "writes unusual files). Ask the unit to open it in Excel, save it, and send it again.",
     )
+
+
+def _entry_kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "a shortcut (symbolic link)"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not an ordinary file"
+
+
+def _not_regular(kind: str) -> Finding:
+    return error(
+        "not-a-regular-file",
+        f"This inbox entry is {kind}, not a workbook file, so SeQuIn did not open it or follow "
+        "it. Move it out of the inbox and put the workbook file itself there.",
+    )
+
+
+def _stamp(st: os.stat_result) -> tuple:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _iso(timestamp: float) -> str:
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def take(path: Path, staging: Path | None, max_bytes: int = MAX_BYTES) -> Taken:
+    """Look at one entry without following it and, if it is a regular file, read it once.
+
+    The bytes read are hashed and, when ``staging`` is given, copied there
+    under their hash for the worker and the archive. Never blocks (a named
+    pipe is never opened) and never reads more than ``max_bytes`` + 1 bytes.
+    """
+    path = Path(path)
+    t = Taken(path=path, name=display_name(path.name), source=os.fsencode(path))
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        t.gone = exc.strerror or str(exc)
+        return t
+    t.arrived = _iso(st.st_mtime)
+    if not stat.S_ISREG(st.st_mode):
+        kind = _entry_kind(st.st_mode)
+        target = b""
+        if stat.S_ISLNK(st.st_mode):
+            try:
+                target = os.fsencode(os.readlink(path))
+            except OSError:
+                pass
+        # The same entry seen again must be recognised, so it is fingerprinted by what it is.
+        t.sha256 = hashlib.sha256(b"entry\0" + kind.encode() + b"\0" + t.source + b"\0" + target).hexdigest()
+        t.stamp = _stamp(st)
+        t.refused = _not_regular(kind)
+        return t
+    if st.st_size > max_bytes:
+        # Refused unread: fingerprinted by its size, time and first bytes, never read through.
+        t.size, t.stamp = st.st_size, _stamp(st)
+        head = b""
+        try:
+            fd = os.open(path, _OPEN_FLAGS)
+            try:
+                head = os.read(fd, 65536)
+            finally:
+                os.close(fd)
+        except OSError:
+            pass
+        t.sha256 = hashlib.sha256(
+            b"too-large\0" + str(_stamp(st)).encode() + b"\0" + head).hexdigest()
+        t.refused = too_large(st.st_size, max_bytes)
+        return t
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENXIO):  # replaced by a link or a pipe meanwhile
+            t.changing = True
+        else:
+            t.gone = exc.strerror or str(exc)
+        return t
+    try:
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode) or _stamp(before)[:2] != _stamp(st)[:2]:
+            t.changing = True
+            return t
+        chunks, total = [], 0
+        while total <= max_bytes:
+            block = os.read(fd, min(1 << 20, max_bytes + 1 - total))
+            if not block:
+                break
+            chunks.append(block)
+            total += len(block)
+        after = os.fstat(fd)
+    except OSError as exc:
+        t.gone = exc.strerror or str(exc)
+        return t
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) != before.st_size or _stamp(after) != _stamp(before) or total > max_bytes:
+        t.changing = True  # still being written or overwritten: take it again once still
+        return t
+    t.sha256 = hashlib.sha256(data).hexdigest()
+    t.size, t.stamp, t.arrived = len(data), _stamp(before), _iso(before.st_mtime)
+    if staging is not None:
+        t.staged = staging / f"{t.sha256}.xlsx"
+        # Private copy: not forced to disk here; the archive copy is, before the inbox copy goes.
+        write_atomic(t.staged, data, durable=False)
+    return t
+
+
+def _read_regular(path: Path, limit: int = MAX_BYTES) -> bytes | None:
+    """The bytes of a regular file (never following a link, never blocking), or None."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        chunks, total = [], 0
+        while total <= limit:
+            block = os.read(fd, 1 << 20)
+            if not block:
+                return b"".join(chunks)
+            chunks.append(block)
+            total += len(block)
+        return None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _claimed_by_name(name: str, network) -> tuple[str | None, str | None]:
+    """The unit and month a file's *name* claims, if the unit is one of the network's."""
+    stem = Path(display_name(name)).stem
+    words = set(re.split(r"[^A-Za-z0-9]+", stem.upper()))
+    units = [u.code for u in network.units if u.code.upper() in words]
+    m = _PERIOD_IN_NAME.search(stem)
+    return (units[0] if len(units) == 1 else None), (f"{m.group(1)}-{m.group(2)}" if m else None)
 
 
 class Intake:
@@ -134,6 +351,11 @@ class Intake:
             self._ledger = Ledger(self.home.ledger_path)
         return self._ledger
 
+    @property
+    def staging(self) -> Path:
+        """Private copies of files being taken in (same disk as the archive)."""
+        return self.home.root / STAGING
+
     def close(self) -> None:
         if self._sandbox is not None:
             self._sandbox.close()
@@ -152,6 +374,14 @@ class Intake:
     def validate(self, path: Path, file_name: str | None = None) -> Validation:
         """Pre-check, read, check and score one file. Records nothing."""
         path = Path(path)
+        t = take(path, None)
+        if t.refused is not None:
+            return Validation([t.refused], None, None)
+        if t.gone or t.changing:
+            return Validation([error("file-gone", "The file could not be read: "
+                                     f"{t.gone or 'it was changing while it was read'}. "
+                                     "Try again once it has been saved or copied completely.")],
+                              None, None)
         self.sandbox.submit(path)
         return self._collect(path, file_name)
 
@@ -171,7 +401,7 @@ class Intake:
             scores = None
             if ret is not None:
                 scores = score(self.banks[ret.bank_version], self.network, ret.ratings())
-            return Validation(findings, ret, scores)
+            return Validation(findings, ret, scores, str(answer["ok"].get("saved_at") or ""))
         except Exception as exc:  # noqa: BLE001 - a file must never stop the engine
             return Validation(
                 [error("engine-error", f"The engine could not check this file ({type(exc).__name__}). "
@@ -192,77 +422,195 @@ class Intake:
     def process_many(self, paths: list[Path]) -> list[Outcome]:
         """Take files to their outcomes, in order.
 
-        The worker pre-checks and reads the next file while this one is
-        checked and recorded, and the outcomes of the whole batch are
-        committed to the ledger in one transaction before any original is
-        moved or report written. A crash before the commit leaves every file
-        of the batch in the inbox, to be taken again; after it, the restart
-        finishes what was recorded.
+        Each file is read once and a copy of those bytes goes to the worker,
+        which pre-checks and reads the next file while this one is checked and
+        recorded. The outcomes of the whole batch are committed to the ledger
+        in one transaction before any original is moved or report written. A
+        crash before the commit leaves every file where it was, to be taken
+        again; after it, the restart finishes what was recorded.
         """
         self._lock.acquire()
-        unique = list(dict.fromkeys(Path(p).absolute() for p in paths))
-        submitted = 0
+        unique = list(dict.fromkeys(Path(os.path.abspath(p)) for p in paths))
+        taken = [self._take(p) for p in unique]
+        work = [t for t in taken if t.staged is not None and self._needs_reading(t)]
+        to_read = {id(t) for t in work}
+        submitted = collected = 0
         plans: list[Outcome | tuple] = []
         self._batch = set()
         with self.ledger.transaction():
-            for i, path in enumerate(unique):
-                while submitted < min(i + 2, len(unique)):
-                    self.sandbox.submit(unique[submitted])
-                    submitted += 1
-                plan = self._record(path, self._collect(path, path.name))
+            for t in taken:
+                v = None
+                if id(t) in to_read:
+                    # Keep the worker one file ahead: it reads the next while this one is recorded.
+                    while submitted < min(collected + 2, len(work)):
+                        self.sandbox.submit(work[submitted].staged)
+                        submitted += 1
+                    v = self._collect(t.staged, t.path.name)
+                    collected += 1
+                plan = self._record_safely(t, v)
                 if not isinstance(plan, Outcome):
                     self._batch.add(plan[0][0].id)
                 plans.append(plan)
                 crashpoint("recorded in the batch, not yet committed")
         self._batch = set()
         crashpoint("batch committed, nothing moved yet")
-        return [p if isinstance(p, Outcome) else self._finish(*p[0], **p[1]) for p in plans]
+        out = []
+        for t, plan in zip(taken, plans):
+            if isinstance(plan, Outcome):
+                self._discard_staged(t)
+                out.append(plan)
+            else:
+                out.append(self._finish_safely(*plan[0], stamp=t.stamp, **plan[1]))
+        return out
 
-    def _record(self, path: Path, v: Validation) -> Outcome | tuple:
-        """Record the outcome of one checked file.
+    def _take(self, path: Path) -> Taken:
+        try:
+            return take(path, self.staging)
+        except OSError as exc:  # the home's own disk: the private copy could not be written
+            t = Taken(path=path, name=display_name(path.name), source=os.fsencode(path))
+            t.gone = f"SeQuIn could not keep a copy of it ({exc.strerror or exc})"
+            return t
+
+    def _needs_reading(self, t: Taken) -> bool:
+        """False when the outcome is known without reading (the same bytes seen before)."""
+        if self.ledger.return_by_sha(t.sha256) is not None:
+            return False
+        return not any(d.outcome == "rejected" and self._same_entry(d, t)
+                       for d in self.ledger.drops_for(t.sha256))
+
+    def _same_entry(self, drop: Drop, t: Taken) -> bool:
+        if drop.source is not None:
+            return drop.source == t.source
+        return drop.original_name == t.name and t.path.parent == self.home.inbox
+
+    def _discard_staged(self, t: Taken) -> None:
+        if t.staged is not None and not self.ledger.unfinished_for(t.sha256):
+            try:
+                os.unlink(t.staged)
+            except OSError:
+                pass
+
+    def _record_safely(self, t: Taken, v: Validation | None) -> Outcome | tuple:
+        """Record one file; a failure to record becomes its outcome, never the batch's."""
+        try:
+            with self.ledger.transaction():  # a savepoint: a failure undoes this file only
+                return self._record(t, v)
+        except Exception as exc:  # noqa: BLE001
+            log.error(f"could not record {t.name}: {type(exc).__name__}: {exc}")
+            finding = error(
+                "engine-error",
+                f"The engine could not record this file ({type(exc).__name__}). The file is kept; "
+                "please report this to whoever runs the engine.")
+            try:
+                with self.ledger.transaction():
+                    drop = self.ledger.record(
+                        sha256=t.sha256 or hashlib.sha256(t.source).hexdigest(),
+                        original_name=t.name, size=t.size, arrived_at=t.arrived or _iso(0),
+                        outcome="rejected", findings=[finding],
+                        report_name=report_name(t.path.name, False), source=t.source,
+                    )
+                return (drop, t.path), {"findings": [finding]}
+            except Exception as exc2:  # noqa: BLE001
+                log.error(f"could not record {t.name} at all: {type(exc2).__name__}: {exc2}")
+                return Outcome(t.name, "skipped", [finding], problem=str(exc2))
+
+    def _record(self, t: Taken, v: Validation | None) -> Outcome | tuple:
+        """Record the outcome of one taken file.
 
         Returns a final Outcome, or the arguments of :meth:`_finish`, which
         archives the original or writes its report once the record is committed.
         """
-        name = path.name
-        try:
-            st = path.stat()
-            sha = sha256_file(path)
-        except OSError as exc:
-            return Outcome(name, "skipped", [error("file-gone", f"The file could not be opened ({exc.strerror}).")])
-        arrived = dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc).replace(microsecond=0).isoformat()
+        name = t.name
+        if t.gone:
+            return Outcome(name, "skipped", [error("file-gone", f"The file could not be opened ({t.gone}).")])
+        if t.changing:
+            return Outcome(name, "skipped", retry=True)
+        sha = t.sha256
         previous = self.ledger.drops_for(sha)
         for drop in previous:
-            if drop.state == "recorded" and drop.original_name == name and drop.id not in self._batch:
-                return (drop, path), {}  # an interrupted run recorded this very file
-            if drop.outcome == "rejected" and drop.original_name == name and path.parent == self.home.inbox:
+            if drop.state == "recorded" and self._same_entry(drop, t) and drop.id not in self._batch:
+                return (drop, t.path), {}  # an interrupted run recorded this very file
+            if drop.outcome == "rejected" and self._same_entry(drop, t) and t.path.parent == self.home.inbox:
                 # The rejected original stays beside its report; it is not a new file.
-                if not (path.parent / (drop.report_name or "")).exists():
-                    return (drop, path), {"skipped": True}  # the report was deleted: write it again
+                if not (t.path.parent / (drop.report_name or "")).exists():
+                    return (drop, t.path), {"skipped": True}  # the report was deleted: write it again
                 return Outcome(name, "skipped", drop_id=drop.id)
+        if t.refused is not None:
+            drop = self.ledger.record(
+                sha256=sha, original_name=name, size=t.size, arrived_at=t.arrived,
+                outcome="rejected", findings=[t.refused],
+                report_name=report_name(t.path.name, False), source=t.source,
+            )
+            return (drop, t.path), {"findings": [t.refused]}
         existing = self.ledger.return_by_sha(sha)
         if existing is not None:
-            first = next((d for d in previous if d.outcome == "accepted"), None)
-            when = first.arrived_at if first else existing["received_at"]
-            note = (f"These exact bytes were already received ({when}); this copy is kept in the "
-                    f"history but not counted again.")
+            note, findings = self._duplicate_note(existing, previous)
             drop = self.ledger.record(
-                sha256=sha, original_name=name, size=st.st_size, arrived_at=arrived,
-                outcome="accepted", findings=[], duplicate_of=existing["id"],
-                report_name=report_name(name, True),
+                sha256=sha, original_name=name, size=t.size, arrived_at=t.arrived,
+                outcome="accepted", findings=findings, duplicate_of=existing["id"],
+                report_name=report_name(t.path.name, True), source=t.source,
             )
             bank = self.banks[existing["bank_version"]]
             scores = self._stored_scores(existing["id"], existing)
-            return (drop, path), {"scores": scores, "bank": bank, "note": note}
-
+            return (drop, t.path), {"scores": scores, "bank": bank, "note": note, "findings": findings}
+        if v is None:  # not read, yet not known: cannot happen unless the ledger changed meanwhile
+            v = Validation([error("engine-error", "The engine lost track of this file while taking it "
+                                  "in. The file is kept; drop it into the inbox again.")], None, None)
         accepted = v.valid
+        findings = list(v.findings)
+        older_than = None
+        keep = {"ret": v.ret}
+        if accepted:
+            older_than = self.ledger.later_save(v.ret.unit, v.ret.period, v.saved_at)
+            if older_than is not None:
+                findings.insert(0, self._older_save_finding(v, older_than, t))
+        elif any(f.code in _UNTRUSTED for f in findings):
+            # Its hidden unit and month are unverified: keep only what the file name claims.
+            unit, period = _claimed_by_name(t.path.name, self.network)
+            keep = {"ret": None, "unit": unit, "period": period}
         drop = self.ledger.record(
-            sha256=sha, original_name=name, size=st.st_size, arrived_at=arrived,
-            outcome="accepted" if accepted else "rejected", findings=v.findings,
-            ret=v.ret, scores=v.scores if accepted else None,
-            report_name=report_name(name, accepted),
+            sha256=sha, original_name=name, size=t.size, arrived_at=t.arrived,
+            outcome="accepted" if accepted else "rejected", findings=findings,
+            scores=v.scores if accepted else None,
+            report_name=report_name(t.path.name, accepted), source=t.source,
+            saved_at=v.saved_at, older_than=older_than["id"] if older_than is not None else None,
+            **keep,
         )
-        return (drop, path), {"findings": v.findings, "scores": v.scores, "ret": v.ret}
+        return (drop, t.path), {"findings": findings, "scores": v.scores, "ret": v.ret}
+
+    def _describe_return(self, row) -> str:
+        first = self.ledger.first_drop_of_return(row["id"])
+        name = first.original_name if first else "(unknown file)"
+        saved = f", saved {when(row['saved_at'])}" if row["saved_at"] else ""
+        return f"'{name}' (received {when(row['received_at'])}{saved})"
+
+    def _older_save_finding(self, v: Validation, later, t: Taken) -> Finding:
+        u = self.network.unit(v.ret.unit)
+        return warning(
+            "older-save",
+            f"KEPT, NOT COUNTED. This workbook was saved {when(v.saved_at)}, before the return "
+            f"already counted for {v.ret.unit}{f' ({u.name})' if u else ''}, {month(v.ret.period)}: "
+            f"{self._describe_return(later)}. It looks like an earlier draft, so the later save "
+            f"stays counted and this one is kept in the history. If this one is the right one, "
+            f"run:  sequin release \"{t.name}\"",
+        )
+
+    def _duplicate_note(self, existing, previous: list[Drop]) -> tuple[str, list[Finding]]:
+        """What a receipt says about bytes already received, true to what is counted now."""
+        first = next((d for d in previous if d.outcome == "accepted"), None)
+        received = when(first.arrived_at if first else existing["received_at"])
+        if existing["superseded_by"] is None:
+            return (f"These exact bytes were already received ({received}) and are the return "
+                    f"counted for {existing['unit']}, {month(existing['period'])}. This copy is kept "
+                    f"in the history; nothing changes."), []
+        current = self.ledger.current_return(existing["unit"], existing["period"])
+        name = first.original_name if first else "this file"
+        note = (f"KEPT, NOT COUNTED. These exact bytes were already received ({received}), but they "
+                f"are not the return counted for {existing['unit']}, {month(existing['period'])}: "
+                f"{self._describe_return(current) if current is not None else 'another return'} is. "
+                f"Sending the same file again does not change that. If this one is the right one, "
+                f"run:  sequin release \"{name}\"")
+        return note, []
 
     def _stored_scores(self, return_id: int, row) -> Scores:
         from .scoring import AreaScore
@@ -278,76 +626,159 @@ class Intake:
         return Scores(areas, row["points"], row["available"], row["answered"], row["applicable"],
                       row["overall_percent"], row["overall_rag"])
 
+    def _finish_safely(self, drop: Drop, path: Path, **kwargs) -> Outcome:
+        """Finish a recorded drop; a failure is reported and left for the restart to finish."""
+        try:
+            return self._finish(drop, path, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - one file must never stop the next
+            problem = f"{type(exc).__name__}: {exc}"
+            log.error(f"{drop.original_name} was recorded as {drop.outcome}, but could not be "
+                      f"finished ({problem}); it will be finished at the next start")
+            return Outcome(drop.original_name, drop.outcome, unit=drop.unit or "",
+                           period=drop.period or "", drop_id=drop.id, problem=problem)
+
+    def _keep_original(self, drop: Drop, path: Path) -> Path:
+        """Put the accepted original into the archive, from the bytes that were read and hashed.
+
+        The private copy made when the file was taken is moved into the archive
+        after its hash is checked and it is forced to disk; if it is gone (a
+        power cut), the original is used, again only if its hash matches.
+        """
+        target = self.archive_path(drop.sha256)
+        if target.exists():
+            return target
+        staged = self.staging / f"{drop.sha256}.xlsx"
+        for candidate in (staged, path):
+            data = _read_regular(candidate)
+            if data is None or hashlib.sha256(data).hexdigest() != drop.sha256:
+                continue
+            if candidate == staged:
+                try:
+                    fd = os.open(staged, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+                    try:
+                        os.fsync(fd)
+                    finally:
+                        os.close(fd)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(staged, target)
+                    return target
+                except OSError:
+                    pass  # another disk, or no fsync here: write a copy instead
+            write_atomic(target, data)
+            return target
+        raise FileNotFoundError(
+            errno.ENOENT, "neither the private copy nor the original of this return is left", str(path))
+
+    def _remove_original(self, drop: Drop, path: Path, stamp: tuple) -> None:
+        """Remove the inbox copy, but only if it is still the file whose bytes were recorded."""
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return
+        if not stat.S_ISREG(st.st_mode):
+            return
+        if stamp:
+            if _stamp(st) != stamp:
+                return  # overwritten since it was read: it is a new file, taken again
+        elif sha256_file(path) != drop.sha256:
+            return
+        crashpoint("archived, before removing from the inbox")
+        os.unlink(path)
+        crashpoint("removed from the inbox, before done")
+
     def _finish(self, drop: Drop, path: Path, *, findings=None, scores=None, ret=None, bank=None,
-                note: str = "", skipped: bool = False) -> Outcome:
+                note: str = "", skipped: bool = False, stamp: tuple = ()) -> Outcome:
         """Archive or report a recorded drop; idempotent, so a restart can redo it."""
         crashpoint("recorded, before archive or report")
         if findings is None:
             findings = self.ledger.findings_for(drop.id)
-        folder = path.parent if path.parent.exists() else self.home.inbox
-        report = folder / (drop.report_name or report_name(drop.original_name, drop.outcome == "accepted"))
+        in_inbox = path.parent == self.home.inbox
+        folder = path.parent if path.parent.is_dir() else self.home.inbox
+        report = folder / (drop.report_name or report_name(path.name, drop.outcome == "accepted"))
         unit, period = drop.unit or "", drop.period or ""
+        counted = True
         if drop.outcome == "accepted":
-            row = self.ledger.db.execute("SELECT * FROM returns WHERE id = ?", (drop.return_id,)).fetchone()
+            row = self.ledger.return_row(drop.return_id)
             if scores is None:
                 scores = self._stored_scores(row["id"], row)
             bank = bank or self.banks[row["bank_version"]]
             unit, period = row["unit"], row["period"]
+            counted = row["superseded_by"] is None
             if drop.duplicate_of and not note:
-                note = "These exact bytes were already received; this copy is not counted again."
-            target = self.archive_path(drop.sha256)
-            if not target.exists() and path.exists():
-                write_atomic(target, path.read_bytes())
+                note, _ = self._duplicate_note(row, self.ledger.drops_for(drop.sha256))
+            target = self._keep_original(drop, path)
             u = self.network.unit(unit)
             # Reports can be rewritten from the ledger, so they are not forced to disk.
             write_text_atomic(report, receipt_text(
                 file_name=drop.original_name, unit=unit, unit_name=u.name if u else unit,
                 period=period, received=drop.arrived_at, scores=scores, bank=bank,
-                findings=findings, duplicate_note=note,
+                findings=findings, duplicate_note=note, counted=counted,
             ), durable=False)
-            if target.exists() and path.exists() and path.parent == self.home.inbox:
-                crashpoint("archived, before removing from the inbox")
-                os.unlink(path)
-                crashpoint("removed from the inbox, before done")
+            if target.exists() and in_inbox:
+                self._remove_original(drop, path, stamp)
         else:
             write_text_atomic(report, problems_text(
                 file_name=drop.original_name, received=drop.arrived_at, findings=findings,
                 unit=unit, period=period,
             ), durable=False)
         self.ledger.mark_done(drop.id)
+        self._discard_staged_sha(drop.sha256)
         if skipped:
             return Outcome(drop.original_name, "skipped", drop_id=drop.id)
         return Outcome(
             drop.original_name, drop.outcome, findings, unit, period,
             ret.bank_version if ret else "", scores if drop.outcome == "accepted" else None,
-            report, bool(drop.duplicate_of), drop.id,
+            report, bool(drop.duplicate_of), drop.id, counted=counted,
         )
+
+    def _discard_staged_sha(self, sha: str) -> None:
+        if not self.ledger.unfinished_for(sha):
+            try:
+                os.unlink(self.staging / f"{sha}.xlsx")
+            except OSError:
+                pass
 
     def recover(self) -> list[Outcome]:
         """Finish drops an interrupted run recorded but did not archive or report.
 
-        Also removes temporary files an interrupted write left behind. Takes
-        the home's lock first: only one engine works in a home at a time.
+        Wherever the original was (the inbox, or a file given to ``sequin
+        process``), the private copy of the bytes that were recorded is
+        archived. Also removes temporary files and private copies an
+        interrupted run left behind. Takes the home's lock first: only one
+        engine works in a home at a time.
         """
         self._lock.acquire()
-        for folder in (self.home.outbox, self.home.archive, self.home.inbox):
+        for folder in (self.home.outbox, self.home.archive, self.home.inbox, self.staging):
             clean_up_temp_files(folder)
         outcomes = []
         for drop in self.ledger.unfinished_drops():
-            path = self.home.inbox / drop.original_name
-            outcomes.append(self._finish(drop, path))
+            path = drop.source_path or self.home.inbox / drop.original_name
+            outcomes.append(self._finish_safely(drop, path))
+        if self.staging.is_dir():
+            for staged in self.staging.iterdir():
+                if not self.ledger.unfinished_for(staged.stem):
+                    try:
+                        staged.unlink()
+                    except OSError:
+                        pass
         return outcomes
 
     def pending(self) -> list[Path]:
-        """Files waiting in the inbox, oldest first."""
+        """Entries waiting in the inbox, oldest first: every file, link or pipe, not folders."""
         inbox = self.home.inbox
         if not inbox.is_dir():
             return []
         files = []
         with os.scandir(inbox) as it:
             for entry in it:
-                if entry.is_file(follow_symlinks=False) and not is_ignored(entry.name):
-                    files.append((entry.stat().st_mtime, entry.name, Path(entry.path)))
+                if is_ignored(entry.name):
+                    continue
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if not stat.S_ISDIR(st.st_mode):
+                    files.append((st.st_mtime, entry.name, Path(entry.path)))
         return [p for _m, _n, p in sorted(files)]
 
 

@@ -274,13 +274,7 @@ def _check(fh: BinaryIO, name: str, max_bytes: int) -> None:
     if st.st_size == 0:
         raise _empty()
     if st.st_size > max_bytes:
-        raise _refuse(
-            "file-too-large",
-            f"This file is {_size(st.st_size)}, more than the {_size(max_bytes)} SeQuIn "
-            "accepts (a SeQuIn return is usually well under 1 MB, and NHSmail refuses "
-            "attachments over 35 MB). Ask the unit to send back the workbook they were sent, "
-            "without pictures or attachments added to it.",
-        )
+        raise _Refused(too_large(st.st_size, max_bytes))
     src = _Source(fh, st.st_size)
     head = src.read_at(0, _HEAD)
     if not head:
@@ -291,6 +285,17 @@ def _check(fh: BinaryIO, name: str, max_bytes: int) -> None:
         _check_ole(src, name)
     else:
         _sniff(head, name)
+
+
+def too_large(size: int, max_bytes: int = MAX_BYTES) -> Finding:
+    """The finding for a file too large to be a return (the intake refuses it unread)."""
+    return error(
+        "file-too-large",
+        f"This file is {_size(size)}, more than the {_size(max_bytes)} SeQuIn "
+        "accepts (a SeQuIn return is usually well under 1 MB, and NHSmail refuses "
+        "attachments over 35 MB). Ask the unit to send back the workbook they were sent, "
+        "without pictures or attachments added to it.",
+    )
 
 
 def _size(count: int) -> str:

@@ -68,10 +68,41 @@ def _cells(sheet, last_row: int, last_col: int, digest_wording: bool = False) ->
     return out
 
 
-def read_return(path: str) -> dict:
-    """Sheet names, visibility and the cells the template uses, from one workbook.
+_MODIFIED = re.compile(rb"<dcterms:modified\b[^>]*>\s*([^<]{1,64}?)\s*</dcterms:modified>")
 
-    Returns ``{"sheets": [[name, visibility], ...], "cells": {sheet: {ref: value}}}``.
+
+def saved_at(path: str) -> str:
+    """When the workbook was last saved, from ``docProps/core.xml``, as ISO 8601 UTC; or ``""``.
+
+    Excel and LibreOffice set it on every save; a workbook that nobody saved
+    keeps the time the engine wrote into it. Only a plain timestamp is taken.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo("docProps/core.xml")
+            if info.file_size > 64 * 1024:  # a real one is under 1 KB
+                return ""
+            m = _MODIFIED.search(zf.read(info))
+    except (KeyError, OSError, zipfile.BadZipFile, ValueError, EOFError):
+        return ""
+    if not m:
+        return ""
+    try:
+        when = dt.datetime.fromisoformat(m.group(1).decode("ascii").replace("Z", "+00:00"))
+    except (UnicodeDecodeError, ValueError):
+        return ""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return when.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def read_return(path: str) -> dict:
+    """Sheet names, visibility, the cells the template uses, and when the file was saved.
+
+    Returns ``{"sheets": [[name, visibility], ...], "cells": {sheet: {ref: value}},
+    "saved_at": iso or ""}``.
     """
     from python_calamine import CalamineWorkbook
 
@@ -86,4 +117,4 @@ def read_return(path: str) -> dict:
             cells[name] = _cells(sheet, len(T.META_ROWS), 2)
         else:
             cells[name] = _cells(sheet, _AREA_LAST_ROW, _AREA_LAST_COL, digest_wording=True)
-    return {"sheets": sheets, "cells": cells}
+    return {"sheets": sheets, "cells": cells, "saved_at": saved_at(path)}

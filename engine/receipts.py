@@ -10,18 +10,21 @@ from __future__ import annotations
 import datetime as dt
 
 from .bank import Bank
+from .files import name_beside
 from .findings import ERROR, Finding
 from .scoring import Scores
 
 RECEIPT_SUFFIX = ".receipt.txt"
 PROBLEMS_SUFFIX = ".problems.txt"
-_MAX_NAME = 200
 
 
 def report_name(original_name: str, accepted: bool) -> str:
-    """The file name of the receipt or problems report for ``original_name``."""
-    base = original_name[:_MAX_NAME]
-    return base + (RECEIPT_SUFFIX if accepted else PROBLEMS_SUFFIX)
+    """The file name of the receipt or problems report for ``original_name``.
+
+    Any name the file system allows gets a report that fits and can be shown:
+    see :func:`engine.files.name_beside`.
+    """
+    return name_beside(original_name, RECEIPT_SUFFIX if accepted else PROBLEMS_SUFFIX)
 
 
 def is_report(name: str) -> bool:
@@ -63,10 +66,15 @@ def _finding_lines(findings: list[Finding], limit: int = 300) -> list[str]:
 def receipt_text(
     *, file_name: str, unit: str, unit_name: str, period: str, received: str,
     scores: Scores, bank: Bank, findings: list[Finding], duplicate_note: str = "",
+    counted: bool = True,
 ) -> str:
-    """The receipt for an accepted return: area scores and any warnings."""
+    """The receipt for an accepted return: area scores and any warnings.
+
+    ``counted`` is False for a return kept in the history but not counted (an
+    older save, or the same bytes as such a return); the first line says so.
+    """
     lines = [
-        "SeQuIn return ACCEPTED",
+        "SeQuIn return ACCEPTED" if counted else "SeQuIn return KEPT, NOT COUNTED",
         "",
         f"File:      {file_name}",
         f"Unit:      {unit} ({unit_name})",

@@ -90,6 +90,7 @@ class Sandbox:
         self._answers: queue.Queue = queue.Queue()
         self._lock = threading.RLock()
         self._pending: deque[str] = deque()
+        self._sent_at: deque[float] = deque()  # when each pending file was handed over
         self._started = self._last_answer = 0.0
 
     def _start(self) -> None:
@@ -136,6 +137,7 @@ class Sandbox:
         """Queue a file for the worker; its answer comes from :meth:`collect`, in order."""
         with self._lock:
             self._pending.append(os.fspath(path))
+            self._sent_at.append(time.monotonic())
             self._send(self._pending[-1])
 
     def _send(self, path: str) -> None:
@@ -164,24 +166,32 @@ class Sandbox:
         with self._lock:
             if not self._pending:
                 raise RuntimeError("nothing submitted")
-            waited_from = max(self._started, self._last_answer)
+            # The worker takes files one after another, so the oldest file's limit runs
+            # from the moment the worker could start on it: when it was handed over, when
+            # the worker finished the file before it, or when the worker (re)started,
+            # whichever came last. Never from an answer given before an idle spell.
+            waited_from = max(self._started, self._last_answer, self._sent_at[0])
             try:
                 line = self._answers.get(timeout=max(0.0, self.timeout - (time.monotonic() - waited_from)))
             except queue.Empty:
-                self._pending.popleft()
+                self._pop()
                 self._restart_after_failure()
                 raise ReadFailed("timeout", f"no answer within {self.timeout:g} s") from None
             if line is None:
                 code = self._proc.wait() if self._proc is not None else None
-                self._pending.popleft()
+                self._pop()
                 self._restart_after_failure()
                 raise ReadFailed("crash", f"the reader stopped (exit code {code})")
-            self._pending.popleft()
+            self._pop()
             self._last_answer = time.monotonic()
             answer = json.loads(line)
             if "ok" not in answer and "refused" not in answer:
                 raise ReadFailed("error", str(answer.get("error", "")))
             return answer
+
+    def _pop(self) -> None:
+        self._pending.popleft()
+        self._sent_at.popleft()
 
     def _restart_after_failure(self) -> None:
         self._kill()
@@ -205,6 +215,7 @@ class Sandbox:
                     pass
             self._kill()
             self._pending.clear()
+            self._sent_at.clear()
 
     def __enter__(self) -> Sandbox:
         return self

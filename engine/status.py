@@ -7,11 +7,22 @@ from .ledger import Ledger
 
 
 def period_status(home: Home, ledger: Ledger, period: str) -> dict:
-    """Per unit: ``returned`` (with scores), ``rejected`` (with why) or ``missing``."""
+    """Per unit: ``returned`` (with scores), ``rejected`` (with why) or ``missing``.
+
+    A returned unit lists under ``held`` the returns kept but not counted (older
+    saves sent after the one counted), each with the command that counts it.
+    """
     check_period(period)
     network = home.network
     current = {r["unit"]: r for r in ledger.current_returns(period)}
     latest = {r["unit"]: r for r in ledger.latest_drops(period)}
+    held: dict[str, list[dict]] = {}
+    for r in ledger.held_returns(period):
+        held.setdefault(r["unit"], []).append({
+            "file": r["original_name"], "received_at": r["received_at"], "saved_at": r["saved_at"],
+            "overall_percent": r["overall_percent"], "why": "older-save",
+            "release": f'sequin release "{r["original_name"]}"',
+        })
     units = []
     for u in network.units:
         entry = {"unit": u.code, "name": u.name, "status": "missing"}
@@ -27,6 +38,8 @@ def period_status(home: Home, ledger: Ledger, period: str) -> dict:
                 status="returned", received_at=r["received_at"], overall_percent=r["overall_percent"],
                 overall_rag=r["overall_rag"], answered=r["answered"], areas=areas,
             )
+            entry["saved_at"] = r["saved_at"]
+            entry["held"] = held.get(u.code, [])
             later = latest.get(u.code)
             if later is not None and later["outcome"] == "rejected" and later["id"] > _drop_of(ledger, r["id"]):
                 entry["later_rejected"] = later["original_name"]

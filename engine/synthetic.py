@@ -180,3 +180,22 @@ def synthetic_answers(bank: Bank, network: Network, unit: str, period: str, mont
         cells[(sheet, T.SIGNOFF_CELLS["service_user"])] = "Yes" if rng.random() < profile.joint else "No"
         cells[(sheet, T.SIGNOFF_CELLS["date_agreed"])] = dt.date(year, month, rng.randint(3, 26))
     return cells
+
+
+def with_saved_at(data: bytes, saved: dt.datetime) -> bytes:
+    """A copy of workbook ``data`` whose properties say it was last saved at ``saved`` (UTC).
+
+    What Excel or LibreOffice does to ``docProps/core.xml`` on every save; used to
+    make a draft and a final version of the same return.
+    """
+    stamp = saved.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    zin = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            body = zin.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                body = re.sub(rb"(<dcterms:modified\b[^>]*>)[^<]*(</dcterms:modified>)",
+                              lambda m: m.group(1) + stamp + m.group(2), body)
+            zout.writestr(info, body)
+    return out.getvalue()

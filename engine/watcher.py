@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import stat
 import threading
 import time
 import zipfile
@@ -27,7 +28,8 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from .pipeline import Intake, Outcome, is_ignored
+from .files import display_name
+from .pipeline import _OPEN_FLAGS, Intake, Outcome, is_ignored
 from .refresher import BackgroundRefresh
 
 log = logging.getLogger("sequin.watch")
@@ -43,11 +45,16 @@ BATCH = 50  # files taken in one go; the log shows progress between batches
 
 def describe(o: Outcome) -> str:
     """One log line for an outcome."""
+    if o.problem:
+        return f"{o.outcome:9} {o.name}  recorded, but not finished: {o.problem} (retried at the next start)"
     if o.outcome == "accepted":
         overall = o.scores.overall_percent if o.scores else None
         pct = "-" if overall is None else f"{overall:.1f}%"
         warn = sum(1 for f in o.findings if f.severity == "warning")
-        dup = " (duplicate, not counted again)" if o.duplicate else ""
+        if not o.counted:
+            dup = " (kept, NOT counted: see its receipt)"
+        else:
+            dup = " (duplicate, not counted again)" if o.duplicate else ""
         return (f"accepted  {o.name}  unit {o.unit} {o.period}  overall {pct} "
                 f"{o.scores.overall_rag if o.scores else ''}  {warn} warning(s){dup}")
     if o.outcome == "rejected":
@@ -85,12 +92,25 @@ class _Events(FileSystemEventHandler):
 
 
 def _zip_complete(path: Path) -> bool:
+    """True when the file's zip directory can be read (a copy has finished arriving).
+
+    Opened without following a link and without blocking, and only if it is a
+    regular file: an inbox entry must never be able to hang the watcher.
+    """
     try:
-        with zipfile.ZipFile(path) as zf:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        with os.fdopen(os.dup(fd), "rb") as fh, zipfile.ZipFile(fh) as zf:
             zf.infolist()
         return True
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
         return False
+    finally:
+        os.close(fd)
 
 
 class Watcher:
@@ -114,6 +134,7 @@ class Watcher:
         self._q: queue.Queue[str] = queue.Queue()
         self._candidates: dict[str, _Candidate] = {}
         self._done: dict[str, tuple[int, int]] = {}
+        self._folders_seen: set[str] = set()
         self._stop = threading.Event()
         self._observer = None
         self._last_activity = 0.0
@@ -193,13 +214,24 @@ class Watcher:
             cand = self._candidates[name]
             path = self.inbox / name
             try:
-                st = path.stat()
+                st = os.lstat(path)  # never follow a link dropped into the inbox
             except OSError:
                 del self._candidates[name]
                 continue
             key = (st.st_size, st.st_mtime_ns)
             if self._done.get(name) == key:
                 del self._candidates[name]
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                del self._candidates[name]
+                if name not in self._folders_seen:
+                    self._folders_seen.add(name)
+                    log.info(f"ignored   {display_name(name)}  (a folder: put returns in the inbox itself)")
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                # A link, pipe, socket or device: never opened; it gets its report at once.
+                del self._candidates[name]
+                ready.append((path, key))
                 continue
             if key != (cand.size, cand.mtime):
                 cand.size, cand.mtime, cand.stable, cand.still_since = st.st_size, st.st_mtime_ns, 0, now
@@ -217,6 +249,10 @@ class Watcher:
             return False
         outcomes = self.intake.process_many([p for p, _k in ready])
         for (path, key), outcome in zip(ready, outcomes):
+            if outcome.retry:
+                # It changed while it was read: wait until it is still again, then take it.
+                self._candidates[path.name] = _Candidate()
+                continue
             self._done[path.name] = key
             if outcome.outcome != "skipped":
                 self.processed += 1
