@@ -2,12 +2,15 @@
 
 A finding never stops a run. Checks collect every finding at once and the
 pipeline decides: any ``error`` rejects the return, ``warning`` findings are
-reported with an accepted return.
+reported with an accepted return. Every code, with its severity and what to
+do about it, is listed in :mod:`engine.catalogue`.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+
+from .catalogue import lookup
 
 ERROR = "error"
 WARNING = "warning"
@@ -46,14 +49,22 @@ class Finding:
         return ", ".join(parts) or "whole file"
 
 
+def _catalogued(code: str, severity: str) -> str:
+    """``code`` if the catalogue lists it with ``severity``; a programming error otherwise."""
+    entry = lookup(code)  # KeyError for a code missing from engine/catalogue.py
+    if entry.severity != severity:
+        raise ValueError(f"finding code {code!r} is catalogued as {entry.severity}, not {severity}")
+    return code
+
+
 def error(code: str, message: str, **where: str) -> Finding:
-    """A finding that rejects the return."""
-    return Finding(code=code, severity=ERROR, message=message, **where)
+    """A finding that rejects the return. ``code`` must be catalogued as an error."""
+    return Finding(code=_catalogued(code, ERROR), severity=ERROR, message=message, **where)
 
 
 def warning(code: str, message: str, **where: str) -> Finding:
-    """A finding reported with an accepted return."""
-    return Finding(code=code, severity=WARNING, message=message, **where)
+    """A finding reported with an accepted return. ``code`` must be catalogued as a warning."""
+    return Finding(code=_catalogued(code, WARNING), severity=WARNING, message=message, **where)
 
 
 def has_errors(findings: list[Finding]) -> bool:
