@@ -19,7 +19,7 @@ from . import template as T
 from .bank import Bank
 from .findings import Finding, error, warning
 from .home import PERIOD, Network, verify_token
-from .privacy import find_personal_data
+from .privacy import find_personal_data, mask_personal_data
 from .reader import wording_digest
 
 
@@ -107,6 +107,21 @@ def _excel_date(value) -> str:
     return ""
 
 
+_ECHO_MAX = 40
+UNKNOWN_UNIT = "a unit this network does not have"
+
+
+def _echo(text: str) -> str:
+    """Text read from a file, fit to quote in a message: personal data masked, length capped."""
+    text = " ".join(mask_personal_data(text).split())
+    return text if len(text) <= _ECHO_MAX else text[: _ECHO_MAX - 3] + "..."
+
+
+def _unit_named(unit: str, network: Network) -> str:
+    """How a message names the unit a file claims: its code only if the network has it."""
+    return f"unit {unit}" if network.unit(unit) is not None else UNKNOWN_UNIT
+
+
 def _file_name_findings(name: str, network: Network, unit: str, period: str) -> list[Finding]:
     """The file name should not claim another unit or month than the workbook's own."""
     findings = []
@@ -114,15 +129,20 @@ def _file_name_findings(name: str, network: Network, unit: str, period: str) -> 
     words = set(re.split(r"[^A-Za-z0-9]+", stem.upper()))
     named = [u.code for u in network.units if u.code.upper() in words]
     if named and unit and unit.upper() not in {c.upper() for c in named}:
-        findings.append(
-            error(
-                "file-name-unit-mismatch",
+        if network.unit(unit) is not None:
+            message = (
                 f"The file is named for unit {named[0]}, but the workbook inside was issued to "
-                f"unit {unit}. A unit must return its own workbook: if this is unit {unit}'s return, "
-                f"rename the file to {T.file_name(unit, period)}; if it is meant to be unit "
-                f"{named[0]}'s, ask them to fill in and send the workbook made for them.",
+                f"unit {unit}. A unit must return its own workbook: if this is unit {unit}'s "
+                f"return, rename the file to {T.file_name(unit, period)}; if it is meant to be "
+                f"unit {named[0]}'s, ask them to fill in and send the workbook made for them."
             )
-        )
+        else:  # the hidden unit is not one of ours: never echo it
+            message = (
+                f"The file is named for unit {named[0]}, but the workbook inside was issued to "
+                f"{UNKNOWN_UNIT}. If it is meant to be unit {named[0]}'s, ask them to fill in "
+                f"and send the workbook made for them."
+            )
+        findings.append(error("file-name-unit-mismatch", message))
     m = _PERIOD_IN_NAME.search(stem)
     if m and period:
         named_period = f"{m.group(1)}-{m.group(2)}"
@@ -179,7 +199,8 @@ def check_return(
         findings.append(
             error(
                 "unknown-bank-version",
-                f"This workbook uses question set version {version}, which this engine does not know. "
+                f"This workbook uses question set version {_echo(version)}, which this engine "
+                f"does not know. "
                 f"Send the unit a new workbook for this month ('sequin generate').",
                 sheet=T.META_SHEET,
             )
@@ -196,7 +217,8 @@ def check_return(
         findings.append(
             error(
                 "token-invalid",
-                f"This workbook's signature does not match unit {unit} for {period}: it was made by "
+                f"This workbook's signature does not match {_unit_named(unit, network)} for "
+                f"{period}: it was made by "
                 f"another network, or its hidden details were changed. Send the unit the workbook "
                 f"generated for them for {period} and ask them to return that one.",
                 sheet=T.META_SHEET,
@@ -206,8 +228,9 @@ def check_return(
         findings.append(
             error(
                 "unknown-unit",
-                f"Unit {unit} is not in this network's list of units. Check network.toml, "
-                f"or send the unit a workbook from this network.",
+                f"This workbook was issued to {UNKNOWN_UNIT}: its unit is not in this network's "
+                f"list of units. Check network.toml, or send the unit a workbook from this "
+                f"network.",
                 sheet=T.META_SHEET,
             )
         )
@@ -273,7 +296,7 @@ def check_return(
                     findings.append(
                         error(
                             "rating-invalid",
-                            f"'{text[:40]}' is not a rating. Choose one of {choices} from the "
+                            f"'{_echo(text)}' is not a rating. Choose one of {choices} from the "
                             f"drop-down list in this cell.",
                             sheet=sheet, cell=cells_.rating, question_id=std.id,
                         )

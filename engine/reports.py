@@ -84,6 +84,16 @@ log = logging.getLogger(__name__)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
+# Finding codes that mean a file's hidden unit and month could not be verified.
+UNVERIFIED_CODES = frozenset(
+    {"token-invalid", "unknown-unit", "unknown-bank-version", "not-a-sequin-workbook"}
+)
+# What shared outputs say of such a file instead of its findings, which may quote those details.
+UNVERIFIED_REASON = (
+    "its hidden details could not be verified (it was made by another network, or changed). "
+    "The unit should return the workbook generated for them."
+)
+
 
 @lru_cache(maxsize=1)
 def presentation() -> dict:
@@ -351,12 +361,18 @@ def _collect(home: Home, db, period: str) -> PeriodData:
     points = {s.label: s.points for s in network.scale if s.applicable}
     best_points = network.max_points or 1
     today = _period_start(period)
+    # Only the network's own units are ever shown, whatever the ledger holds.
+    known = {u.code for u in network.units}
 
-    returns = cur.execute(
-        "SELECT id, unit, period, bank_version, received_at, overall_percent, overall_rag "
-        "FROM returns WHERE superseded_by IS NULL AND period <= ? ORDER BY period, unit",
-        (period,),
-    ).fetchall()
+    returns = [
+        r
+        for r in cur.execute(
+            "SELECT id, unit, period, bank_version, received_at, overall_percent, overall_rag "
+            "FROM returns WHERE superseded_by IS NULL AND period <= ? ORDER BY period, unit",
+            (period,),
+        )
+        if r[1] in known
+    ]
     current = {r[1]: r for r in returns if r[2] == period}
     bank, banks = _layout_bank(home, sorted({r[3] for r in current.values()}))
     areas = list(bank.areas)
@@ -384,6 +400,8 @@ def _collect(home: Home, db, period: str) -> PeriodData:
         "JOIN returns r ON r.id = s.return_id WHERE r.superseded_by IS NULL AND r.period <= ?",
         (period,),
     ):
+        if unit not in known:
+            continue
         if per == period:
             current_areas[unit][area_id] = AreaResult(percent, rag, bool(complete))
         elif per in wanted:
@@ -393,14 +411,18 @@ def _collect(home: Home, db, period: str) -> PeriodData:
         elif percent is not None:
             area_values[(per, area_id)].append(percent)
 
+    copro_counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for unit, per, yes, total in cur.execute(
+        "SELECT r.unit, r.period, SUM(s.service_user = 'Yes'), COUNT(*) FROM signoffs s "
+        "JOIN returns r ON r.id = s.return_id WHERE r.superseded_by IS NULL AND r.period <= ? "
+        "GROUP BY r.unit, r.period",
+        (period,),
+    ):
+        if unit in known:
+            copro_counts[per][0] += yes
+            copro_counts[per][1] += total
     copro_by_month = {
-        per: (100.0 * yes / total if total else None)
-        for per, yes, total in cur.execute(
-            "SELECT r.period, SUM(s.service_user = 'Yes'), COUNT(*) FROM signoffs s "
-            "JOIN returns r ON r.id = s.return_id WHERE r.superseded_by IS NULL AND r.period <= ? "
-            "GROUP BY r.period",
-            (period,),
-        )
+        per: (100.0 * yes / total if total else None) for per, (yes, total) in copro_counts.items()
     }
 
     # Months on record: network spread per area and overall; each unit's overall line.
@@ -467,10 +489,12 @@ def _collect(home: Home, db, period: str) -> PeriodData:
         "WHERE r.period = ? AND r.superseded_by IS NULL",
         (best, best, period),
     ):
+        if unit not in known:
+            continue
         seen_ids[qid] = area_id
         ratings[unit][qid] = rating
         if note:
-            notes[unit][qid] = clean(note).strip()
+            notes[unit][qid] = mask_personal_data(clean(note).strip(), today)
         if text:
             shown = masked.get(text)
             if shown is None:
@@ -530,6 +554,8 @@ def _collect(home: Home, db, period: str) -> PeriodData:
         "JOIN returns r ON r.id = s.return_id WHERE r.period = ? AND r.superseded_by IS NULL",
         (period,),
     ):
+        if unit not in known:
+            continue
         yes = int(service_user == "Yes")
         signoffs[unit][area_id] = service_user
         coproduction.setdefault(unit, [0, 0])
@@ -578,6 +604,10 @@ def _collect(home: Home, db, period: str) -> PeriodData:
 
 
 def _completion(cur, network: Network, period: str, results: dict, order, today: dt.date):
+    # A drop's unit and month may come from a file that failed its checks (older ledgers keep
+    # even a forged unit): only the network's own units become rows, and the rest count as
+    # files that could not be linked to a unit.
+    known = {u.code for u in network.units}
     latest = {
         row[0]: row
         for row in cur.execute(
@@ -586,15 +616,21 @@ def _completion(cur, network: Network, period: str, results: dict, order, today:
             "ON d.id = m.id",
             (period,),
         )
+        if row[0] in known
     }
     reasons: dict[int, list[str]] = defaultdict(list)
-    for drop_id, message in cur.execute(
-        "SELECT drop_id, message FROM findings WHERE severity = 'error' AND drop_id IN "
+    untrusted: set[int] = set()
+    for drop_id, code, message in cur.execute(
+        "SELECT drop_id, code, message FROM findings WHERE severity = 'error' AND drop_id IN "
         "(SELECT MAX(id) FROM drops WHERE period = ? GROUP BY unit) ORDER BY drop_id, rowid",
         (period,),
     ):
+        if code in UNVERIFIED_CODES:
+            untrusted.add(drop_id)
         if len(reasons[drop_id]) < 3:
             reasons[drop_id].append(mask_personal_data(clean(message), today))
+    for drop_id in untrusted:  # its messages may quote the file's unverified hidden details
+        reasons[drop_id] = [UNVERIFIED_REASON]
     accepted_drop = dict(
         cur.execute(
             "SELECT unit, MAX(id) FROM drops WHERE period = ? AND outcome = 'accepted' "
@@ -607,7 +643,13 @@ def _completion(cur, network: Network, period: str, results: dict, order, today:
         "AND substr(arrived_at, 1, 7) = ?",
         (period,),
     ).fetchone()[0]
-    codes = sorted({u.code for u in network.units} | set(results) | set(latest), key=order)
+    unidentified += sum(
+        unit not in known
+        for (unit,) in cur.execute(
+            "SELECT unit FROM drops WHERE period = ? AND outcome = 'rejected'", (period,)
+        )
+    )
+    codes = sorted(known, key=order)
     rows = []
     for code in codes:
         drop = latest.get(code)
