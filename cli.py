@@ -5,15 +5,40 @@ Exit codes: 0 success / valid, 1 invalid return or engine error, 2 usage error.
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import logging
+import os
+import sqlite3
 import sys
 from pathlib import Path
 
 import click
 
-from engine.errors import SequinError
+from engine.errors import SequinError, UsageError
+
+_HOME_KEY = "sequin.home"  # where the command's home is kept in click's context, for error messages
+
+
+def _fail(ctx, message: str, hint: str = "", code: int = 1):
+    click.echo(f"Error: {message}", err=True)
+    if hint:
+        click.echo(f"Hint: {hint}", err=True)
+    ctx.exit(code)
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe (``sequin status ... | head -1``): send what is left to nowhere.
+
+    As the Python documentation recommends, so that the interpreter's last
+    flush does not fail with a second error.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 class _Group(click.Group):
@@ -21,39 +46,83 @@ class _Group(click.Group):
 
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            finally:
+                if sys.stdout is not None:  # here, so that a closed pipe is met while errors are handled
+                    sys.stdout.flush()
+        except BrokenPipeError:
+            _silence_stdout()
+            ctx.exit(1)
+        except UsageError as exc:
+            _fail(ctx, str(exc), exc.hint, code=2)
         except SequinError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            if exc.hint:
-                click.echo(f"Hint: {exc.hint}", err=True)
-            ctx.exit(1)
-        except (OSError, PermissionError) as exc:
-            click.echo(f"Error: {exc}", err=True)
-            click.echo("Hint: check that the folder exists and that you may write to it.", err=True)
-            ctx.exit(1)
+            _fail(ctx, str(exc), exc.hint)
+        except sqlite3.Error as exc:
+            from engine.home import LEDGER_FILE, ledger_error
+
+            error = ledger_error(self._home(ctx) / LEDGER_FILE, exc)
+            _fail(ctx, str(error), error.hint)
+        except OSError as exc:
+            where = Path(exc.filename) if exc.filename else None
+            if exc.errno == errno.ENOSPC:
+                folder = where.parent if where else self._home(ctx)
+                _fail(ctx, f"the disk holding {folder} is full",
+                      "Free some space on that disk, then run the command again.")
+            what = exc.strerror or str(exc)
+            if isinstance(exc, PermissionError):
+                hint = "Check that you may read and write there (and that no other program holds the file)."
+            elif isinstance(exc, FileNotFoundError):
+                hint = "Check the path, and that the folder (or network share) is there."
+            else:
+                hint = "Check that the folder is there and that you may write to it."
+            _fail(ctx, f"{what}: {where}" if where else what, hint)
+
+    @staticmethod
+    def _home(ctx) -> Path:
+        return ctx.meta.get(_HOME_KEY) or Path.cwd()
 
 
-def home_options(func):
-    """``--home`` and ``--allow-open-secret``, shared by every command."""
+def _check_period(ctx, param, value):
+    from engine.home import check_period
 
-    @click.option(
-        "--home", "home_dir", type=click.Path(file_okay=False, path_type=Path),
-        envvar="SEQUIN_HOME", default=".", show_default="SEQUIN_HOME or the current folder",
-        help="The network home (holds network.toml, inbox/, outbox/, the ledger and the secret).",
-    )
-    @click.option("--allow-open-secret", is_flag=True, hidden=False,
-                  help="Run even if other users can read the signing secret.")
-    @functools.wraps(func)
-    def wrapper(*args, home_dir: Path, allow_open_secret: bool, **kwargs):
-        from engine.home import Home
+    return value if value is None else check_period(value)
 
-        return func(*args, home=Home(home_dir, allow_open_secret=allow_open_secret), **kwargs)
 
-    return wrapper
+home_option = click.option(
+    "--home", "home_dir", type=click.Path(path_type=Path),
+    envvar="SEQUIN_HOME", default=".", show_default="SEQUIN_HOME or the current folder",
+    help="The network home (holds network.toml, inbox/, outbox/, the ledger and the secret).",
+)
+
+
+def home_options(func=None, *, new_ok: bool = False):
+    """``--home`` and ``--allow-open-secret``, shared by every command.
+
+    The folder must be a home (nothing is created); with ``new_ok`` (the demo)
+    a folder that does not exist yet or is empty is taken as a new home.
+    """
+
+    def decorate(func):
+        @home_option
+        @click.option("--allow-open-secret", is_flag=True, hidden=False,
+                      help="Run even if other users can read the signing secret.")
+        @functools.wraps(func)
+        def wrapper(*args, home_dir: Path, allow_open_secret: bool, **kwargs):
+            from engine.home import open_home
+
+            click.get_current_context().meta[_HOME_KEY] = home_dir.absolute()
+            home = open_home(home_dir, allow_open_secret=allow_open_secret, new_ok=new_ok)
+            return func(*args, home=home, **kwargs)
+
+        return wrapper
+
+    return decorate(func) if func is not None else decorate
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-period_option = click.option("--period", required=True, metavar="YYYY-MM", help="The month, e.g. 2026-11.")
+period_option = click.option("--period", required=True, metavar="YYYY-MM", callback=_check_period,
+                             help="The month, e.g. 2026-11.")
 
 
 def _print_json(data) -> None:
@@ -67,14 +136,20 @@ def main():
 
 
 @main.command()
-@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--home", "home_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.option("--home", "home_dir", type=click.Path(path_type=Path),
               envvar="SEQUIN_HOME", default=".", help="Same as DIRECTORY.")
 def init(directory: Path | None, home_dir: Path):
-    """Create a home: network.toml with the default network, inbox/, outbox/ and a secret."""
+    """Create a home: network.toml with the default network, inbox/, outbox/ and a secret.
+
+    The only command that makes a home (besides the demo in a new folder);
+    in an existing home it keeps what is there.
+    """
     from engine.home import init_home
 
-    home = init_home(directory or home_dir)
+    root = directory or home_dir
+    click.get_current_context().meta[_HOME_KEY] = root.absolute()
+    home = init_home(root)
     click.echo(f"Home ready in {home.root}")
     click.echo(f"  config: {home.config_path.name}   inbox: inbox/   outbox: outbox/")
     click.echo("  signing secret created (readable by you only; keep it out of email and git)")
@@ -87,8 +162,10 @@ def init(directory: Path | None, home_dir: Path):
 @home_options
 def generate(home, period: str, units: tuple[str, ...], as_json: bool):
     """Write the month's workbooks, one per unit, into the outbox."""
+    from engine.home import check_units
     from engine.workbook import generate as run
 
+    check_units(home.network, units)
     paths = run(home, period, list(units) or None)
     if as_json:
         _print_json({"period": period, "workbooks": [str(p) for p in paths]})
@@ -182,6 +259,16 @@ def process(home, files: tuple[Path, ...], as_json: bool):
     sys.exit(0 if all(o.outcome != "rejected" for o in outcomes) else 1)
 
 
+class _LogHandler(logging.StreamHandler):
+    """The watcher's log on stdout; a closed pipe silences it instead of printing tracebacks."""
+
+    def handleError(self, record):
+        if isinstance(sys.exc_info()[1], BrokenPipeError):
+            _silence_stdout()
+        else:
+            super().handleError(record)
+
+
 @main.command()
 @click.option("--poll", type=float, default=None, metavar="SECONDS",
               help="Poll the folder every SECONDS instead of native events (for network shares).")
@@ -193,7 +280,7 @@ def watch(home, poll: float | None, once: bool):
     from engine.watcher import Watcher
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S",
-                        stream=sys.stdout)
+                        handlers=[_LogHandler(sys.stdout)])
     log = logging.getLogger("sequin.watch")
     with Intake(home) as intake:
         refresh = _refresher(home)
@@ -217,11 +304,10 @@ def watch(home, poll: float | None, once: bool):
 @home_options
 def status(home, period: str, as_json: bool):
     """Which units have returned for a month, which were rejected, and which are missing."""
-    from engine.ledger import Ledger
     from engine.status import period_status
 
     home.ensure_folders()
-    ledger = Ledger(home.ledger_path)
+    ledger = home.open_ledger()
     try:
         data = period_status(home, ledger, period)
     finally:
@@ -235,6 +321,9 @@ def status(home, period: str, as_json: bool):
         if u["status"] == "returned":
             pct = u["overall_percent"]
             click.echo(f"  {u['unit']:6} returned  {'-' if pct is None else f'{pct:.1f}%'} {u['overall_rag']}")
+            for h in u.get("held", []):
+                click.echo(f"           also kept, NOT counted (an older save): {h['file']}  "
+                           f"to count it instead: {h['release']}")
         elif u["status"] == "rejected":
             why = "; ".join(w["code"] for w in u["why"])
             click.echo(f"  {u['unit']:6} rejected  {u['file']}: {why}  (see {u['problems_report']})")
@@ -245,18 +334,60 @@ def status(home, period: str, as_json: bool):
 
 
 @main.command()
+@click.argument("file")
+@json_option
+@home_options
+def release(home, file: str, as_json: bool):
+    """Count a return that was kept but not counted (an older save), instead of the one counted.
+
+    FILE is the returned workbook (any copy of it) or the name it arrived under,
+    as its receipt shows.
+    """
+    from engine.lock import HomeLock
+    from engine.release import release as run
+
+    ledger = home.open_ledger()
+    try:
+        result = run(home, ledger, file)
+        lock = HomeLock(home.root)
+        try:
+            lock.acquire()
+        except SequinError:
+            result["outputs"] = "the running watcher rebuilds the outputs"
+        else:
+            try:
+                periods = ledger.dirty_periods()
+                if periods:
+                    _refresher(home)(periods, ledger=ledger)
+                result["outputs"] = "rebuilt"
+            finally:
+                lock.release()
+    finally:
+        ledger.close()
+    if as_json:
+        _print_json(result)
+        return
+    r = result["released"]
+    if result["already_counted"]:
+        click.echo(f"{r['file']} is already the return counted for {result['unit']}, {result['month']}.")
+        return
+    pct = "-" if r["overall_percent"] is None else f"{r['overall_percent']:.1f}%"
+    click.echo(f"{r['file']} is now counted for {result['unit']}, {result['month']} (overall {pct}).")
+    if result["replaced"]:
+        click.echo(f"It replaces {result['replaced']['file']}, which stays in the history.")
+    click.echo(f"Outputs: {result['outputs']}.")
+
+
+@main.command()
 @period_option
 @json_option
 @home_options
 def report(home, period: str, as_json: bool):
     """Rebuild every output of a month from the ledger."""
-    from engine.home import check_period
-    from engine.ledger import Ledger
     from engine.reports import refresh_outputs
 
-    check_period(period)
     home.ensure_folders()
-    ledger = Ledger(home.ledger_path)
+    ledger = home.open_ledger()
     try:
         paths = refresh_outputs(home, [period], ledger=ledger)
     finally:
@@ -271,9 +402,12 @@ def report(home, period: str, as_json: bool):
 @main.command()
 @click.option("--months", type=click.IntRange(1, 36), default=6, show_default=True,
               help="How many months of synthetic returns to take in.")
-@home_options
+@home_options(new_ok=True)
 def demo(home, months: int):
-    """Run the whole cycle on the default network with synthetic returns."""
+    """Run the whole cycle on the default network with synthetic returns.
+
+    Runs in a home, or makes one in a folder that does not exist yet or is empty.
+    """
     from engine.demo import run_demo
     from engine.watcher import describe
 
@@ -289,6 +423,32 @@ def demo(home, months: int):
     click.echo(f"  receipts and problems:   {home.inbox}")
     click.echo(f"  network benchmark:       {home.outbox / last}")
     click.echo(f"  who has returned:        sequin status --period {last}")
+
+
+@main.command()
+@json_option
+@home_option
+def doctor(home_dir: Path, as_json: bool):
+    """Check a home: ledger, archive hashes, secret fingerprint, folders, disk space.
+
+    Says what to do about each problem. Exit code 0 when there is no problem
+    (warnings allowed), 1 otherwise.
+    """
+    from engine.doctor import check_home
+
+    click.get_current_context().meta[_HOME_KEY] = home_dir.absolute()
+    result = check_home(home_dir)
+    if as_json:
+        _print_json(result.to_dict())
+    else:
+        click.echo(f"Checking the home {result.home}")
+        for c in result.checks:
+            label = "PROBLEM" if c.status == "problem" else c.status
+            click.echo(f"  {label:8} {c.name:10} {c.message}")
+            if c.action:
+                click.echo(f"  {'':8} {'':10} what to do: {c.action}")
+        click.echo(result.summary)
+    sys.exit(0 if result.healthy else 1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,7 +17,6 @@ from pathlib import Path
 from . import template as T
 from .errors import SequinError
 from .home import Home
-from .ledger import Ledger
 from .pipeline import Intake, Outcome
 from .synthetic import fill_workbook, synthetic_answers
 from .watcher import Watcher
@@ -51,7 +50,7 @@ def _guard(home: Home) -> None:
     """Refuse to mix synthetic returns into a ledger that holds real ones."""
     if not home.ledger_path.exists():
         return
-    ledger = Ledger(home.ledger_path)
+    ledger = home.open_ledger()
     try:
         real = ledger.db.execute("SELECT COUNT(*) FROM drops").fetchone()[0]
         if real and ledger.get_meta("demo") != "1":
@@ -64,12 +63,15 @@ def _guard(home: Home) -> None:
 
 
 def run_demo(home: Home, months: int = 6, on_outcome=None, today: dt.date | None = None) -> DemoResult:
-    """Run the whole cycle; returns the periods, every outcome and the outbox."""
+    """Run the whole cycle; returns the periods, every outcome and the outbox.
+
+    Like ``init``, the demo makes the home (folders and secret) when there is none.
+    """
     _guard(home)
     home.ensure_folders()
-    home.secret()
+    home.create_secret()
     periods = demo_periods(months, today)
-    ledger = Ledger(home.ledger_path)
+    ledger = home.open_ledger()
     ledger.set_meta("demo", "1")
     network, bank = home.network, home.bank()
     result = DemoResult(periods, outbox=home.outbox)

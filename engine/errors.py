@@ -13,8 +13,13 @@ class SequinError(Exception):
 
 
 class ConfigError(SequinError):
-    """The home's configuration, bank or secret is unusable."""
+    """The home's configuration, bank, secret or ledger is unusable."""
 
 
 class BankError(ConfigError):
     """The question bank is broken."""
+
+
+class UsageError(SequinError):
+    """The command was asked for something that cannot be (a month such as 2026-13, an
+    unknown unit): the command line says exit code 2, as for any usage error."""

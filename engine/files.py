@@ -22,6 +22,15 @@ def write_atomic(path: Path, data: bytes, durable: bool = True) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _write_atomic(path, data, durable)
+    except OSError as exc:
+        if exc.filename is None:  # say which file (and so which disk) it was: "disk full" alone helps nobody
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        raise
+
+
+def _write_atomic(path: Path, data: bytes, durable: bool) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".part", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:

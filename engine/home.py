@@ -3,15 +3,23 @@
 A home is a folder holding ``network.toml``, ``inbox/``, ``outbox/``, the
 ledger and the secret. A folder without ``network.toml`` (such as a fresh
 clone of the repository) works as a home with the embedded default network.
+
+A home is never made by accident: only ``init_home`` (and the demo, in a new
+or empty folder) creates one or its secret. ``open_home`` refuses a folder
+that is not a home, ``Home.secret`` refuses a lost or replaced secret (the
+ledger keeps its fingerprint) and ``Home.open_ledger`` refuses a damaged,
+emptied or lost ledger, so the engine never answers wrongly in silence.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import hmac
 import os
 import re
 import secrets
+import sqlite3
 import stat
 import sys
 from dataclasses import dataclass, field
@@ -19,7 +27,7 @@ from importlib import resources
 from pathlib import Path
 
 from .bank import Bank, load_bank
-from .errors import ConfigError
+from .errors import ConfigError, SequinError, UsageError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -29,7 +37,9 @@ else:  # pragma: no cover
 SECRET_FILE = ".sequin-secret"
 CONFIG_FILE = "network.toml"
 LEDGER_FILE = "ledger.sqlite"
+FINGERPRINT_KEY = "secret_fingerprint"
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+FIRST_YEAR, LAST_YEAR = 2000, 2999
 _UNIT_CODE = re.compile(r"^[A-Za-z0-9]{1,12}$")
 
 
@@ -156,10 +166,99 @@ def parse_network(text: str, source: str = CONFIG_FILE) -> Network:
 
 
 def check_period(period: str) -> str:
-    """Return ``period`` if it looks like ``YYYY-MM``, else raise ConfigError."""
-    if not PERIOD.match(period or ""):
-        raise ConfigError(f"period '{period}' is not a month", hint="Write it as YYYY-MM, e.g. 2026-11.")
+    """Return ``period`` if it is a month ``YYYY-MM`` from 2000 on, else raise UsageError."""
+    m = PERIOD.match(period or "")
+    if not m or not FIRST_YEAR <= int(m.group(1)) <= LAST_YEAR:
+        raise UsageError(f"period '{period}' is not a month",
+                         hint="Write it as YYYY-MM with a year from 2000 on, e.g. 2026-11.")
     return period
+
+
+def check_units(network: Network, codes: list[str] | tuple[str, ...]) -> None:
+    """Raise UsageError naming any code that is not a unit of ``network``."""
+    unknown = [c for c in codes if network.unit(c) is None]
+    if unknown:
+        raise UsageError(f"unit {', '.join(unknown)} is not in the network",
+                         hint="Units: " + ", ".join(u.code for u in network.units))
+
+
+def secret_fingerprint(secret: bytes) -> str:
+    """What the ledger keeps of the secret: enough to tell it from another, nothing to sign with."""
+    return hashlib.sha256(secret).hexdigest()[:16]
+
+
+def is_home(root: Path | str) -> bool:
+    """True for a folder with ``network.toml`` or the engine's own state.
+
+    The state is the ledger, the secret, or both ``inbox/`` and ``outbox/``
+    (as in the repository, which is a home with the embedded default network).
+    """
+    root = Path(root)
+    try:
+        if not root.is_dir():
+            return False
+        if (root / CONFIG_FILE).is_file() or (root / LEDGER_FILE).exists() or (root / SECRET_FILE).exists():
+            return True
+        return (root / "inbox").is_dir() and (root / "outbox").is_dir()
+    except OSError:
+        return False
+
+
+def _is_new_folder(root: Path) -> bool:
+    """A folder that does not exist yet, or exists and is empty."""
+    try:
+        return not root.exists() or (root.is_dir() and next(root.iterdir(), None) is None)
+    except OSError:
+        return False
+
+
+def not_a_home(root: Path | str) -> ConfigError:
+    """The refusal for a folder that is not a home, saying why."""
+    root = Path(root).absolute()
+    if not root.exists():
+        why = "there is no such folder"
+    elif not root.is_dir():
+        why = "it is a file, not a folder"
+    else:
+        why = f"it has no {CONFIG_FILE}, no ledger, no secret and no inbox/ and outbox/ folders"
+    return ConfigError(
+        f"{root} is not a SeQuIn home ({why})",
+        hint=f"Run 'sequin init {root}' to make one, or check --home / SEQUIN_HOME.",
+    )
+
+
+def open_home(root: Path | str, *, allow_open_secret: bool = False, new_ok: bool = False) -> Home:
+    """The home at ``root``, refusing a folder that is not one (nothing is created).
+
+    With ``new_ok`` (the demo) a folder that does not exist yet or is empty is
+    accepted as a new home too.
+    """
+    path = Path(root)
+    if is_home(path) or (new_ok and _is_new_folder(path)):
+        return Home(path, allow_open_secret=allow_open_secret)
+    raise not_a_home(path)
+
+
+def ledger_error(path: Path | str, exc: sqlite3.Error) -> SequinError:
+    """A plain refusal for an SQLite error on the ledger, by what went wrong."""
+    name = getattr(exc, "sqlite_errorname", "")
+    text = str(exc)
+    folder = Path(path).parent
+    if name == "SQLITE_FULL" or "disk is full" in text:
+        return SequinError(f"the disk holding {folder} is full (the ledger could not be written)",
+                           hint="Free some space on that disk, then run the command again; nothing was lost.")
+    if name in ("SQLITE_BUSY", "SQLITE_LOCKED") or "locked" in text:
+        return SequinError(f"the ledger {path} is busy ({text})",
+                           hint="Another program has it open: close it (or wait), then run again.")
+    if name in ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH") or "readonly" in text \
+            or "unable to open" in text:
+        return ConfigError(f"the ledger {path} cannot be opened for writing ({text})",
+                           hint=f"Check that you may write to {folder} and to the ledger file.")
+    return ConfigError(
+        f"the ledger {path} is damaged ({text})",
+        hint="Stop the engine and put back ledger.sqlite from your latest backup (the archive/ folder "
+             "keeps every accepted original); 'sequin doctor' then shows what is missing.",
+    )
 
 
 class Home:
@@ -169,6 +268,8 @@ class Home:
         self.root = Path(root).resolve()
         self.allow_open_secret = allow_open_secret
         self._network: Network | None = None
+        self._secret: tuple[tuple, bytes] | None = None  # (file identity, value) once checked
+        self._ledger_checked = False  # the integrity check runs once per Home
 
     @property
     def config_path(self) -> Path:
@@ -203,7 +304,11 @@ class Home:
         """The home's network, or the embedded default when it has no config file."""
         if self._network is None:
             if self.config_path.exists():
-                text = self.config_path.read_text(encoding="utf-8")
+                try:  # utf-8-sig: Notepad may have saved it with a byte order mark
+                    text = self.config_path.read_text(encoding="utf-8-sig")
+                except UnicodeDecodeError:
+                    raise ConfigError(f"{self.config_path} is not UTF-8 text",
+                                      hint="Save it as UTF-8 and run again.") from None
                 self._network = parse_network(text, str(self.config_path))
             else:
                 self._network = parse_network(default_config_text(), "embedded default network")
@@ -218,36 +323,167 @@ class Home:
         for folder in (self.inbox, self.outbox, self.archive):
             folder.mkdir(parents=True, exist_ok=True)
 
-    def secret(self, create: bool = True) -> bytes:
-        """The signing secret, created with owner-only permissions on first use.
+    def archive_has_files(self) -> bool:
+        """True if ``archive/`` holds at least one accepted original."""
+        try:
+            return any(f.suffix == ".xlsx" for d in self.archive.iterdir() if d.is_dir() for f in d.iterdir())
+        except OSError:
+            return False
 
-        Refuses a secret that other users can read, unless the home was opened
-        with ``allow_open_secret``: anyone who can read it can forge returns.
+    def _read_secret(self) -> tuple[tuple, bytes] | None:
+        """The secret file's identity and value, or None when there is none.
+
+        A byte order mark, a Windows line ending or spaces around the value
+        (a file restored through Notepad) are forgiven.
         """
         path = self.secret_path
-        if not path.exists():
-            if not create:
-                raise ConfigError(f"no signing secret in {self.root}", hint="Run 'sequin init'.")
-            self.root.mkdir(parents=True, exist_ok=True)
-            value = secrets.token_hex(32)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass
-            else:
-                with os.fdopen(fd, "w", encoding="ascii") as fh:
-                    fh.write(value + "\n")
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return None
         if os.name == "posix" and not self.allow_open_secret:
-            mode = stat.S_IMODE(path.stat().st_mode)
+            mode = stat.S_IMODE(st.st_mode)
             if mode & 0o077:
                 raise ConfigError(
                     f"the signing secret {path} can be read by other users (mode {mode:o})",
                     hint=f"Run 'chmod 600 {path}', or pass --allow-open-secret if you accept the risk.",
                 )
-        value = path.read_text(encoding="ascii").strip()
-        if len(value) < 32:
-            raise ConfigError(f"the signing secret {path} is too short", hint="Delete it and run 'sequin init'.")
-        return value.encode("ascii")
+        raw = path.read_bytes()
+        try:
+            if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                text = raw.decode("utf-16")
+            else:
+                text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = ""
+        value = text.strip()
+        if len(value) < 32 or not value.isascii() or any(c.isspace() for c in value):
+            raise ConfigError(
+                f"the signing secret {path} is not a valid secret (too short or not plain text)",
+                hint="Put back .sequin-secret from your backup. Only in a home that has never sent out "
+                     "a workbook may you delete it and run 'sequin init' for a new one.",
+            )
+        return (st.st_ino, st.st_size, st.st_mtime_ns), value.encode("ascii")
+
+    def secret(self) -> bytes:
+        """The signing secret; never created here (only ``init_home`` and the demo make one).
+
+        Refuses a secret that other users can read, unless the home was opened
+        with ``allow_open_secret``: anyone who can read it can forge returns.
+        Refuses a missing secret, and one that is not the secret the ledger
+        was started with: every workbook already sent is signed with that one.
+        """
+        found = self._read_secret()
+        if found is None:
+            if self.ledger_path.exists() or self.archive_has_files():
+                self.open_ledger().close()  # refuses, saying how to restore the secret
+            raise ConfigError(
+                f"there is no signing secret ({SECRET_FILE}) in {self.root}",
+                hint=f"If this home has sent workbooks to units, put back {SECRET_FILE} from your backup; "
+                     f"for a new home, run 'sequin init {self.root}'.",
+            )
+        if self._secret is None or self._secret[0] != found[0]:
+            if self.ledger_path.exists() or self.archive_has_files():
+                self._secret = None
+                self.open_ledger().close()  # checks the ledger and the secret's fingerprint
+            self._secret = found
+        return found[1]
+
+    def create_secret(self) -> bytes:
+        """Make the signing secret of a new home, owner-only (for ``init_home`` and the demo).
+
+        Refuses when the ledger shows that workbooks were signed with a secret
+        that is now missing: a new one would make every one of them fail.
+        """
+        path = self.secret_path
+        if not path.exists():
+            if self.ledger_path.exists() or self.archive_has_files():
+                self.open_ledger().close()  # refuses if the ledger knew another secret
+            self.root.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass
+            else:
+                try:
+                    with os.fdopen(fd, "w", encoding="ascii") as fh:
+                        fh.write(secrets.token_hex(32) + "\n")
+                except BaseException:
+                    path.unlink(missing_ok=True)  # never leave half a secret behind
+                    raise
+        return self.secret()
+
+    def open_ledger(self):
+        """The home's ledger (an ``engine.ledger.Ledger``), opened once it can be trusted.
+
+        Refuses (ConfigError, with what to do) a ledger that is missing or
+        emptied while ``archive/`` holds accepted originals, a damaged ledger,
+        and a signing secret that is missing or not the one the ledger was
+        started with. The secret's fingerprint is recorded the first time.
+        A home with no ledger and an empty archive gets a new ledger.
+        """
+        from .ledger import Ledger
+
+        path = self.ledger_path
+        if not path.exists() and self.archive_has_files():
+            raise ConfigError(
+                f"the ledger {path} is missing, but archive/ holds accepted returns",
+                hint=f"Put back {LEDGER_FILE} from your latest backup (a new ledger would start the "
+                     "history again and count those returns as never received); then run 'sequin doctor'.",
+            )
+        try:
+            ledger = Ledger(path)
+        except sqlite3.Error as exc:
+            raise ledger_error(path, exc) from None
+        try:
+            self._check_ledger(ledger)
+        except sqlite3.Error as exc:
+            ledger.close()
+            raise ledger_error(path, exc) from None
+        except BaseException:
+            ledger.close()
+            raise
+        return ledger
+
+    def _check_ledger(self, ledger) -> None:
+        """Integrity (once per Home), history against the archive, secret against its fingerprint."""
+        path = self.ledger_path
+        if not self._ledger_checked:
+            problem = ledger.db.execute("PRAGMA quick_check(1)").fetchone()[0]
+            if problem != "ok":
+                raise ledger_error(path, sqlite3.DatabaseError(problem))
+            self._ledger_checked = True
+        db = ledger.db
+        if self.archive_has_files() and db.execute("SELECT COUNT(*) FROM returns").fetchone()[0] == 0:
+            raise ConfigError(
+                f"the ledger {path} holds no returns, but archive/ holds accepted ones",
+                hint=f"The ledger was emptied or replaced: put back {LEDGER_FILE} from your latest backup; "
+                     "then run 'sequin doctor'.",
+            )
+        stored = ledger.get_meta(FINGERPRINT_KEY)
+        found = self._read_secret()
+        if found is None:
+            drops = db.execute("SELECT COUNT(*) FROM drops").fetchone()[0]
+            if stored or drops:
+                raise ConfigError(
+                    f"the signing secret {self.secret_path} is missing, but the ledger holds {drops} "
+                    "file(s) taken in with it",
+                    hint=f"Put back {SECRET_FILE} from your backup (the same file, e.g. with 'cp BACKUP/"
+                         f"{SECRET_FILE} {self.root}/' and 'chmod 600'). Do not make a new one: every "
+                         "workbook already sent to units is signed with the old secret and would be "
+                         "rejected as made by another network.",
+                )
+            return
+        fingerprint = secret_fingerprint(found[1])
+        if stored is None:
+            ledger.set_meta(FINGERPRINT_KEY, fingerprint)
+        elif stored != fingerprint:
+            raise ConfigError(
+                f"the signing secret {self.secret_path} is not the one this home's ledger was started with",
+                hint=f"Put back the original {SECRET_FILE} from your backup: every workbook already sent "
+                     "to units is signed with it and would be rejected as made by another network. "
+                     "'sequin doctor' checks the secret against the ledger.",
+            )
 
     def token(self, unit: str, period: str, bank_version: str) -> str:
         """The token that ties a workbook to its unit, period and bank version."""
@@ -267,11 +503,15 @@ def verify_token(secret: bytes, token: str, unit: str, period: str, bank_version
 
 
 def init_home(root: Path | str) -> Home:
-    """Create a home: default config (unless one exists), folders and secret."""
+    """Create a home: default config (unless one exists), folders and secret.
+
+    In an existing home this keeps what is there; it refuses to make a new
+    secret where the ledger shows that one was lost (see ``Home.create_secret``).
+    """
     home = Home(root)
     home.root.mkdir(parents=True, exist_ok=True)
     if not home.config_path.exists():
         home.config_path.write_text(default_config_text(), encoding="utf-8")
     home.ensure_folders()
-    home.secret(create=True)
+    home.create_secret()
     return home

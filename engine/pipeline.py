@@ -348,7 +348,7 @@ class Intake:
     def ledger(self) -> Ledger:
         if self._ledger is None:
             self.home.ensure_folders()
-            self._ledger = Ledger(self.home.ledger_path)
+            self._ledger = self.home.open_ledger()
         return self._ledger
 
     @property

@@ -59,18 +59,22 @@ class BackgroundRefresh:
 
 
 def main(home_root: str) -> int:
-    from .home import Home
-    from .ledger import Ledger
+    from .errors import SequinError
+    from .home import open_home
     from .reports import refresh_outputs
 
-    home = Home(home_root)
-    ledger = Ledger(home.ledger_path)
     try:
-        periods = ledger.dirty_periods()
-        if periods:
-            refresh_outputs(home, periods, ledger=ledger)
-    finally:
-        ledger.close()
+        home = open_home(home_root)
+        ledger = home.open_ledger()
+        try:
+            periods = ledger.dirty_periods()
+            if periods:
+                refresh_outputs(home, periods, ledger=ledger)
+        finally:
+            ledger.close()
+    except SequinError as exc:  # the watcher reports the last line of what is written here
+        print(f"Error: {exc}" + (f" ({exc.hint})" if exc.hint else ""), file=sys.stderr)
+        return 1
     return 0
 
 

@@ -2427,7 +2427,7 @@ def refresh_outputs(home: Home, periods: list[str], ledger: Ledger | None = None
     own = ledger is None
     if own:
         home.ensure_folders()
-        ledger = Ledger(home.ledger_path)
+        ledger = home.open_ledger()
     try:
         written: list[Path] = []
         for period in sorted(set(periods)):

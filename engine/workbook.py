@@ -27,7 +27,7 @@ from . import template as T
 from .bank import Area, Bank
 from .files import write_atomic
 from .errors import ConfigError
-from .home import Home, Network, check_period, make_token
+from .home import Home, Network, check_period, check_units, make_token
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -436,12 +436,7 @@ def generate(home: Home, period: str, units: list[str] | None = None) -> list[Pa
     check_period(period)
     network = home.network
     codes = units or [u.code for u in network.units]
-    unknown = [c for c in codes if network.unit(c) is None]
-    if unknown:
-        raise ConfigError(
-            f"unit {', '.join(unknown)} is not in the network",
-            hint="Units: " + ", ".join(u.code for u in network.units),
-        )
+    check_units(network, codes)
     bank = home.bank()
     secret = home.secret()
     folder = workbooks_folder(home, period)

@@ -63,3 +63,24 @@ def make_return(home: Home, unit: str, period: str = PERIOD, cells: dict | None 
     path = folder / (name or T.file_name(unit, period))
     path.write_bytes(data)
     return path
+
+
+@pytest.fixture(scope="session")
+def _taken_home_template(tmp_path_factory) -> Path:
+    from engine.pipeline import Intake
+
+    home = init_home(tmp_path_factory.mktemp("taken") / "home")
+    paths = [make_return(home, unit) for unit in ("M01", "M02")]
+    with Intake(home) as intake:
+        outcomes = intake.process_many(paths)
+    assert [o.outcome for o in outcomes] == ["accepted", "accepted"]
+    return home.root
+
+
+@pytest.fixture
+def taken_home(_taken_home_template: Path, tmp_path: Path) -> Home:
+    """A home that has taken in two accepted returns (M01 and M02 for PERIOD) through the pipeline."""
+    import shutil
+
+    root = shutil.copytree(_taken_home_template, tmp_path / "taken")
+    return Home(root)

@@ -37,16 +37,22 @@ def test_init_then_generate_json_lists_fifteen_workbooks(tmp_path):
     assert len(paths) == 15 and all(Path(p).exists() for p in paths)
 
 
-def test_bad_period_is_a_clear_error_not_a_traceback(home):
-    result = run("generate", "--period", "2026-13", "--home", str(home.root))
-    assert result.exit_code == 1
-    assert "Error: period '2026-13' is not a month" in result.output
+@pytest.mark.parametrize("command", ["generate", "status", "report"])
+@pytest.mark.parametrize("period", ["2026-13", "2026-1", "0000-01", "26-11", ""])
+def test_bad_period_is_a_usage_error_not_a_traceback(home, command, period):
+    result = run(command, "--period", period, "--home", str(home.root))
+    assert result.exit_code == 2
+    assert f"Error: period '{period}' is not a month" in result.output
+    assert "Hint: Write it as YYYY-MM" in result.output
     assert "Traceback" not in result.output
+    assert list(home.outbox.iterdir()) == []
 
 
-def test_unknown_unit_is_a_clear_error(home):
+def test_unknown_unit_is_a_usage_error(home):
     result = run("generate", "--period", PERIOD, "--unit", "ZZ9", "--home", str(home.root))
-    assert result.exit_code == 1 and "unit ZZ9 is not in the network" in result.output
+    assert result.exit_code == 2 and "unit ZZ9 is not in the network" in result.output
+    assert "Hint: Units: M01" in result.output
+    assert not (home.outbox / PERIOD).exists()
 
 
 def test_usage_error_exits_2(home):

@@ -92,6 +92,8 @@ def check_invariants(root: Path, originals: dict[str, bytes]) -> None:
     assert len(originals) == accepted + rejected
     leftovers = [p for p in root.rglob("*") if p.name.startswith(".sequin-tmp-")]
     assert leftovers == [], "no half-written file left behind"
+    staged = root / ".intake"
+    assert not staged.exists() or list(staged.iterdir()) == [], "no private copy left behind"
     outputs = list((root / "outbox" / PERIOD).glob("*.xlsx"))
     assert outputs, "the month's outputs were written"
 

@@ -248,7 +248,7 @@ def test_process_of_a_file_outside_the_inbox_killed_anywhere_recovers_it(home, t
         with Intake(moved) as intake:
             intake.recover()
             if not recorded:
-                (o,) = intake.process_many([src])  # never recorded: simply taken again
+                intake.process_many([src])  # never recorded: simply taken again
         assert rows(moved, "SELECT state FROM drops") == [("done",)], n
         assert (moved.archive / sha[:2] / f"{sha}.xlsx").read_bytes() == original, n
         assert list((moved.root / ".intake").iterdir()) == [], n
