@@ -133,6 +133,14 @@ def _print_json(data) -> None:
 @click.version_option(package_name="sequin-engine")
 def main():
     """SeQuIn: generate unit workbooks, take in returns, score and benchmark them."""
+    # A file name that is not valid UTF-8 (or a console that is not) must never turn a
+    # message into a traceback: such characters are shown escaped instead.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
 
 
 @main.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from engine.findings import error, warning
 from engine.home import Home, Unit, init_home
 from engine.pipeline import Intake
 from engine.precheck import MAX_BYTES, precheck
+from engine.synthetic import with_saved_at
 from engine.workbook import build_workbook
 
 from .conftest import PERIOD, full_answers, make_return
@@ -29,9 +31,7 @@ CALL = re.compile(r"(?<![\w.])(error|warning|_refuse)\(\s*\"([^\"]*)\"")
 SEVERITY_OF_CALL = {"error": "error", "warning": "warning", "_refuse": "error"}
 
 # Codes this file cannot produce; each must say why and where it is produced instead.
-NOT_PRODUCED_HERE = {
-    "older-save",  # produced by the pipeline: covered in tests/test_intake_*.py
-}
+NOT_PRODUCED_HERE: set[str] = set()
 
 INV = "1 Involvement"
 REC = "2 Recovery Pathway"
@@ -205,6 +205,18 @@ def produced(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
         note("pre-check-folder", precheck(tmp))
         # The file went between the worker's read and the record.
         note("vanished", intake.process(tmp / "vanished.xlsx").findings)
+        # A draft saved before the return already counted, sent after it.
+        final = tmp / "final" / T.file_name("M02", PERIOD)
+        final.parent.mkdir()
+        final.write_bytes(with_saved_at(make_return(home, "M02", folder=tmp / "f").read_bytes(),
+                                        dt.datetime(2026, 12, 5, 16, 0)))
+        draft = tmp / "draft" / T.file_name("M02", PERIOD)
+        draft.parent.mkdir()
+        cells = full_answers(home, "M02", rating="Partly met")
+        draft.write_bytes(with_saved_at(make_return(home, "M02", folder=tmp / "d", cells=cells)
+                                        .read_bytes(), dt.datetime(2026, 12, 1, 9, 0)))
+        intake.process(final)
+        note("older-save", intake.process(draft).findings)
         # A fault in the engine itself costs that file only.
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr("engine.pipeline.check_return", _raise)
@@ -258,6 +270,7 @@ def test_every_catalogued_code_is_produced(produced: dict[str, set[str]]) -> Non
         ("pre-check-folder", {"file-unreadable"}),
         ("vanished", {"file-gone"}),
         ("engine-fault", {"engine-error"}),
+        ("older-save", {"older-save"}),
     ],
 )
 def test_each_case_gives_its_codes(produced: dict[str, set[str]], case: str, codes: set) -> None:

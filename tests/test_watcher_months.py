@@ -252,3 +252,45 @@ def test_soak_a_watcher_for_ten_minutes_with_kills(home, tmp_path):
     assert left == sorted(d[0] for d in drops if d[1] == "rejected"), "the inbox holds rejected files only"
     assert list((home.root / ".intake").iterdir()) == []
     shutil.rmtree(tmp_path / "src", ignore_errors=True)
+
+
+def test_final_then_an_older_draft_then_final_again_through_the_watcher(home, tmp_path):
+    """What the lead sent last is told truthfully: receipts and status agree at every step."""
+    import datetime as dt
+    import json
+
+    from engine.synthetic import with_saved_at
+
+    def saved(rating: str, when: dt.datetime, folder: str) -> Path:
+        cells = full_answers(home, "M04", rating=rating)
+        src = make_return(home, "M04", folder=tmp_path / folder, cells=cells)
+        src.write_bytes(with_saved_at(src.read_bytes(), when))
+        return src
+
+    final = saved("Met", dt.datetime(2026, 12, 5, 16, 30), "final")
+    draft = saved("Not met", dt.datetime(2026, 12, 2, 9, 0), "draft")
+
+    def status() -> dict:
+        out = subprocess.run(
+            [sys.executable, str(ROOT / "cli.py"), "status", "--period", PERIOD, "--json",
+             "--home", str(home.root)], capture_output=True, text=True, timeout=60, cwd=ROOT,
+        )
+        return next(u for u in json.loads(out.stdout)["units"] if u["unit"] == "M04")
+
+    with WatchProcess(home) as w:
+        w.drop_copy(final, "SeQuIn_M04_2026-11 final.xlsx")
+        assert "accepted" in w.wait_for("final.xlsx", timeout=10)
+        w.drop_copy(draft, "SeQuIn_M04_2026-11 draft.xlsx")
+        line = w.wait_for("draft.xlsx", timeout=10)
+        assert "NOT counted" in line, line
+        assert status()["overall_percent"] == 100.0
+        w.drop_copy(final, "SeQuIn_M04_2026-11 final again.xlsx")
+        line = w.wait_for("final again.xlsx", timeout=10)
+    receipt = (home.inbox / "SeQuIn_M04_2026-11 final again.xlsx.receipt.txt").read_text("utf-8-sig")
+    assert receipt.startswith("SeQuIn return ACCEPTED") and "are the return counted" in receipt
+    m04 = status()
+    assert m04["overall_percent"] == 100.0
+    assert [h["file"] for h in m04["held"]] == ["SeQuIn_M04_2026-11 draft.xlsx"]
+    draft_receipt = (home.inbox / "SeQuIn_M04_2026-11 draft.xlsx.receipt.txt").read_text("utf-8-sig")
+    assert draft_receipt.startswith("SeQuIn return KEPT, NOT COUNTED")
+    assert "sequin release" in draft_receipt
