@@ -14,6 +14,7 @@ emptied or lost ledger, so the engine never answers wrongly in silence.
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import hashlib
 import hmac
 import os
@@ -71,6 +72,7 @@ class Network:
     green: float = 80.0
     amber: float = 50.0
     return_instructions: str = ""
+    due_day: int = 10  # returns for a month are due on this day of the following month
     sheet_password: str = ""
     bank_version: str = ""
     show_unit_names: bool = False
@@ -86,6 +88,12 @@ class Network:
     def labels(self) -> list[str]:
         """The drop-down labels in order."""
         return [s.label for s in self.scale]
+
+    def due_date(self, period: str) -> dt.date:
+        """When returns for ``period`` are due: ``due_day`` of the following month."""
+        year, month = int(period[:4]), int(period[5:7])
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return dt.date(year, month, self.due_day)
 
     def unit(self, code: str) -> Unit | None:
         """The unit with this code, or None."""
@@ -110,6 +118,13 @@ class Network:
         if self.show_unit_names and unit is not None:
             return f"{unit.name} ({code})"
         return code
+
+
+def _due_day(data: dict, fail) -> int:
+    raw = data.get("returns", {}).get("due_day", 10)
+    if not isinstance(raw, int) or isinstance(raw, bool) or not 1 <= raw <= 28:
+        raise fail("[returns] due_day must be a whole day of the month from 1 to 28")
+    return raw
 
 
 def default_config_text() -> str:
@@ -157,6 +172,7 @@ def parse_network(text: str, source: str = CONFIG_FILE) -> Network:
         green=green,
         amber=amber,
         return_instructions=str(data.get("return_instructions", "")),
+        due_day=_due_day(data, fail),
         sheet_password=str(data.get("sheet_password", "")),
         bank_version=str(data.get("bank_version", "")),
         show_unit_names=bool(outputs.get("show_unit_names", False)),
