@@ -311,7 +311,7 @@ def watch(home, poll: float | None, once: bool):
 @json_option
 @home_options
 def status(home, period: str, as_json: bool):
-    """Which units have returned for a month, which were rejected, and which are missing."""
+    """Each unit by code and name: returned, rejected, held or missing, with days overdue."""
     from engine.status import period_status
 
     home.ensure_folders()
@@ -324,21 +324,120 @@ def status(home, period: str, as_json: bool):
         _print_json(data)
         return
     c = data["counts"]
-    click.echo(f"{period}: {c['returned']} returned, {c['rejected']} rejected, {c['missing']} missing")
+    due = f"due {data['due_date']}"
+    if data["days_overdue"]:
+        due += f", {data['days_overdue']} day(s) ago"
+    elif data["due_in_days"]:
+        due += f", in {data['due_in_days']} day(s)"
+    closed = f"; CLOSED {data['closed_at'][:10]}" if data["closed_at"] else ""
+    click.echo(f"{data['month']} ({period}), {due}{closed}: {c['returned']} returned, "
+               f"{c['rejected']} rejected, {c['held']} held, {c['missing']} missing")
     for u in data["units"]:
+        label = f"  {u['unit']:5} {u['name'][:24]:24}"
+        late = f"  {u['days_overdue']} day(s) overdue" if u.get("days_overdue") else ""
         if u["status"] == "returned":
             pct = u["overall_percent"]
-            click.echo(f"  {u['unit']:6} returned  {'-' if pct is None else f'{pct:.1f}%'} {u['overall_rag']}")
-            for h in u.get("held", []):
-                click.echo(f"           also kept, NOT counted (an older save): {h['file']}  "
-                           f"to count it instead: {h['release']}")
+            click.echo(f"{label} returned  {'-' if pct is None else f'{pct:.1f}%'} {u['overall_rag']}"
+                       f"  (received {u['received_at'][:10]})")
+            if u.get("later_rejected"):
+                click.echo(f"{'':32} a later file was rejected: {u['later_rejected']} (see the inbox)")
         elif u["status"] == "rejected":
             why = "; ".join(w["code"] for w in u["why"])
-            click.echo(f"  {u['unit']:6} rejected  {u['file']}: {why}  (see {u['problems_report']})")
+            click.echo(f"{label} rejected  {u['file']}: {why}{late}")
+            click.echo(f"{'':32} what to do: {u['what_to_do']}  (report: {u['problems_report']})")
+        elif u["status"] == "held":
+            click.echo(f"{label} held      nothing counted yet{late}")
         else:
-            click.echo(f"  {u['unit']:6} missing")
+            click.echo(f"{label} missing{late}")
+        for h in u.get("held", []):
+            why = "arrived after the month was closed" if h["why"] == "closed-month" else "an older save"
+            click.echo(f"{'':32} kept, NOT counted ({why}): {h['file']}; to count it: {h['release']}")
     for f in data["unidentified_rejected_files"]:
-        click.echo(f"  rejected file not from any unit: {f['file']}")
+        click.echo(f"  rejected file not from any unit: {f['file']}  (report: {f['report']})")
+
+
+@main.command()
+@period_option
+@json_option
+@home_options
+def chase(home, period: str, as_json: bool):
+    """Who to chase for a month, by name, with days overdue; also written as a CSV for mail merge."""
+    from engine.status import chase_list
+
+    home.ensure_folders()
+    ledger = home.open_ledger()
+    try:
+        data = chase_list(home, ledger, period)
+    finally:
+        ledger.close()
+    if as_json:
+        _print_json(data)
+        return
+    if not data["units"]:
+        click.echo(f"{data['month']}: every unit's return is in. Nobody to chase.")
+    else:
+        late = f", {data['days_overdue']} day(s) overdue" if data["days_overdue"] else ""
+        click.echo(f"{data['month']} returns were due {data['due_date']}{late}. To chase:")
+        for u in data["units"]:
+            click.echo(f"  {u['name']} ({u['unit']}): {u['status']}. {u['what_is_needed']}"
+                       + (f" (problems report: {u['problems_report']})" if u["problems_report"] else ""))
+    click.echo(f"For mail merge: {data['csv']}")
+
+
+@main.command("returns")
+@click.option("--unit", default=None, metavar="CODE", help="Only this unit.")
+@click.option("--period", default=None, metavar="YYYY-MM", callback=_check_period, help="Only this month.")
+@json_option
+@home_options
+def returns_cmd(home, unit: str | None, period: str | None, as_json: bool):
+    """List every file taken in: when, outcome, and where the file is now."""
+    from engine.status import returns_list
+
+    ledger = home.open_ledger()
+    try:
+        rows = returns_list(home, ledger, unit, period)
+    finally:
+        ledger.close()
+    if as_json:
+        _print_json({"returns": rows})
+        return
+    if not rows:
+        click.echo("No files recorded" + (f" for {unit}" if unit else "") + (f" in {period}" if period else "") + ".")
+    for r in rows:
+        pct = "" if r["overall_percent"] is None else f" {r['overall_percent']:.1f}%"
+        click.echo(f"#{r['id']:<5} {r['arrived_at'][:16].replace('T', ' ')}  {r['unit'] or '-':5} "
+                   f"{r['period'] or '-':7}  {r['state']}{pct}  {r['file']}")
+        click.echo(f"{'':8}-> {r['where']}")
+
+
+@main.command()
+@period_option
+@click.option("--reopen", is_flag=True, help="Open a closed month again.")
+@json_option
+@home_options
+def close(home, period: str, reopen: bool, as_json: bool):
+    """Close a month once its outputs are shared: later returns are held until released."""
+    from engine.status import close_month
+
+    ledger = home.open_ledger()
+    try:
+        data = close_month(home, ledger, period, reopen=reopen)
+    finally:
+        ledger.close()
+    if as_json:
+        _print_json(data)
+        return
+    c = data["counts"]
+    if reopen:
+        click.echo(f"{data['month']} is open again. Returns for it are counted as they arrive; "
+                   f"returns held while it was closed still need 'sequin release'.")
+    else:
+        click.echo(f"{data['month']} is closed ({c['returned']} returned, {c['missing']} missing, "
+                   f"{c['rejected']} rejected). Returns for it that arrive now are held, not counted, "
+                   f"until you run 'sequin release FILE'.")
+        if data["outputs_pending"]:
+            click.echo("Note: its outputs are not up to date yet; run 'sequin report --period "
+                       f"{period}' before sharing them.")
 
 
 @main.command()
@@ -426,11 +525,16 @@ def demo(home, months: int):
     click.echo("")
     click.echo(f"Demo done: {len(result.periods)} months ({result.periods[0]} to {last}), "
                f"{accepted} returns accepted, {rejected} rejected.")
+    if result.held:
+        click.echo(f"The months before {last} were closed; {result.held} arrived late and is held "
+                   f"(sequin release \"{result.held}\" would count it).")
     click.echo("Where to look:")
     click.echo(f"  unit workbooks to send:  {home.outbox / last / 'workbooks'}")
-    click.echo(f"  receipts and problems:   {home.inbox}")
+    click.echo(f"  what needs you:          {home.inbox}  (rejected files, held returns)")
+    click.echo(f"  returns by month, unit:  {home.root / 'returns'}")
     click.echo(f"  network benchmark:       {home.outbox / last}")
     click.echo(f"  who has returned:        sequin status --period {last}")
+    click.echo(f"  who to chase:            sequin chase --period {last}")
 
 
 @main.command()

@@ -133,6 +133,10 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("older-save", "warning", INTAKE, "Older than the counted return",
           "It was saved before the return already counted for that unit and month, so it is "
           "kept but not counted. If this one is right, run `sequin release FILE`."),
+    Entry("closed-month", "warning", INTAKE, "Month already closed",
+          "The month was closed after its outputs were shared, so the return is held: kept, "
+          "but not counted. Its receipt says what it would change; to count it, run "
+          "`sequin release FILE`."),
     Entry("engine-error", "error", INTAKE, "Engine fault",
           "The file is kept. Report this to whoever runs the engine."),
 )

@@ -3,7 +3,9 @@
 Generates each month's workbooks, fills them in as unit teams would (varied,
 some units improving, some missing a month, one return sent back with a
 mistake and then corrected), drops them into the inbox and takes them in
-through the watcher's pipeline, which then writes every output.
+through the watcher's pipeline, which then writes every output. The earlier
+months are then closed, as a lead closes a month once its outputs are
+shared, and one unit sends last month's workbook again late: it is held.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from .workbook import build_workbook, generate
 MISSING = {("L07", 2), ("M04", 1), ("L09", -1), ("L02", -1), ("L10", 3)}
 # The unit whose last return first arrives with a pasted invalid rating.
 CORRECTED_UNIT = "L05"
+# The unit that sends last month's workbook again after that month was closed.
+LATE_UNIT = "M02"
 
 
 @dataclass
@@ -33,6 +37,7 @@ class DemoResult:
     periods: list[str]
     outcomes: list[Outcome] = field(default_factory=list)
     outbox: Path | None = None
+    held: str = ""  # the late return held because its month was closed
 
 
 def demo_periods(months: int, today: dt.date | None = None) -> list[str]:
@@ -106,6 +111,25 @@ def run_demo(home: Home, months: int = 6, on_outcome=None, today: dt.date | None
         watcher = Watcher(intake, on_outcome=collect,
                           refresh=lambda ps: refresh_outputs(home, ps, ledger=intake.ledger))
         watcher.run(once=True)
+        if len(periods) >= 2:
+            # Earlier months' outputs have been shared: they are closed. Then a unit sends
+            # last month's workbook again, late, with other ratings: it is held, not counted.
+            for period in periods[:-1]:
+                intake.ledger.close_period(period)
+            previous = periods[-2]
+            cells = dict(synthetic_answers(bank, network, LATE_UNIT, previous, len(periods) - 2))
+            for area in bank.areas[:3]:  # second thoughts on three areas
+                sheet = T.area_sheet_name(area.index, area.short_name)
+                for pos in range(len(area.standards)):
+                    cells[(sheet, T.answer_cells(pos).rating)] = "Met"
+            blank = build_workbook(network, bank, LATE_UNIT, previous,
+                                   home.token(LATE_UNIT, previous, bank.version))
+            stamp += 1
+            late = home.inbox / T.file_name(LATE_UNIT, previous).replace(".xlsx", " late.xlsx")
+            _drop(late, fill_workbook(blank, cells), stamp)
+            result.held = late.name
+            Watcher(intake, on_outcome=collect,
+                    refresh=lambda ps: refresh_outputs(home, ps, ledger=intake.ledger)).run(once=True)
     return result
 
 

@@ -334,6 +334,15 @@ class Home:
         """A question bank known to this home (the configured or newest by default)."""
         return load_bank(version or self.network.bank_version, self.banks_dir)
 
+    def newest_generated(self) -> str | None:
+        """The newest month whose workbooks were generated (``outbox/YYYY-MM/workbooks``), or None."""
+        try:
+            names = os.listdir(self.outbox)
+        except OSError:
+            return None
+        months = [n for n in names if PERIOD.match(n) and (self.outbox / n / "workbooks").is_dir()]
+        return max(months) if months else None
+
     def ensure_folders(self) -> None:
         """Create inbox, outbox and archive if missing."""
         for folder in (self.inbox, self.outbox, self.archive):

@@ -12,8 +12,13 @@ derived from it and can be rebuilt at any time.
   stay in the history. A return normally supersedes the current one, except
   a return the unit saved *before* the current one (``saved_at``, from the
   workbook's own properties): that is an older draft sent late. It is kept,
-  marked ``held = 'older-save'``, and never silently replaces the later save;
-  :meth:`Ledger.release` makes it current when the lead says so.
+  marked ``held = 'older-save'``, and never silently replaces the later save.
+  A return for a *closed* month (``closed_periods``) is kept too, marked
+  ``held = 'closed-month'``, and changes nothing. Current means
+  ``superseded_by IS NULL AND held IS NULL``; :meth:`Ledger.release` makes a
+  held return current when the lead says so.
+- ``drops.filed_as``: where the file is now, relative to the home (the inbox,
+  or the month's ``returns/`` folder), kept up to date by the filing.
 """
 
 from __future__ import annotations
@@ -111,6 +116,7 @@ CREATE TABLE IF NOT EXISTS findings (
 );
 CREATE INDEX IF NOT EXISTS findings_drop ON findings(drop_id);
 CREATE TABLE IF NOT EXISTS dirty_periods (period TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS closed_periods (period TEXT PRIMARY KEY, closed_at TEXT NOT NULL);
 """
 
 # Columns added after the first schema: (table, column, declaration), added to older ledgers.
@@ -118,7 +124,13 @@ _ADDED_COLUMNS = (
     ("returns", "saved_at", "TEXT"),
     ("returns", "held", "TEXT"),
     ("drops", "source", "BLOB"),
+    ("drops", "filed_as", "TEXT"),
 )
+
+
+def is_counted(row) -> bool:
+    """True for the return counted for its unit and month (not replaced, not held)."""
+    return row["superseded_by"] is None and row["held"] is None
 
 
 def now_utc() -> str:
@@ -143,6 +155,7 @@ class Drop:
     period: str | None
     report_name: str | None
     source: bytes | None = None  # where the original was, as file-system bytes
+    filed_as: str | None = None  # where the file is now, relative to the home
 
     @property
     def source_path(self):
@@ -221,7 +234,7 @@ class Ledger:
         return Drop(
             row["id"], row["sha256"], row["original_name"], row["size"], row["arrived_at"],
             row["outcome"], row["state"], row["duplicate_of"], row["return_id"], row["unit"],
-            row["period"], row["report_name"], row["source"],
+            row["period"], row["report_name"], row["source"], row["filed_as"],
         )
 
     def drop(self, drop_id: int) -> Drop | None:
@@ -270,15 +283,15 @@ class Ledger:
         out = dict(self.db.execute("SELECT outcome, COUNT(*) FROM drops GROUP BY outcome").fetchall())
         out["returns"] = self.db.execute("SELECT COUNT(*) FROM returns").fetchone()[0]
         out["current_returns"] = self.db.execute(
-            "SELECT COUNT(*) FROM returns WHERE superseded_by IS NULL"
+            "SELECT COUNT(*) FROM returns WHERE superseded_by IS NULL AND held IS NULL"
         ).fetchone()[0]
         return out
 
     def current_return(self, unit: str, period: str) -> sqlite3.Row | None:
         """The return counted for ``unit`` and ``period``, or None."""
         return self.db.execute(
-            "SELECT * FROM returns WHERE unit = ? AND period = ? AND superseded_by IS NULL",
-            (unit, period),
+            "SELECT * FROM returns WHERE unit = ? AND period = ? AND superseded_by IS NULL "
+            "AND held IS NULL", (unit, period),
         ).fetchone()
 
     def return_row(self, return_id: int) -> sqlite3.Row | None:
@@ -295,8 +308,7 @@ class Ledger:
         return self.db.execute(
             "SELECT r.*, (SELECT original_name FROM drops d WHERE d.return_id = r.id "
             "ORDER BY d.id LIMIT 1) AS original_name FROM returns r "
-            "WHERE r.period = ? AND r.held IS NOT NULL AND r.superseded_by IS NOT NULL "
-            "ORDER BY r.unit, r.id", (period,),
+            "WHERE r.period = ? AND r.held IS NOT NULL ORDER BY r.unit, r.id", (period,),
         ).fetchall()
 
     def returns_named(self, original_name: str) -> list[sqlite3.Row]:
@@ -309,7 +321,8 @@ class Ledger:
     def current_returns(self, period: str) -> list[sqlite3.Row]:
         """The current (not superseded) accepted return of each unit for ``period``."""
         return self.db.execute(
-            "SELECT * FROM returns WHERE period = ? AND superseded_by IS NULL ORDER BY unit", (period,)
+            "SELECT * FROM returns WHERE period = ? AND superseded_by IS NULL AND held IS NULL "
+            "ORDER BY unit", (period,)
         ).fetchall()
 
     def periods(self) -> list[str]:
@@ -348,6 +361,7 @@ class Ledger:
         source: bytes | None = None,
         saved_at: str = "",
         older_than: int | None = None,
+        held: str | None = None,
         unit: str | None = None,
         period: str | None = None,
     ) -> Drop:
@@ -360,7 +374,7 @@ class Ledger:
             return_id = duplicate_of
             if outcome == "accepted" and duplicate_of is None and ret is not None and scores is not None:
                 return_id = self._insert_return(db, sha256, ret, scores, arrived_at, saved_at,
-                                                older_than)
+                                                older_than, held)
             if unit is None and period is None and ret is not None:
                 unit, period = ret.unit, ret.period
             version = ret.bank_version if ret else None
@@ -381,23 +395,26 @@ class Ledger:
         return self.drop(drop_id)
 
     def _insert_return(self, db, sha256: str, ret: Return, scores: Scores, received_at: str,
-                       saved_at: str = "", older_than: int | None = None) -> int:
+                       saved_at: str = "", older_than: int | None = None,
+                       held: str | None = None) -> int:
         """Insert an accepted return; it becomes current unless ``older_than`` names the
-        later-saved return that stays current (see :meth:`later_save`)."""
+        later-saved return that stays current (see :meth:`later_save`), or it is ``held``
+        (its month is closed)."""
+        if older_than and not held:
+            held = "older-save"
         cur = db.execute(
             "INSERT INTO returns(sha256, unit, period, bank_version, received_at, points, available, "
             "answered, applicable, overall_percent, overall_rag, saved_at, held, superseded_by) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (sha256, ret.unit, ret.period, ret.bank_version, received_at, scores.points,
              scores.available, scores.answered, scores.applicable, scores.overall_percent,
-             scores.overall_rag, saved_at or None, "older-save" if older_than else None,
-             older_than),
+             scores.overall_rag, saved_at or None, held, older_than),
         )
         rid = cur.lastrowid
-        if not older_than:
+        if not held:
             db.execute(
                 "UPDATE returns SET superseded_by = ? WHERE unit = ? AND period = ? AND id != ? "
-                "AND superseded_by IS NULL",
+                "AND superseded_by IS NULL AND held IS NULL",
                 (rid, ret.unit, ret.period, rid),
             )
         db.executemany(
@@ -413,13 +430,18 @@ class Ledger:
             [(rid, a.area_id, a.points, a.available, a.answered, a.applicable, a.percent, a.rag,
               int(a.complete)) for a in scores.areas.values()],
         )
+        if not held:
+            self._mark_dirty(db, ret.period)
+        return rid
+
+    @staticmethod
+    def _mark_dirty(db, period: str) -> None:
         # Later months show this one in their trends, so they are rebuilt too.
-        db.execute("INSERT OR IGNORE INTO dirty_periods(period) VALUES (?)", (ret.period,))
+        db.execute("INSERT OR IGNORE INTO dirty_periods(period) VALUES (?)", (period,))
         db.execute(
             "INSERT OR IGNORE INTO dirty_periods(period) SELECT DISTINCT period FROM returns "
-            "WHERE period > ?", (ret.period,),
+            "WHERE period > ?", (period,),
         )
-        return rid
 
     def release(self, return_id: int) -> None:
         """Make a kept return the one counted for its unit and month (the lead's decision)."""
@@ -427,14 +449,36 @@ class Ledger:
             row = self.return_row(return_id)
             db.execute(
                 "UPDATE returns SET superseded_by = ? WHERE unit = ? AND period = ? AND id != ? "
-                "AND superseded_by IS NULL", (return_id, row["unit"], row["period"], return_id),
+                "AND superseded_by IS NULL AND held IS NULL",
+                (return_id, row["unit"], row["period"], return_id),
             )
             db.execute("UPDATE returns SET superseded_by = NULL, held = NULL WHERE id = ?", (return_id,))
-            db.execute("INSERT OR IGNORE INTO dirty_periods(period) VALUES (?)", (row["period"],))
-            db.execute(
-                "INSERT OR IGNORE INTO dirty_periods(period) SELECT DISTINCT period FROM returns "
-                "WHERE period > ?", (row["period"],),
-            )
+            self._mark_dirty(db, row["period"])
+
+    # --- closed months ------------------------------------------------------------
+
+    def closed_at(self, period: str) -> str | None:
+        """When ``period`` was closed, or None while it is open."""
+        row = self.db.execute("SELECT closed_at FROM closed_periods WHERE period = ?", (period,)).fetchone()
+        return row[0] if row else None
+
+    def close_period(self, period: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO closed_periods(period, closed_at) VALUES (?, ?)",
+                       (period, now_utc()))
+
+    def reopen_period(self, period: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM closed_periods WHERE period = ?", (period,))
+
+    def set_filed(self, drop_id: int, filed_as: str | None) -> None:
+        """Where a drop's file is now (relative to the home); not forced to disk (rebuilt by filing)."""
+        self.db.execute("UPDATE drops SET filed_as = ? WHERE id = ?", (filed_as, drop_id))
+
+    def drops_of(self, unit: str, period: str) -> list[Drop]:
+        """Every drop recorded for a unit and month, oldest first."""
+        rows = self.db.execute("SELECT * FROM drops WHERE unit = ? AND period = ? ORDER BY id", (unit, period))
+        return [self._drop(r) for r in rows]
 
     def mark_done(self, drop_id: int) -> None:
         """The drop's original is archived (or its report written): it is finished.

@@ -58,12 +58,21 @@ from .files import (
     write_atomic,
     write_text_atomic,
 )
+from .filing import Filing, archive_path, report_of
 from .findings import Finding, error, has_errors, warning
 from .home import Home
-from .ledger import Drop, Ledger
+from .ledger import Drop, Ledger, is_counted
 from .lock import HomeLock
 from .precheck import MAX_BYTES, too_large
-from .receipts import is_report, month, problems_text, receipt_text, report_name, when
+from .receipts import (
+    is_report,
+    month,
+    month_words,
+    problems_text,
+    receipt_text,
+    report_name,
+    when,
+)
 from .sandbox import ReadFailed, Sandbox
 from .scoring import Scores, score
 
@@ -413,7 +422,7 @@ class Intake:
 
     def archive_path(self, sha256: str) -> Path:
         """Where an accepted original is kept, named by its content."""
-        return self.home.archive / sha256[:2] / f"{sha256}.xlsx"
+        return archive_path(self.home, sha256)
 
     def process(self, path: Path) -> Outcome:
         """Take one file from the inbox (or anywhere) to one recorded outcome."""
@@ -475,8 +484,17 @@ class Intake:
         """False when the outcome is known without reading (the same bytes seen before)."""
         if self.ledger.return_by_sha(t.sha256) is not None:
             return False
-        return not any(d.outcome == "rejected" and self._same_entry(d, t)
+        return not any(self._stays_in_inbox(d) and self._same_entry(d, t)
                        for d in self.ledger.drops_for(t.sha256))
+
+    def _stays_in_inbox(self, drop: Drop) -> bool:
+        """A finished drop whose file stays in the inbox: rejected, or kept but not counted."""
+        if drop.state != "done" or drop.filed_as:
+            return False
+        if drop.outcome == "rejected":
+            return True
+        row = self.ledger.return_row(drop.return_id) if drop.return_id else None
+        return row is not None and row["held"] is not None and not is_counted(row)
 
     def _same_entry(self, drop: Drop, t: Taken) -> bool:
         if drop.source is not None:
@@ -530,8 +548,9 @@ class Intake:
         for drop in previous:
             if drop.state == "recorded" and self._same_entry(drop, t) and drop.id not in self._batch:
                 return (drop, t.path), {}  # an interrupted run recorded this very file
-            if drop.outcome == "rejected" and self._same_entry(drop, t) and t.path.parent == self.home.inbox:
-                # The rejected original stays beside its report; it is not a new file.
+            if self._stays_in_inbox(drop) and self._same_entry(drop, t) and t.path.parent == self.home.inbox:
+                # A rejected original stays beside its report, and a return kept but not counted
+                # beside its receipt, until the lead acts: it is not a new file.
                 if not (t.path.parent / (drop.report_name or "")).exists():
                     return (drop, t.path), {"skipped": True}  # the report was deleted: write it again
                 return Outcome(name, "skipped", drop_id=drop.id)
@@ -549,6 +568,7 @@ class Intake:
                 sha256=sha, original_name=name, size=t.size, arrived_at=t.arrived,
                 outcome="accepted", findings=findings, duplicate_of=existing["id"],
                 report_name=report_name(t.path.name, True), source=t.source,
+                unit=existing["unit"], period=existing["period"],
             )
             bank = self.banks[existing["bank_version"]]
             scores = self._stored_scores(existing["id"], existing)
@@ -561,9 +581,14 @@ class Intake:
         older_than = None
         keep = {"ret": v.ret}
         if accepted:
-            older_than = self.ledger.later_save(v.ret.unit, v.ret.period, v.saved_at)
-            if older_than is not None:
-                findings.insert(0, self._older_save_finding(v, older_than, t))
+            closed = self.ledger.closed_at(v.ret.period)
+            if closed:
+                keep["held"] = "closed-month"
+                findings.insert(0, self._closed_month_finding(v, closed, t))
+            else:
+                older_than = self.ledger.later_save(v.ret.unit, v.ret.period, v.saved_at)
+                if older_than is not None:
+                    findings.insert(0, self._older_save_finding(v, older_than, t))
         elif any(f.code in _UNTRUSTED for f in findings):
             # Its hidden unit and month are unverified: keep only what the file name claims.
             unit, period = _claimed_by_name(t.path.name, self.network)
@@ -595,21 +620,45 @@ class Intake:
             f"run:  sequin release \"{t.name}\"",
         )
 
+    def _closed_month_finding(self, v: Validation, closed: str, t: Taken) -> Finding:
+        u = self.network.unit(v.ret.unit)
+        who = f"{v.ret.unit}{f' ({u.name})' if u else ''}"
+        current = self.ledger.current_return(v.ret.unit, v.ret.period)
+
+        def pct(value) -> str:
+            return "-" if value is None else f"{value:.1f} %"
+
+        if current is None:
+            change = f"{who} had no return counted for that month; this one would be its first"
+        else:
+            change = (f"it would replace {self._describe_return(current)} and change {who}'s "
+                      f"overall score from {pct(current['overall_percent'])} "
+                      f"{current['overall_rag']} to {pct(v.scores.overall_percent)} "
+                      f"{v.scores.overall_rag}")
+        return warning(
+            "closed-month",
+            f"HELD, NOT COUNTED. {month(v.ret.period)} was closed {when(closed)}, after its "
+            f"outputs were shared, so this return is kept but changes nothing in that month's "
+            f"scores or outputs. If counted, {change}. To count it, run:  sequin release "
+            f"\"{t.name}\"  (the month's outputs are then rebuilt).",
+        )
+
     def _duplicate_note(self, existing, previous: list[Drop]) -> tuple[str, list[Finding]]:
         """What a receipt says about bytes already received, true to what is counted now."""
         first = next((d for d in previous if d.outcome == "accepted"), None)
         received = when(first.arrived_at if first else existing["received_at"])
-        if existing["superseded_by"] is None:
+        if is_counted(existing):
             return (f"These exact bytes were already received ({received}) and are the return "
                     f"counted for {existing['unit']}, {month(existing['period'])}. This copy is kept "
                     f"in the history; nothing changes."), []
         current = self.ledger.current_return(existing["unit"], existing["period"])
         name = first.original_name if first else "this file"
+        counted = (f"{self._describe_return(current)} is" if current is not None
+                   else "no return is (the month is closed)")
         note = (f"KEPT, NOT COUNTED. These exact bytes were already received ({received}), but they "
                 f"are not the return counted for {existing['unit']}, {month(existing['period'])}: "
-                f"{self._describe_return(current) if current is not None else 'another return'} is. "
-                f"Sending the same file again does not change that. If this one is the right one, "
-                f"run:  sequin release \"{name}\"")
+                f"{counted}. Sending the same file again does not change that. If this one is the "
+                f"right one, run:  sequin release \"{name}\"")
         return note, []
 
     def _stored_scores(self, return_id: int, row) -> Scores:
@@ -688,7 +737,13 @@ class Intake:
 
     def _finish(self, drop: Drop, path: Path, *, findings=None, scores=None, ret=None, bank=None,
                 note: str = "", skipped: bool = False, stamp: tuple = ()) -> Outcome:
-        """Archive or report a recorded drop; idempotent, so a restart can redo it."""
+        """Archive, file and report a recorded drop; idempotent, so a restart can redo it.
+
+        An accepted return counted (or a copy sent again) is filed under
+        ``returns/`` with its receipt and leaves the inbox; a return kept but not
+        counted stays in the inbox with its receipt, for the lead to decide; a
+        rejected file stays beside its problems report (see :mod:`engine.filing`).
+        """
         crashpoint("recorded, before archive or report")
         if findings is None:
             findings = self.ledger.findings_for(drop.id)
@@ -697,29 +752,45 @@ class Intake:
         report = folder / (drop.report_name or report_name(path.name, drop.outcome == "accepted"))
         unit, period = drop.unit or "", drop.period or ""
         counted = True
+        first_line = self._month_line(period)
         if drop.outcome == "accepted":
             row = self.ledger.return_row(drop.return_id)
             if scores is None:
                 scores = self._stored_scores(row["id"], row)
             bank = bank or self.banks[row["bank_version"]]
             unit, period = row["unit"], row["period"]
-            counted = row["superseded_by"] is None
+            counted = is_counted(row)
             if drop.duplicate_of and not note:
                 note, _ = self._duplicate_note(row, self.ledger.drops_for(drop.sha256))
+            elif not drop.duplicate_of:
+                note = self._replaced_note(row) or note
+            shown = findings
+            held = [f for f in findings if f.code in ("older-save", "closed-month")]
+            if held and not counted:
+                # Why it is not counted is the first thing the lead reads, not one warning of many.
+                note = held[0].message
+                shown = [f for f in findings if f is not held[0]]
             target = self._keep_original(drop, path)
+            placed = self.filing.lay_out(unit, period, finishing=drop)
+            if placed is not None:
+                # A readable copy of the archived original, where a person looks for it.
+                write_atomic(placed, target.read_bytes(), durable=False)
+                report = report_of(placed, "accepted")
             u = self.network.unit(unit)
             # Reports can be rewritten from the ledger, so they are not forced to disk.
             write_text_atomic(report, receipt_text(
                 file_name=drop.original_name, unit=unit, unit_name=u.name if u else unit,
                 period=period, received=drop.arrived_at, scores=scores, bank=bank,
-                findings=findings, duplicate_note=note, counted=counted,
+                findings=shown, duplicate_note=note, counted=counted, first_line=first_line,
             ), durable=False)
-            if target.exists() and in_inbox:
-                self._remove_original(drop, path, stamp)
+            if placed is not None:
+                self.ledger.set_filed(drop.id, placed.relative_to(self.home.root).as_posix())
+                if in_inbox:
+                    self._remove_original(drop, path, stamp)
         else:
             write_text_atomic(report, problems_text(
                 file_name=drop.original_name, received=drop.arrived_at, findings=findings,
-                unit=unit, period=period,
+                unit=unit, period=period, first_line=first_line,
             ), durable=False)
         self.ledger.mark_done(drop.id)
         self._discard_staged_sha(drop.sha256)
@@ -730,6 +801,37 @@ class Intake:
             ret.bank_version if ret else "", scores if drop.outcome == "accepted" else None,
             report, bool(drop.duplicate_of), drop.id, counted=counted,
         )
+
+    @property
+    def filing(self) -> Filing:
+        return Filing(self.home, self.ledger, self.archive_path)
+
+    def _month_line(self, period: str) -> str:
+        """A first line for a return that is not for the newest month sent out, in words."""
+        newest = self.home.newest_generated()
+        if not period or not newest or period == newest:
+            return ""
+        return (f"This is the workbook for {month_words(period)}, not {month_words(newest)} "
+                f"(the newest month sent out).")
+
+    def _replaced_note(self, row) -> str:
+        """What a counted return replaced: which file, when it arrived, and the score change."""
+        if not is_counted(row):
+            return ""
+        old = self.ledger.db.execute(
+            "SELECT * FROM returns WHERE superseded_by = ? AND held IS NULL ORDER BY id DESC LIMIT 1",
+            (row["id"],),
+        ).fetchone()
+        if old is None:
+            return ""
+
+        def pct(value) -> str:
+            return "-" if value is None else f"{value:.1f} %"
+
+        return (f"This return REPLACES the one counted before: {self._describe_return(old)}. "
+                f"Overall score {pct(old['overall_percent'])} {old['overall_rag']} -> "
+                f"{pct(row['overall_percent'])} {row['overall_rag']}. The earlier return is kept "
+                f"in the history.")
 
     def _discard_staged_sha(self, sha: str) -> None:
         if not self.ledger.unfinished_for(sha):

@@ -12,6 +12,7 @@ import datetime as dt
 from .bank import Bank
 from .files import name_beside
 from .findings import ERROR, Finding
+from .rollup import summary_lines
 from .scoring import Scores
 
 RECEIPT_SUFFIX = ".receipt.txt"
@@ -41,6 +42,14 @@ def when(iso: str) -> str:
     return f"{t.day} {t:%B %Y} at {t:%H:%M} UTC"
 
 
+def month_words(period: str) -> str:
+    """``2026-11`` as ``November 2026``."""
+    try:
+        return f"{dt.date(int(period[:4]), int(period[5:7]), 1):%B %Y}"
+    except (TypeError, ValueError):
+        return str(period)
+
+
 def month(period: str) -> str:
     """``2026-11`` as ``November 2026 (2026-11)``."""
     try:
@@ -53,27 +62,39 @@ def _pct(value: float | None) -> str:
     return "  -  " if value is None else f"{value:5.1f} %"
 
 
-def _finding_lines(findings: list[Finding], limit: int = 300) -> list[str]:
+def _finding_lines(findings: list[Finding], limit: int | None = None) -> list[str]:
+    """The findings as numbered lines, after a summary by area when there are many.
+
+    The summary (see :mod:`engine.rollup`) gives one line per area; the full
+    list below it has every finding (``limit`` cuts it short only if given).
+    """
     lines = []
-    for i, f in enumerate(findings[:limit], start=1):
+    summary = summary_lines(findings)
+    if summary:
+        lines += ["Summary, one line per area (every item is in the full list below):", ""]
+        lines += [f"- {line}" for line in summary]
+        lines += ["", f"Full list ({len(findings)}):", ""]
+    shown = findings if limit is None else findings[:limit]
+    for i, f in enumerate(shown, start=1):
         where = "file name" if f.code.startswith("file-name") else f.where
         lines.append(f"{i}. [{where}] {f.message}  ({f.code})")
-    if len(findings) > limit:
-        lines.append(f"... and {len(findings) - limit} more of the same kinds.")
+    if len(findings) > len(shown):
+        lines.append(f"... and {len(findings) - len(shown)} more of the same kinds.")
     return lines
 
 
 def receipt_text(
     *, file_name: str, unit: str, unit_name: str, period: str, received: str,
     scores: Scores, bank: Bank, findings: list[Finding], duplicate_note: str = "",
-    counted: bool = True,
+    counted: bool = True, first_line: str = "",
 ) -> str:
     """The receipt for an accepted return: area scores and any warnings.
 
     ``counted`` is False for a return kept in the history but not counted (an
     older save, or the same bytes as such a return); the first line says so.
     """
-    lines = [
+    lines = [first_line, ""] if first_line else []
+    lines += [
         "SeQuIn return ACCEPTED" if counted else "SeQuIn return KEPT, NOT COUNTED",
         "",
         f"File:      {file_name}",
@@ -106,11 +127,12 @@ def receipt_text(
 
 
 def problems_text(*, file_name: str, received: str, findings: list[Finding], unit: str = "",
-                  period: str = "") -> str:
+                  period: str = "", first_line: str = "") -> str:
     """The problems report for a rejected file: every problem, where, and what to do."""
     errors = [f for f in findings if f.severity == ERROR]
     warnings = [f for f in findings if f.severity != ERROR]
-    lines = [
+    lines = [first_line, ""] if first_line else []
+    lines += [
         "SeQuIn return NOT ACCEPTED",
         "",
         f"File:      {file_name}",

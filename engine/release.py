@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .errors import SequinError
 from .files import display_name
+from .filing import Filing, archive_path
 from .home import Home
 from .ledger import Ledger
 from .receipts import month, when
@@ -25,7 +26,8 @@ class ReleaseError(SequinError):
 
 
 def find_return(ledger: Ledger, file: str):
-    """The accepted return ``file`` names: by its bytes if it is a file here, else by its name."""
+    """The accepted return ``file`` names: by its bytes if it is a file here, else by the name it
+    arrived under, else by the number ``sequin returns`` shows (``12`` or ``#12``)."""
     path = Path(file)
     if path.is_file():
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -39,6 +41,12 @@ def find_return(ledger: Ledger, file: str):
                            hint="Drop it into the inbox first; its receipt says whether it counts.")
     name = display_name(os.path.basename(file))
     rows = ledger.returns_named(name)
+    if not rows and file.lstrip("#").isdigit():
+        drop = ledger.drop(int(file.lstrip("#")))  # the number 'sequin returns' shows
+        if drop is None or drop.return_id is None:
+            raise ReleaseError(f"no accepted return is recorded as #{file.lstrip('#')}",
+                               hint="See 'sequin returns' for the numbers.")
+        return ledger.return_row(drop.return_id)
     if not rows:
         raise ReleaseError(f"no accepted return arrived under the name '{name}'",
                            hint="Give the name exactly as in its receipt, or the file itself.")
@@ -64,6 +72,7 @@ def release(home: Home, ledger: Ledger, file: str) -> dict:
     }
     if not result["already_counted"]:
         ledger.release(row["id"])
+        Filing(home, ledger, lambda sha: archive_path(home, sha)).lay_out(row["unit"], row["period"])
     return result
 
 

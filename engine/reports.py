@@ -17,7 +17,7 @@ For a period, :func:`build_period` writes under ``outbox/<period>/``:
 Rules kept here:
 
 - Every figure comes from the ledger (``area_scores`` and ``returns``), using
-  each unit's current return (``superseded_by IS NULL``). Trends use the
+  each unit's current return (``superseded_by IS NULL AND held IS NULL``). Trends use the
   periods on record up to and including the one built.
 - Incomplete areas are shown, marked, and left out of medians and ranges;
   medians are over units that returned.
@@ -368,7 +368,7 @@ def _collect(home: Home, db, period: str) -> PeriodData:
         r
         for r in cur.execute(
             "SELECT id, unit, period, bank_version, received_at, overall_percent, overall_rag "
-            "FROM returns WHERE superseded_by IS NULL AND period <= ? ORDER BY period, unit",
+            "FROM returns WHERE superseded_by IS NULL AND held IS NULL AND period <= ? ORDER BY period, unit",
             (period,),
         )
         if r[1] in known
@@ -397,7 +397,7 @@ def _collect(home: Home, db, period: str) -> PeriodData:
     incomplete_returns: set[tuple[str, str]] = set()
     for unit, per, area_id, percent, rag, complete in cur.execute(
         "SELECT r.unit, r.period, s.area_id, s.percent, s.rag, s.complete FROM area_scores s "
-        "JOIN returns r ON r.id = s.return_id WHERE r.superseded_by IS NULL AND r.period <= ?",
+        "JOIN returns r ON r.id = s.return_id WHERE r.superseded_by IS NULL AND r.held IS NULL AND r.period <= ?",
         (period,),
     ):
         if unit not in known:
@@ -414,7 +414,7 @@ def _collect(home: Home, db, period: str) -> PeriodData:
     copro_counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for unit, per, yes, total in cur.execute(
         "SELECT r.unit, r.period, SUM(s.service_user = 'Yes'), COUNT(*) FROM signoffs s "
-        "JOIN returns r ON r.id = s.return_id WHERE r.superseded_by IS NULL AND r.period <= ? "
+        "JOIN returns r ON r.id = s.return_id WHERE r.superseded_by IS NULL AND r.held IS NULL AND r.period <= ? "
         "GROUP BY r.unit, r.period",
         (period,),
     ):
@@ -486,7 +486,7 @@ def _collect(home: Home, db, period: str) -> PeriodData:
         "CASE WHEN a.rating = ? THEN a.evidence ELSE '' END, "
         "CASE WHEN a.rating = ? THEN '' ELSE a.notes END "
         "FROM answers a JOIN returns r ON r.id = a.return_id "
-        "WHERE r.period = ? AND r.superseded_by IS NULL",
+        "WHERE r.period = ? AND r.superseded_by IS NULL AND r.held IS NULL",
         (best, best, period),
     ):
         if unit not in known:
@@ -551,7 +551,7 @@ def _collect(home: Home, db, period: str) -> PeriodData:
     area_copro: dict[str, list[int]] = {a: [0, 0] for a in area_ids}
     for unit, area_id, service_user in cur.execute(
         "SELECT r.unit, s.area_id, s.service_user FROM signoffs s "
-        "JOIN returns r ON r.id = s.return_id WHERE r.period = ? AND r.superseded_by IS NULL",
+        "JOIN returns r ON r.id = s.return_id WHERE r.period = ? AND r.superseded_by IS NULL AND r.held IS NULL",
         (period,),
     ):
         if unit not in known:

@@ -1,31 +1,77 @@
-"""Which units have returned for a month, which were rejected, and which are missing."""
+"""A month as the lead follows it: who has returned, who is late, what is held, who to chase.
+
+Days overdue count from the month's due date (``[returns] due_day`` in
+``network.toml``; the 10th of the following month by default). "Today" is the
+machine's date, or ``SEQUIN_TODAY`` (``YYYY-MM-DD``) when set, so that a
+month can be replayed.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+from pathlib import Path
+
+from .catalogue import lookup
+from .errors import UsageError
+from .exports import to_csv
+from .files import write_atomic
+from .filing import RETURNS, report_of
 from .home import Home, check_period
 from .ledger import Ledger
+from .receipts import month_words
+
+STATUSES = ("returned", "rejected", "held", "missing")
 
 
-def period_status(home: Home, ledger: Ledger, period: str) -> dict:
-    """Per unit: ``returned`` (with scores), ``rejected`` (with why) or ``missing``.
+def today() -> dt.date:
+    """Today's date, or ``SEQUIN_TODAY`` when set (to replay a month)."""
+    value = os.environ.get("SEQUIN_TODAY", "").strip()
+    if value:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise UsageError(f"SEQUIN_TODAY={value!r} is not a date",
+                             hint="Write it as YYYY-MM-DD, or unset it.") from None
+    return dt.date.today()
 
-    A returned unit lists under ``held`` the returns kept but not counted (older
-    saves sent after the one counted), each with the command that counts it.
+
+def _where(home: Home, drop) -> str:
+    """Where the lead finds a drop's report, relative to the home."""
+    if drop["filed_as"]:
+        return report_of(home.root / drop["filed_as"], drop["outcome"]).relative_to(home.root).as_posix()
+    return f"inbox/{drop['report_name']}"
+
+
+def period_status(home: Home, ledger: Ledger, period: str, on: dt.date | None = None) -> dict:
+    """Per unit, by code and name: ``returned``, ``rejected``, ``held`` or ``missing``.
+
+    - returned: when, the scores, and where the file is; ``held`` lists returns
+      kept but not counted (an older save, or one that arrived after the month
+      was closed), each with the command that counts it;
+    - rejected: why, what to do, and where the problems report is;
+    - held: nothing counted, but a return is held (the month was closed);
+    - missing: nothing received.
+    Units not counted yet carry ``days_overdue`` once the due date has passed.
     """
     check_period(period)
+    on = on or today()
     network = home.network
+    due = network.due_date(period)
+    overdue = max(0, (on - due).days)
     current = {r["unit"]: r for r in ledger.current_returns(period)}
     latest = {r["unit"]: r for r in ledger.latest_drops(period)}
     held: dict[str, list[dict]] = {}
     for r in ledger.held_returns(period):
         held.setdefault(r["unit"], []).append({
-            "file": r["original_name"], "received_at": r["received_at"], "saved_at": r["saved_at"],
-            "overall_percent": r["overall_percent"], "why": "older-save",
+            "file": r["original_name"], "return_id": r["id"], "received_at": r["received_at"],
+            "saved_at": r["saved_at"], "overall_percent": r["overall_percent"],
+            "overall_rag": r["overall_rag"], "why": r["held"],
             "release": f'sequin release "{r["original_name"]}"',
         })
     units = []
     for u in network.units:
-        entry = {"unit": u.code, "name": u.name, "status": "missing"}
+        entry: dict = {"unit": u.code, "name": u.name, "status": "missing", "held": held.get(u.code, [])}
         if u.code in current:
             r = current[u.code]
             areas = {
@@ -34,33 +80,44 @@ def period_status(home: Home, ledger: Ledger, period: str) -> dict:
                     "SELECT area_id, percent, rag, complete FROM area_scores WHERE return_id = ?", (r["id"],)
                 )
             }
+            first = ledger.first_drop_of_return(r["id"])
             entry.update(
-                status="returned", received_at=r["received_at"], overall_percent=r["overall_percent"],
-                overall_rag=r["overall_rag"], answered=r["answered"], areas=areas,
+                status="returned", received_at=r["received_at"], saved_at=r["saved_at"],
+                overall_percent=r["overall_percent"], overall_rag=r["overall_rag"],
+                answered=r["answered"], areas=areas, file=first.original_name if first else "",
+                filed_as=first.filed_as if first else None,
             )
-            entry["saved_at"] = r["saved_at"]
-            entry["held"] = held.get(u.code, [])
             later = latest.get(u.code)
             if later is not None and later["outcome"] == "rejected" and later["id"] > _drop_of(ledger, r["id"]):
                 entry["later_rejected"] = later["original_name"]
-        elif u.code in latest:
+        elif u.code in latest and latest[u.code]["outcome"] == "rejected":
             d = latest[u.code]
             errors = [f for f in ledger.findings_for(d["id"]) if f.severity == "error"]
             entry.update(
                 status="rejected", file=d["original_name"], received_at=d["arrived_at"],
                 why=[{"code": f.code, "where": f.where, "message": f.message} for f in errors[:5]],
-                problems_report=d["report_name"],
+                what_to_do=lookup(errors[0].code).what_to_do if errors else "",
+                problems_report=_where(home, d),
             )
+        elif entry["held"]:
+            entry["status"] = "held"
+        if entry["status"] != "returned":
+            entry["days_overdue"] = overdue
         units.append(entry)
-    counts = {s: sum(1 for e in units if e["status"] == s) for s in ("returned", "rejected", "missing")}
+    counts = {s: sum(1 for e in units if e["status"] == s) for s in STATUSES}
     unattributed = [
-        {"file": r["original_name"], "received_at": r["arrived_at"], "report": r["report_name"]}
+        {"file": r["original_name"], "received_at": r["arrived_at"], "report": f"inbox/{r['report_name']}"}
         for r in ledger.db.execute(
             "SELECT * FROM drops WHERE period IS NULL AND outcome = 'rejected' "
             "AND substr(arrived_at, 1, 7) = ? ORDER BY id", (period,)
         )
     ]
-    return {"period": period, "counts": counts, "units": units, "unidentified_rejected_files": unattributed}
+    return {
+        "period": period, "month": month_words(period), "due_date": due.isoformat(),
+        "today": on.isoformat(), "days_overdue": overdue,
+        "due_in_days": max(0, (due - on).days), "closed_at": ledger.closed_at(period),
+        "counts": counts, "units": units, "unidentified_rejected_files": unattributed,
+    }
 
 
 def _drop_of(ledger: Ledger, return_id: int) -> int:
@@ -68,3 +125,102 @@ def _drop_of(ledger: Ledger, return_id: int) -> int:
         "SELECT MAX(id) FROM drops WHERE return_id = ? AND outcome = 'accepted'", (return_id,)
     ).fetchone()
     return row[0] or 0
+
+
+CHASE_COLUMNS = ["unit", "name", "status", "month", "due_date", "days_overdue", "what_is_needed",
+                 "problems_report"]
+
+
+def chase_list(home: Home, ledger: Ledger, period: str, on: dt.date | None = None) -> dict:
+    """Who to chase for ``period``: missing, rejected and held-only units, by name, with days overdue.
+
+    Also writes the list as a CSV for mail merge to ``returns/YYYY-MM/chase YYYY-MM.csv``
+    (UTF-8 with a byte-order mark; every cell inert), and returns its path.
+    """
+    status = period_status(home, ledger, period, on)
+    rows = []
+    for u in status["units"]:
+        if u["status"] == "returned":
+            continue
+        if u["status"] == "missing":
+            need = f"Please send the {status['month']} SeQuIn return"
+            report = ""
+        elif u["status"] == "rejected":
+            need = ("Please correct the return and send it again: "
+                    + "; ".join(w["message"] for w in u["why"][:2]))
+            report = u["problems_report"]
+        else:
+            need = "A return arrived after the month was closed; the lead decides whether it counts"
+            report = ""
+        rows.append({"unit": u["unit"], "name": u["name"], "status": u["status"],
+                     "month": status["month"], "due_date": status["due_date"],
+                     "days_overdue": u.get("days_overdue", 0), "what_is_needed": need,
+                     "problems_report": report})
+    path = home.root / RETURNS / period / f"chase {period}.csv"
+    write_atomic(path, to_csv(CHASE_COLUMNS, [[r[c] for c in CHASE_COLUMNS] for r in rows]), durable=False)
+    return {"period": period, "month": status["month"], "due_date": status["due_date"],
+            "today": status["today"], "days_overdue": status["days_overdue"],
+            "closed_at": status["closed_at"], "units": rows, "csv": str(path)}
+
+
+def returns_list(home: Home, ledger: Ledger, unit: str | None = None, period: str | None = None) -> list[dict]:
+    """Every file recorded (optionally of one unit and/or month): when, outcome, and where it is now."""
+    if period:
+        check_period(period)
+    if unit and home.network.unit(unit) is None:
+        raise UsageError(f"unit {unit} is not in the network",
+                         hint="Units: " + ", ".join(u.code for u in home.network.units))
+    sql = ("SELECT d.*, r.overall_percent, r.overall_rag, r.held, r.superseded_by FROM drops d "
+           "LEFT JOIN returns r ON r.id = d.return_id WHERE 1=1")
+    args: list = []
+    if unit:
+        sql += " AND d.unit = ?"
+        args.append(unit)
+    if period:
+        sql += " AND d.period = ?"
+        args.append(period)
+    out = []
+    for d in ledger.db.execute(sql + " ORDER BY d.id", args):
+        if d["outcome"] == "accepted":
+            if d["duplicate_of"]:
+                state = "copy sent again"
+            elif d["held"] == "closed-month" and d["superseded_by"] is None:
+                state = "held (month closed)"
+            elif d["held"] is not None:
+                state = "kept, not counted (older save)"
+            elif d["superseded_by"] is not None:
+                state = "replaced"
+            else:
+                state = "counted"
+        else:
+            state = "rejected"
+        if d["filed_as"]:
+            where = d["filed_as"]
+        elif d["outcome"] == "rejected" or state.startswith(("held", "kept")):
+            where = "inbox/" + d["original_name"]
+        else:
+            where = f"archive/{d['sha256'][:2]}/{d['sha256']}.xlsx"
+        out.append({
+            "id": d["id"], "file": d["original_name"], "arrived_at": d["arrived_at"],
+            "outcome": d["outcome"], "state": state, "unit": d["unit"], "period": d["period"],
+            "overall_percent": d["overall_percent"], "overall_rag": d["overall_rag"],
+            "return_id": d["return_id"], "where": where,
+        })
+    return out
+
+
+def close_month(home: Home, ledger: Ledger, period: str, reopen: bool = False) -> dict:
+    """Close a month once its outputs are shared (later returns are held), or reopen it."""
+    check_period(period)
+    if reopen:
+        ledger.reopen_period(period)
+    else:
+        ledger.close_period(period)
+    status = period_status(home, ledger, period)
+    return {"period": period, "month": month_words(period), "closed": not reopen,
+            "closed_at": ledger.closed_at(period), "counts": status["counts"],
+            "outputs_pending": period in ledger.dirty_periods()}
+
+
+def month_folder(home: Home, period: str) -> Path:
+    return home.root / RETURNS / period

@@ -84,3 +84,27 @@ def taken_home(_taken_home_template: Path, tmp_path: Path) -> Home:
 
     root = shutil.copytree(_taken_home_template, tmp_path / "taken")
     return Home(root)
+
+
+def report_path(home: Home, name: str) -> Path:
+    """Where the lead finds the receipt or problems report of the file that arrived as ``name``.
+
+    A counted return's receipt is filed with it under ``returns/``; every other
+    report stays in the inbox beside its file (see engine/filing.py).
+    """
+    import sqlite3
+
+    db = sqlite3.connect(home.ledger_path)
+    try:
+        row = db.execute(
+            "SELECT filed_as, report_name, outcome FROM drops WHERE original_name = ? "
+            "ORDER BY id DESC LIMIT 1", (name,),
+        ).fetchone()
+    finally:
+        db.close()
+    assert row is not None, f"no drop named {name!r}"
+    filed_as, report, outcome = row
+    if filed_as:
+        suffix = ".receipt.txt" if outcome == "accepted" else ".problems (superseded).txt"
+        return home.root / (filed_as + suffix)
+    return home.inbox / report

@@ -102,9 +102,9 @@ def test_process_then_status(home):
     outcomes = json.loads(result.output)["outcomes"]
     assert [o["outcome"] for o in outcomes] == ["accepted", "accepted"]
     status = json.loads(run("status", "--period", PERIOD, "--json", "--home", str(home.root)).output)
-    assert status["counts"] == {"returned": 2, "rejected": 0, "missing": 13}
+    assert status["counts"] == {"returned": 2, "rejected": 0, "held": 0, "missing": 13}
     text = run("status", "--period", PERIOD, "--home", str(home.root)).output
-    assert re.search(r"M01\s+returned\s+100\.0% Green", text)
+    assert re.search(r"M01\s+Calder House\s+returned\s+100\.0% Green", text)
 
 
 def test_secret_is_never_printed(home, tmp_path):

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from engine import template as T
-from engine.home import init_home
+from engine.home import Home, init_home
 
-from .conftest import PERIOD, full_answers, make_return
+from .conftest import PERIOD, full_answers, make_return, report_path
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +82,7 @@ def check_invariants(root: Path, originals: dict[str, bytes]) -> None:
             assert archived.exists() and hashlib.sha256(archived.read_bytes()).hexdigest() == sha
             assert archived.read_bytes() == originals[name]
             assert not (inbox / name).exists()
-            assert (inbox / f"{name}.receipt.txt").exists()
+            assert report_path(Home(root), name).exists()
         else:
             assert (inbox / name).read_bytes() == originals[name], "rejected originals untouched"
             assert (inbox / f"{name}.problems.txt").exists()

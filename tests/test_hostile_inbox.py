@@ -26,7 +26,7 @@ from engine.home import init_home, make_token
 from engine.synthetic import fill_workbook
 from engine.workbook import build_workbook
 
-from .conftest import PERIOD, full_answers, make_return
+from .conftest import PERIOD, full_answers, make_return, report_path
 from .hostile import build_corpus
 from .test_watcher import WatchProcess
 
@@ -161,7 +161,7 @@ def test_hostile_corpus_through_the_real_watcher(home, tmp_path):
         assert outcome == want_outcome, (case, outcome, codes)
         if want_code:
             assert want_code in codes, (case, codes)
-        report = home.inbox / (name + (".receipt.txt" if outcome == "accepted" else ".problems.txt"))
+        report = report_path(home, name)
         text = report.read_text(encoding="utf-8-sig")
         assert "Traceback" not in text and (want_code in text if want_code else True), case
     assert by_name[last_good.name][0] == "accepted"

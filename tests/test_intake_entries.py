@@ -27,7 +27,7 @@ from engine.sandbox import Sandbox
 from engine.status import period_status
 from engine.synthetic import with_saved_at
 
-from .conftest import PERIOD, full_answers, make_return
+from .conftest import PERIOD, full_answers, make_return, report_path
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -100,14 +100,19 @@ def test_a_name_that_is_not_utf8_goes_end_to_end(home, tmp_path):
         (o,) = intake.process_many(intake.pending())
     assert o.outcome == "accepted", o.findings
     assert "\ufffd" in o.name and "\udce9" not in o.name
-    receipts = reports_in(home)
-    assert len(receipts) == 1 and receipts[0].endswith(".receipt.txt")
-    receipts[0].encode("utf-8")  # a name a person and a log can show
-    text = (home.inbox / receipts[0]).read_text(encoding="utf-8-sig")
+    filed = filed_files(home)
+    assert [p.name for p in filed] == ["SeQuIn_M04_2026-11 caf\ufffd \ufffd.xlsx",
+                                       "SeQuIn_M04_2026-11 caf\ufffd \ufffd.xlsx.receipt.txt"]
+    text = filed[1].read_text(encoding="utf-8-sig")
     assert "ACCEPTED" in text and "M04" in text
-    assert os.listdir(os.fsencode(home.inbox)) == [os.fsencode(receipts[0])], "original archived"
+    assert os.listdir(os.fsencode(home.inbox)) == [], "original filed, inbox empty"
     (name,) = rows(home, "SELECT original_name FROM drops")[0]
     assert name == o.name
+
+
+def filed_files(home) -> list[Path]:
+    """Every file under returns/, sorted."""
+    return sorted(p for p in (home.root / "returns").rglob("*") if p.is_file())
 
 
 def test_a_rejected_file_with_an_undecodable_name_stays_and_is_not_taken_twice(home):
@@ -119,27 +124,31 @@ def test_a_rejected_file_with_an_undecodable_name_stays_and_is_not_taken_twice(h
             intake.process_many(intake.pending())
     assert os.path.exists(raw), "the original is kept"
     assert rows(home, "SELECT outcome, COUNT(*) FROM drops GROUP BY outcome") == [("rejected", 1)]
+    (report,) = reports_in(home)
+    report.encode("utf-8")  # a name a person and a log can show
+    assert report.endswith(".problems.txt")
 
 
-def test_a_name_too_long_for_its_receipt_gets_a_shortened_unique_one(home, tmp_path):
-    data = make_return(home, "M05", folder=tmp_path, synthetic=True).read_bytes()
-    stem = "SeQuIn_M05_2026-11 " + "é" * 110  # 220 bytes of accents: the name fits, + .receipt.txt not
-    names = [stem + " a.xlsx", stem + " b.xlsx"]
+def test_a_name_too_long_for_its_report_gets_a_shortened_unique_one(home, tmp_path):
+    stem = "SeQuIn_M05_2026-11 " + "é" * 110  # 220 bytes of accents: the name fits, + .problems.txt not
+    names = [stem + " a.xlsx", stem + " b.xlsx", stem + " c.xlsx"]
     assert all(len(n.encode()) <= NAME_MAX for n in names)
-    cells = full_answers(home, "M05", rating="Partly met")
-    second = make_return(home, "M05", folder=tmp_path / "v2", cells=cells).read_bytes()
-    (home.inbox / names[0]).write_bytes(data)
-    (home.inbox / names[1]).write_bytes(second)
+    (home.inbox / names[0]).write_bytes(b"minutes, not a workbook")
+    (home.inbox / names[1]).write_bytes(b"other minutes, not a workbook")
+    good = make_return(home, "M05", folder=tmp_path, synthetic=True).read_bytes()
+    (home.inbox / names[2]).write_bytes(good)
     with Intake(home) as intake:
         outcomes = intake.process_many(intake.pending())
-    assert [o.outcome for o in outcomes] == ["accepted", "accepted"]
-    receipts = reports_in(home)
-    assert len(receipts) == 2 and len(set(receipts)) == 2
-    assert all(len(r.encode()) <= NAME_MAX for r in receipts)
-    assert all(r.startswith("SeQuIn_M05_2026-11 éé") for r in receipts)
+    assert [o.outcome for o in outcomes] == ["rejected", "rejected", "accepted"]
+    reports = reports_in(home)
+    assert len(reports) == 2 and len(set(reports)) == 2
+    assert all(len(r.encode()) <= NAME_MAX and r.startswith("SeQuIn_M05_2026-11 éé") for r in reports)
+    filed = filed_files(home)
+    assert len(filed) == 2 and all(len(p.name.encode()) <= NAME_MAX for p in filed)
     # A restart in this home works (it used to wedge every later run).
     with Intake(home) as intake:
         assert intake.recover() == []
+        assert [o.outcome for o in intake.process_many(intake.pending())] == ["skipped", "skipped"]
 
 
 @pytest.mark.parametrize("name", ["SeQuIn_M05_2026-11\nsecond line.xlsx", "-rf SeQuIn_M05_2026-11.xlsx",
@@ -147,13 +156,14 @@ def test_a_name_too_long_for_its_receipt_gets_a_shortened_unique_one(home, tmp_p
 def test_newlines_and_leading_dashes_in_names(home, tmp_path, name):
     data = make_return(home, "M05", folder=tmp_path, synthetic=True).read_bytes()
     (home.inbox / name).write_bytes(data)
+    (home.inbox / ("broken " + name)).write_bytes(b"not a workbook")
     with Intake(home) as intake:
-        (o,) = intake.process_many(intake.pending())
-    assert o.outcome == "accepted", o.findings
-    assert "\n" not in o.name
-    (receipt,) = reports_in(home)
-    assert "\n" not in receipt
-    assert receipt == report_name(name, True)
+        outcomes = {o.outcome: o for o in intake.process_many(intake.pending())}
+    assert "\n" not in outcomes["accepted"].name and "\n" not in outcomes["rejected"].name
+    (report,) = reports_in(home)
+    assert "\n" not in report and report == report_name("broken " + name, False)
+    assert all("\n" not in p.name for p in filed_files(home))
+    assert len(filed_files(home)) == 2
 
 
 def test_process_command_takes_a_file_named_with_a_leading_dash(home, tmp_path):
@@ -291,7 +301,8 @@ def test_final_then_older_draft_then_final_again(home, tmp_path):
 
     again = drop(final, "SeQuIn_M01_2026-11 (2).xlsx")
     assert again.outcome == "accepted" and again.duplicate and again.counted
-    receipt = (home.inbox / "SeQuIn_M01_2026-11 (2).xlsx.receipt.txt").read_text(encoding="utf-8-sig")
+    assert not (home.inbox / "SeQuIn_M01_2026-11 (2).xlsx").exists()
+    receipt = report_path(home, "SeQuIn_M01_2026-11 (2).xlsx").read_text(encoding="utf-8-sig")
     assert receipt.startswith("SeQuIn return ACCEPTED") and "are the return counted" in receipt
     assert "Overall score: 100.0 %" in receipt
     status = period_status(home, _ledger(home), PERIOD)

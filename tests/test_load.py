@@ -11,7 +11,7 @@ import pytest
 
 from engine import template as T
 
-from .conftest import make_return
+from .conftest import make_return, report_path
 from .hostile import build_corpus
 from .test_watcher import WatchProcess
 
@@ -74,5 +74,5 @@ def test_a_thousand_files_at_once(home, tmp_path):
     assert len(list(home.archive.rglob("*.xlsx"))) == len(set(accepted))
     assert len(files) + 1 == len(accepted) + len(rejected)
     assert all((home.inbox / n).exists() for n in rejected)
-    assert (home.inbox / (late.name + ".receipt.txt")).exists()
+    assert report_path(home, late.name).exists()
     assert not (home.inbox / T.file_name("M01", "2026-03")).exists()

@@ -21,7 +21,7 @@ from engine import template as T
 from engine.pipeline import Intake
 from engine.workbook import generate
 
-from .conftest import PERIOD
+from .conftest import PERIOD, report_path
 
 pytestmark = pytest.mark.slow
 
@@ -164,7 +164,7 @@ def test_libreoffice_return_dropped_into_a_running_watcher(home, lo_return, tmp_
         w.drop_copy(path, "SeQuIn_M03_2026-11.xlsx")
         line = w.wait_for("SeQuIn_M03_2026-11.xlsx", timeout=5)
         assert "accepted" in line
-    receipt = home.inbox / "SeQuIn_M03_2026-11.xlsx.receipt.txt"
+    receipt = report_path(home, "SeQuIn_M03_2026-11.xlsx")
     assert receipt.exists()
     assert "ACCEPTED" in receipt.read_text(encoding="utf-8-sig")
     assert not (home.inbox / "SeQuIn_M03_2026-11.xlsx").exists()

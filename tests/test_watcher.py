@@ -16,7 +16,7 @@ import pytest
 
 from engine import template as T
 
-from .conftest import PERIOD, full_answers, make_return
+from .conftest import PERIOD, full_answers, make_return, report_path
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,7 +89,7 @@ def test_a_copied_return_is_accepted_within_seconds(home, tmp_path):
         line = w.wait_for(src.name, timeout=5)
         took = time.monotonic() - copied
     assert "accepted" in line and took < 5
-    assert (home.inbox / (src.name + ".receipt.txt")).exists()
+    assert report_path(home, src.name).exists()
 
 
 def test_a_slow_copy_in_chunks_is_read_only_once_complete(home, tmp_path):
@@ -195,4 +195,4 @@ def test_watch_once_takes_what_is_waiting_and_exits(home):
     assert by_unit["L02"]["status"] == "returned"
     assert by_unit["L03"]["status"] == "rejected"
     assert by_unit["L03"]["why"][0]["code"] == "file-name-unit-mismatch"
-    assert data["counts"] == {"returned": 1, "rejected": 1, "missing": 13}
+    assert data["counts"] == {"returned": 1, "rejected": 1, "held": 0, "missing": 13}

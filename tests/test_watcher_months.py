@@ -25,7 +25,7 @@ import pytest
 from engine import template as T
 from engine.sandbox import DEFAULT_TIMEOUT
 
-from .conftest import PERIOD, full_answers, make_return
+from .conftest import PERIOD, full_answers, make_return, report_path
 from .test_watcher import WatchProcess, ledger_rows
 
 pytestmark = pytest.mark.slow
@@ -251,6 +251,11 @@ def test_soak_a_watcher_for_ten_minutes_with_kills(home, tmp_path):
     left = sorted(p.name for p in home.inbox.iterdir() if not p.name.endswith(".txt"))
     assert left == sorted(d[0] for d in drops if d[1] == "rejected"), "the inbox holds rejected files only"
     assert list((home.root / ".intake").iterdir()) == []
+    for unit, period, _c, sha in current:
+        (folder,) = (home.root / "returns" / period).glob(f"{unit} *")
+        top = [p for p in folder.iterdir() if p.is_file() and p.suffix == ".xlsx"]
+        assert [hashlib.sha256(p.read_bytes()).hexdigest() for p in top] == [sha], unit
+        assert (folder / (top[0].name + ".receipt.txt")).exists()
     shutil.rmtree(tmp_path / "src", ignore_errors=True)
 
 
@@ -286,7 +291,7 @@ def test_final_then_an_older_draft_then_final_again_through_the_watcher(home, tm
         assert status()["overall_percent"] == 100.0
         w.drop_copy(final, "SeQuIn_M04_2026-11 final again.xlsx")
         line = w.wait_for("final again.xlsx", timeout=10)
-    receipt = (home.inbox / "SeQuIn_M04_2026-11 final again.xlsx.receipt.txt").read_text("utf-8-sig")
+    receipt = report_path(home, "SeQuIn_M04_2026-11 final again.xlsx").read_text("utf-8-sig")
     assert receipt.startswith("SeQuIn return ACCEPTED") and "are the return counted" in receipt
     m04 = status()
     assert m04["overall_percent"] == 100.0
