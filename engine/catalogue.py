@@ -37,7 +37,16 @@ class Entry:
 
 
 _SEND_AGAIN = "Ask the unit to send the workbook again"
-_AS_SENT = "Ask the unit to send back the SeQuIn workbook (.xlsx) they were sent"
+_SEND_WORKBOOK = (
+    "ask the unit to send the .xlsx file they filled in (the SeQuIn workbook): if they saved "
+    "their ratings in it, nothing needs filling in again"
+)
+_SAVE_AS = (
+    "use File > Save As > Excel Workbook (.xlsx) (in LibreOffice: Excel 2007-365), then put the "
+    "saved .xlsx file in the inbox (or ask the unit to do that and send it): Save As keeps the "
+    "ratings, so nothing needs filling in again"
+)
+_STAY = "save it and send it again: their ratings stay in it"
 _TELL_ADMIN = "if the same happens again, tell whoever looks after SeQuIn"
 
 # fmt: off
@@ -46,8 +55,8 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("file-empty", "error", PRECHECK, "Empty file",
           f"The copy probably did not finish. {_SEND_AGAIN}."),
     Entry("file-too-large", "error", PRECHECK, "File too large",
-          f"A return is usually well under 1 MB. {_AS_SENT}, without pictures or "
-          "attachments added to it."),
+          "A return is usually well under 1 MB. Ask the unit to delete any pictures or "
+          f"attachments added to their workbook, {_STAY}."),
     Entry("file-unreadable", "error", PRECHECK, "File could not be read",
           "It may still be being copied, or be open in another program: try again in a minute. "
           "If it still fails, ask the unit to open it in Excel, save it and send it again."),
@@ -55,23 +64,32 @@ CATALOGUE: tuple[Entry, ...] = (
           "If it is still being copied, wait for the copy to finish; otherwise ask the unit to "
           "send the workbook again."),
     Entry("not-a-spreadsheet", "error", PRECHECK, "Not a spreadsheet",
-          f"The file is something else (a PDF, an image, a text file, an email). {_AS_SENT}; "
-          "from an email, save the attached workbook itself."),
+          "The file is something else (a PDF, an image, a text file, an email). From an "
+          f"email, save the attached workbook itself; otherwise {_SEND_WORKBOOK}."),
     Entry("not-a-workbook", "error", PRECHECK, "Not an Excel workbook",
-          f"The file is a zip archive or another kind of document. {_AS_SENT}."),
+          "The file is a zip archive or another kind of document. If the workbook is inside a "
+          f"zip, take it out and put it in the inbox; otherwise {_SEND_WORKBOOK}."),
     Entry("old-xls-format", "error", PRECHECK, "Old .xls format",
-          f"Saving as .xls loses the drop-down lists and protection. {_AS_SENT}."),
+          f"Open it in Excel or LibreOffice and {_SAVE_AS}."),
+    Entry("save-as-xlsx", "error", PRECHECK, "Saved in another spreadsheet format",
+          "An OpenDocument (.ods, .fods), Excel binary (.xlsb) or Excel 2003 XML file: open it "
+          f"in LibreOffice or Excel and {_SAVE_AS}. An Apple Numbers file: the same, with "
+          "File > Export To > Excel in Numbers."),
     Entry("workbook-encrypted", "error", PRECHECK, "Password to open",
           "Ask the unit to remove the password (in Excel: File > Info > Protect Workbook > "
           "Encrypt with Password, delete it, save) and send it again."),
     Entry("macro-enabled", "error", PRECHECK, "Contains macros",
-          f"SeQuIn never opens files with macros. {_AS_SENT}, without macros."),
+          "SeQuIn never opens files with macros. Ask the unit to open their copy in Excel and "
+          "use File > Save As > Excel Workbook (.xlsx), which leaves the macros out, and send "
+          "that file: Save As keeps the ratings, so nothing needs filling in again."),
     Entry("zip-bomb", "error", PRECHECK, "Unpacks to far too much data",
-          f"{_AS_SENT}, without large pictures or attachments added to it."),
+          "Ask the unit to delete any large pictures or attachments added to their workbook, "
+          f"{_STAY}."),
     Entry("zip-corrupt", "error", PRECHECK, "Damaged file",
           f"{_SEND_AGAIN}; {_TELL_ADMIN}."),
     Entry("too-many-parts", "error", PRECHECK, "Too many parts",
-          f"{_AS_SENT}, without extra sheets, pictures or objects added."),
+          "Ask the unit to delete any extra sheets, pictures or objects added to their "
+          f"workbook, {_STAY}."),
     Entry("xml-doctype", "error", PRECHECK, "Hidden XML instructions",
           f"Excel never writes these, so the file was not opened. {_SEND_AGAIN}; {_TELL_ADMIN}."),
     Entry("cell-out-of-range", "error", PRECHECK, "Cells outside the form",
@@ -111,7 +129,9 @@ CATALOGUE: tuple[Entry, ...] = (
           "The return counts, but the area is marked incomplete and left out of the network "
           "figures. Ask the unit to rate it (N/A if it does not apply) and send it again."),
     Entry("evidence-missing", "warning", CHECKS, "Rating without evidence",
-          "Ask the unit to say what shows the rating: a document, a meeting, what people say."),
+          "Ask the unit to write in the Evidence cell what the rating rests on: for Met, what "
+          "shows it is met; for Partly met, what is in place and what is missing; for Not met, "
+          "what is missing or planned; for N/A, why it does not apply."),
     Entry("signoff-missing", "warning", CHECKS, "Sign-off not filled in",
           "Ask the unit to fill in who agreed the ratings (staff role, whether a service user "
           "took part, date) at the bottom of the area's sheet."),

@@ -4,6 +4,21 @@ Never trusts what the returned file says about itself beyond the metadata
 that the token vouches for: wording, IDs, sheet names and the rating scale all
 come from the bank version the workbook was issued with and from the network.
 Every finding is collected; nothing stops at the first problem.
+
+Messages are for an involvement lead to read and forward. Each is written for
+its own case (one sentence per sign-off field, one per kind of locked text),
+says where (the cell, and the standard or area) and what to do. Messages never
+quote the hidden details of a workbook, and quote what was typed in a cell
+(masked and cut short) only when the workbook's signature was verified.
+
+``evidence-missing`` is reported for every rating with an empty Evidence cell,
+and asks for what fits the rating: for the best rating (Met), what shows it is
+met; for the lowest (Not met), a note of what is missing or what is planned;
+for a rating between (Partly met), what is in place and what is still missing;
+for a rating that is not applicable (N/A), why the standard does not apply to
+the unit, as the workbook's own guidance asks. The kind is taken from the
+network's scale (points, and whether the label is applicable), so a network
+that renames its labels gets the same sentences.
 """
 
 from __future__ import annotations
@@ -122,6 +137,42 @@ def _unit_named(unit: str, network: Network) -> str:
     return f"unit {unit}" if network.unit(unit) is not None else UNKNOWN_UNIT
 
 
+def _or_list(items: list[str]) -> str:
+    """``["Met", "Partly met", "Not met", "N/A"]`` as ``Met, Partly met, Not met or N/A``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _month_words(period: str) -> str:
+    """``2026-11`` as ``November 2026 (2026-11)``; anything else as it is."""
+    try:
+        return f"{dt.date(int(period[:4]), int(period[5:7]), 1):%B %Y} ({period})"
+    except (TypeError, ValueError):
+        return period
+
+
+def _example_date(period: str) -> str:
+    """A date in the return's month, written the way the sign-off asks: ``14/11/2026``."""
+    return f"14/{period[5:7]}/{period[:4]}" if PERIOD.match(period) else "14/11/2026"
+
+
+def _evidence_message(std_id: str, rating: str, cell: str, network: Network) -> str:
+    """What an empty Evidence cell should hold, for the rating given (see the module docstring)."""
+    scale = {s.label: s for s in network.scale}.get(rating)
+    applicable = [s.points for s in network.scale if s.applicable]
+    if scale is not None and not scale.applicable:
+        return (f"Standard {std_id} is rated '{rating}' but no reason is given. In the Evidence "
+                f"cell ({cell}), write why the standard does not apply to this unit.")
+    if scale is not None and scale.points >= max(applicable):
+        return (f"Standard {std_id} is rated '{rating}' but has no evidence. In the Evidence cell "
+                f"({cell}), write what shows it is met: a document, a meeting, what staff and "
+                f"service users say.")
+    if scale is not None and scale.points <= min(applicable):
+        return (f"Standard {std_id} is rated '{rating}' and the Evidence cell ({cell}) is empty. "
+                f"Write a short note there of what is missing, or of what is planned to meet it.")
+    return (f"Standard {std_id} is rated '{rating}' but has no evidence. In the Evidence cell "
+            f"({cell}), write what is already in place and what is still missing.")
+
+
 def _file_name_findings(name: str, network: Network, unit: str, period: str) -> list[Finding]:
     """The file name should not claim another unit or month than the workbook's own."""
     findings = []
@@ -150,8 +201,9 @@ def _file_name_findings(name: str, network: Network, unit: str, period: str) -> 
             findings.append(
                 error(
                     "file-name-period-mismatch",
-                    f"The file is named for {named_period}, but the workbook inside is for {period}. "
-                    f"Check which month this return is for and send the workbook issued for that month.",
+                    f"The file name says {_month_words(named_period)}, but the workbook inside "
+                    f"is for {_month_words(period)}. Check which month this return is for and ask "
+                    f"the unit to send the workbook issued for that month.",
                 )
             )
     return findings
@@ -191,7 +243,8 @@ def check_return(
             error(
                 "not-a-sequin-workbook",
                 "This is a spreadsheet, but not a SeQuIn workbook issued by this network (its hidden "
-                "details are missing). Ask the unit to fill in the workbook they were sent and return that.",
+                "details are missing). Ask the unit to fill in the SeQuIn workbook they were sent "
+                "for the month and send that back.",
             )
         )
         return findings, None
@@ -199,9 +252,10 @@ def check_return(
         findings.append(
             error(
                 "unknown-bank-version",
-                f"This workbook uses question set version {_echo(version)}, which this engine "
-                f"does not know. "
-                f"Send the unit a new workbook for this month ('sequin generate').",
+                "This workbook was made with a version of the SeQuIn standards that this engine "
+                "does not know, so it cannot be checked. Send the unit a new workbook for the "
+                "month ('sequin generate --period YYYY-MM') and ask them to copy their answers "
+                "into it.",
                 sheet=T.META_SHEET,
             )
         )
@@ -209,11 +263,13 @@ def check_return(
     bank = banks[version]
     if not PERIOD.match(period):
         findings.append(
-            error("token-invalid", "The workbook's hidden month has been altered. "
-                  "Send the unit a new workbook for this month.", sheet=T.META_SHEET)
+            error("token-invalid", "The month recorded inside this workbook has been changed, so "
+                  "it cannot be checked. Send the unit the workbook generated for them for the "
+                  "month and ask them to return that one.", sheet=T.META_SHEET)
         )
         return findings, None
-    if not verify_token(secret, token, unit, period, version):
+    trusted = verify_token(secret, token, unit, period, version)
+    if not trusted:
         findings.append(
             error(
                 "token-invalid",
@@ -228,9 +284,8 @@ def check_return(
         findings.append(
             error(
                 "unknown-unit",
-                f"This workbook was issued to {UNKNOWN_UNIT}: its unit is not in this network's "
-                f"list of units. Check network.toml, or send the unit a workbook from this "
-                f"network.",
+                "This workbook was issued to a unit that is not in this network's list of units. "
+                "Check the units in network.toml, or send the unit a workbook from this network.",
                 sheet=T.META_SHEET,
             )
         )
@@ -244,7 +299,8 @@ def check_return(
                 error(
                     "sheet-missing",
                     f"The sheet '{name}' is missing. Sheets must not be deleted or renamed: "
-                    f"ask the unit to copy their answers into a fresh workbook for {period}.",
+                    f"ask the unit to copy their answers into a fresh workbook for "
+                    f"{_month_words(period)} and send it again.",
                     sheet=name,
                 )
             )
@@ -253,15 +309,19 @@ def check_return(
             findings.append(
                 error(
                     "sheet-unexpected",
-                    f"The sheet '{name}' is not part of the SeQuIn workbook. Remove it (right-click "
-                    f"the tab, Delete) or copy the answers into a fresh workbook, and send it again.",
+                    f"The sheet '{_echo(name)}' is not part of the SeQuIn workbook. Ask the unit "
+                    f"to delete it (right-click its tab, then Delete) or copy their answers into a "
+                    f"fresh workbook, and send it again.",
                     sheet=name,
                 )
             )
 
     ret = Return(unit=unit, period=period, bank_version=version)
     labels = {s.label.casefold(): s.label for s in network.scale}
-    choices = ", ".join(network.labels)
+    choices = _or_list(network.labels)
+    example_date = _example_date(period)
+    not_applicable = next((s.label for s in network.scale if not s.applicable), "")
+    if_na = f" ({not_applicable} if it does not apply)" if not_applicable else ""
     for area in bank.areas:
         sheet = T.area_sheet_name(area.index, area.short_name)
         if sheet not in sheet_names:
@@ -269,18 +329,21 @@ def check_return(
         sc = cells.get(sheet, {})
         for pos, std in enumerate(area.standards):
             row = T.standard_row(pos)
+            changed = "has been changed, moved or deleted."
             for col, expect, what in (
-                (T.COL_ID, std.id, "standard ID"),
-                (T.COL_TEXT, std.text, "wording of the standard"),
-                (T.COL_EASY, std.easy_read, "easy-read wording"),
+                (T.COL_ID, std.id,
+                 f"Cell {T.COL_ID}{row} should hold the standard ID {std.id}, but it {changed}"),
+                (T.COL_TEXT, std.text,
+                 f"The wording of standard {std.id} in cell {T.COL_TEXT}{row} {changed}"),
+                (T.COL_EASY, std.easy_read,
+                 f"The easy-read wording of standard {std.id} in cell {T.COL_EASY}{row} {changed}"),
             ):
                 if not _same_wording(sc.get(f"{col}{row}"), expect):
                     findings.append(
                         error(
                             "locked-text-changed",
-                            f"The {what} in this cell has been changed, moved or deleted. The standards "
-                            f"must stay as issued: undo the change (or copy the answers into a fresh "
-                            f"workbook) and send it again.",
+                            f"{what} The standards must stay as issued: ask the unit to undo the "
+                            f"change (or copy their answers into a fresh workbook) and send it again.",
                             sheet=sheet, cell=f"{col}{row}", question_id=std.id,
                         )
                     )
@@ -296,8 +359,11 @@ def check_return(
                     findings.append(
                         error(
                             "rating-invalid",
-                            f"'{_echo(text)}' is not a rating. Choose one of {choices} from the "
-                            f"drop-down list in this cell.",
+                            (f"'{_echo(text)}' in cell {cells_.rating} is not a rating. "
+                             if trusted else
+                             f"What is in cell {cells_.rating} is not a rating. ")
+                            + f"Choose {choices} for standard {std.id} from the drop-down list "
+                            f"in that cell.",
                             sheet=sheet, cell=cells_.rating, question_id=std.id,
                         )
                     )
@@ -305,19 +371,23 @@ def check_return(
                 findings.append(
                     warning(
                         "rating-missing",
-                        f"Standard {std.id} has no rating. Choose one of {choices} (use N/A if it "
-                        f"does not apply). Until it is rated, this area counts as incomplete.",
+                        f"Standard {std.id} has no rating. In cell {cells_.rating}, choose "
+                        f"{choices} from the drop-down list{if_na}. Until it is rated, the "
+                        f"{area.name} area is marked incomplete and left out of the network "
+                        f"figures.",
                         sheet=sheet, cell=cells_.rating, question_id=std.id,
                     )
                 )
             evidence, notes = clean_text(sc.get(cells_.evidence)), clean_text(sc.get(cells_.notes))
-            for ref, value in ((cells_.evidence, evidence), (cells_.notes, notes)):
+            for ref, value, field_name in ((cells_.evidence, evidence, "evidence"),
+                                           (cells_.notes, notes, "actions / notes")):
                 if len(value) > T.MAX_TEXT:
                     findings.append(
                         warning(
                             "text-too-long",
-                            f"This cell holds {len(value):,} characters; only the first "
-                            f"{T.MAX_TEXT:,} are kept. Please shorten it.",
+                            f"The {field_name} for standard {std.id} (cell {ref}) is "
+                            f"{len(value):,} characters long; only the first {T.MAX_TEXT:,} are "
+                            f"kept. Ask the unit to shorten it.",
                             sheet=sheet, cell=ref, question_id=std.id,
                         )
                     )
@@ -325,9 +395,9 @@ def check_return(
                     findings.append(
                         warning(
                             "personal-data",
-                            f"This text seems to contain {kind}. Patient details must not be written "
-                            f"in the workbook: it is hidden in shared reports, but please ask the "
-                            f"unit to remove it.",
+                            f"The {field_name} for standard {std.id} (cell {ref}) seems to contain "
+                            f"{kind}. Patient details must not be written in the workbook: it is "
+                            f"masked in every shared output, but ask the unit to remove it.",
                             sheet=sheet, cell=ref, question_id=std.id,
                         )
                     )
@@ -336,8 +406,7 @@ def check_return(
                 findings.append(
                     warning(
                         "evidence-missing",
-                        f"Standard {std.id} is rated '{rating}' but has no evidence. Say what shows "
-                        f"it (a document, a meeting, what people say).",
+                        _evidence_message(std.id, rating, cells_.evidence, network),
                         sheet=sheet, cell=cells_.evidence, question_id=std.id,
                     )
                 )
@@ -347,36 +416,48 @@ def check_return(
         su = {"yes": "Yes", "no": "No", "y": "Yes", "n": "No"}.get(su_raw.casefold(), "")
         date_raw = sc.get(T.SIGNOFF_CELLS["date_agreed"])
         date = _excel_date(date_raw)
+        role_cell, su_cell, date_cell = (
+            T.SIGNOFF_CELLS[k] for k in ("staff_role", "service_user", "date_agreed"))
+        signoff = f"The sign-off for the {area.name} area"
         missing = []
         if not role:
-            missing.append(("staff role", T.SIGNOFF_CELLS["staff_role"]))
+            missing.append((role_cell, (
+                f"{signoff} has no staff role. In cell {role_cell} at the bottom of the sheet, "
+                f"write the role of the member of staff who agreed the ratings (for example, "
+                f"Ward manager).")))
         if not su_raw:
-            missing.append(("whether a service user took part", T.SIGNOFF_CELLS["service_user"]))
+            missing.append((su_cell, (
+                f"{signoff} does not say whether a service user took part. In cell {su_cell} at "
+                f"the bottom of the sheet, choose Yes or No.")))
         if date_raw in (None, ""):
-            missing.append(("date agreed", T.SIGNOFF_CELLS["date_agreed"]))
-        for what, ref in missing:
-            findings.append(
-                warning(
-                    "signoff-missing",
-                    f"Who agreed the ratings for {area.name}: the {what} is not filled in. "
-                    f"Please complete it at the bottom of the sheet.",
-                    sheet=sheet, cell=ref,
-                )
-            )
+            missing.append((date_cell, (
+                f"{signoff} has no date. In cell {date_cell} at the bottom of the sheet, type the "
+                f"date the ratings were agreed, such as {example_date}.")))
+        for ref, message in missing:
+            findings.append(warning("signoff-missing", message, sheet=sheet, cell=ref))
         if su_raw and not su:
+            said = f"'{_echo(su_raw)}' in cell {su_cell}" if trusted else f"What is in cell {su_cell}"
             findings.append(
-                warning("signoff-invalid", f"'{su_raw[:20]}' should be Yes or No.",
-                        sheet=sheet, cell=T.SIGNOFF_CELLS["service_user"])
+                warning("signoff-invalid",
+                        f"{said} does not say whether a service user took part in agreeing the "
+                        f"ratings for the {area.name} area. Choose Yes or No from the drop-down "
+                        f"list.", sheet=sheet, cell=su_cell)
             )
         if date_raw not in (None, "") and not date:
+            said = (f"'{_echo(clean_text(date_raw))}' in cell {date_cell}" if trusted
+                    else f"What is in cell {date_cell}")
             findings.append(
-                warning("signoff-invalid", f"'{clean_text(date_raw)[:20]}' is not a date. "
-                        "Type it like 14/11/2026.", sheet=sheet, cell=T.SIGNOFF_CELLS["date_agreed"])
+                warning("signoff-invalid",
+                        f"{said} is not a date. Type the date the ratings for the {area.name} area "
+                        f"were agreed, such as {example_date}.", sheet=sheet, cell=date_cell)
             )
         for _s, _e, kind in find_personal_data(role, today)[:1]:
             findings.append(
-                warning("personal-data", f"This text seems to contain {kind}. Please remove it.",
-                        sheet=sheet, cell=T.SIGNOFF_CELLS["staff_role"])
+                warning("personal-data",
+                        f"The staff role in the sign-off for the {area.name} area (cell "
+                        f"{role_cell}) seems to contain {kind}. Ask the unit to write the role "
+                        f"only (for example, Ward manager) and remove the rest.",
+                        sheet=sheet, cell=role_cell)
             )
         ret.signoffs.append(SignOff(area.id, role, su, date))
 
@@ -386,7 +467,9 @@ def check_return(
         findings.append(
             error(
                 "return-empty",
-                "No standard has been rated. Ask the unit to fill in the workbook and send it again.",
+                "None of the standards has been rated. Ask the unit to choose a rating for each "
+                "standard (from the drop-down list in the Rating column of each area's sheet) "
+                "and send the workbook again.",
             )
         )
     return findings, ret

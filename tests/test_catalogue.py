@@ -217,6 +217,16 @@ def produced(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
                                         .read_bytes(), dt.datetime(2026, 12, 1, 9, 0)))
         intake.process(final)
         note("older-save", intake.process(draft).findings)
+        # A return for a month the lead has closed.
+        intake.ledger.close_period(PERIOD)
+        late = make_return(home, "M03", folder=tmp / "late")
+        note("closed-month", intake.process(late).findings)
+        # Returns saved in another format, dropped in the inbox under their own names.
+        by_name = {case.name: case.path for case in hostile}
+        for case, name in (("ods", "SeQuIn_M03_2026-11.ods"), ("old-xls", "SeQuIn_M03_2026-11.xls")):
+            dropped = home.inbox / name
+            dropped.write_bytes(by_name[case].read_bytes())
+            note(f"{case}-in-the-inbox", intake.process(dropped).findings)
         # A fault in the engine itself costs that file only.
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr("engine.pipeline.check_return", _raise)
@@ -271,6 +281,15 @@ def test_every_catalogued_code_is_produced(produced: dict[str, set[str]]) -> Non
         ("vanished", {"file-gone"}),
         ("engine-fault", {"engine-error"}),
         ("older-save", {"older-save"}),
+        ("closed-month", {"closed-month"}),
+        ("ods", {"save-as-xlsx"}),
+        ("flat-ods", {"save-as-xlsx"}),
+        ("xlsb", {"save-as-xlsx"}),
+        ("numbers", {"save-as-xlsx"}),
+        ("excel-2003-xml", {"save-as-xlsx"}),
+        ("odt", {"not-a-workbook"}),
+        ("ods-in-the-inbox", {"save-as-xlsx"}),
+        ("old-xls-in-the-inbox", {"old-xls-format"}),
     ],
 )
 def test_each_case_gives_its_codes(produced: dict[str, set[str]], case: str, codes: set) -> None:

@@ -52,7 +52,7 @@ def test_edited_standard_wording(home, intake, tmp_path):
     wb.save(path)
     v = intake.validate(path)
     assert not v.valid
-    assert [f for f in v.findings if f.code == "locked-text-changed"][0].question_id == "REC-03"
+    assert next(f for f in v.findings if f.code == "locked-text-changed").question_id == "REC-03"
     assert ("locked-text-changed", REC, "B8") in codes_at(v, "error")
 
 
