@@ -58,7 +58,7 @@ from .files import (
     write_atomic,
     write_text_atomic,
 )
-from .filing import Filing, archive_path, report_of
+from .filing import RETURNS, Filing, archive_path, report_of
 from .findings import Finding, error, has_errors, warning
 from .home import Home
 from .ledger import Drop, Ledger, is_counted
@@ -850,7 +850,8 @@ class Intake:
         engine works in a home at a time.
         """
         self._lock.acquire()
-        for folder in (self.home.outbox, self.home.archive, self.home.inbox, self.staging):
+        for folder in (self.home.outbox, self.home.archive, self.home.inbox, self.staging,
+                       self.home.root / RETURNS):
             clean_up_temp_files(folder)
         outcomes = []
         for drop in self.ledger.unfinished_drops():

@@ -10,6 +10,12 @@ chunks and scanned with regular expressions rather than an XML parser.
 ``precheck()`` never raises and reports at most one finding: the first reason
 to refuse the file, in words an involvement lead can act on. An empty list
 means the file is safe to hand to a reader.
+
+A return saved in another spreadsheet format (.ods, .fods, .xls, .xlsb, Excel
+2003 XML, Apple Numbers) still holds its ratings, so it is never read here but
+its finding starts with the one line that turns it into a return: open it and
+Save As an Excel workbook (.xlsx). No message asks for a workbook to be filled
+in again.
 """
 
 from __future__ import annotations
@@ -82,7 +88,33 @@ _log = logging.getLogger(__name__)
 
 # --- what the lead reads --------------------------------------------------------------
 
-_SEND_ORIGINAL = "Ask the unit to fill in and send back the SeQuIn workbook (.xlsx) they were sent."
+#: For a file that is not the workbook at all (a PDF, a picture, an email): the unit most
+#: likely still has the workbook they filled in, so they are asked for that, not to start again.
+_SEND_WORKBOOK = (
+    "Ask the unit to send the .xlsx file they filled in (the SeQuIn workbook): if they "
+    "saved their ratings in it, nothing needs filling in again."
+)
+#: The one-line advice for a return saved in another spreadsheet format: a Save As keeps
+#: every rating, so it is the first thing the lead reads (and can forward).
+SAVE_AS_XLSX = (
+    "Open this file in Excel or LibreOffice and use File > Save As, choosing Excel Workbook "
+    "(.xlsx) in Excel or Excel 2007-365 (.xlsx) in LibreOffice, then put the saved .xlsx "
+    "file in the inbox (or ask the unit to do that and send it): Save As keeps the ratings, "
+    "so nothing needs filling in again."
+)
+#: The same for LibreOffice's own format, naming LibreOffice first.
+SAVE_AS_XLSX_FROM_ODS = SAVE_AS_XLSX.replace(
+    "in Excel or LibreOffice and use File > Save As, choosing Excel Workbook (.xlsx) in "
+    "Excel or Excel 2007-365 (.xlsx) in LibreOffice",
+    "in LibreOffice or Excel and use File > Save As, choosing Excel 2007-365 (.xlsx) in "
+    "LibreOffice or Excel Workbook (.xlsx) in Excel",
+)
+#: Apple Numbers has no Save As to .xlsx: it exports.
+EXPORT_FROM_NUMBERS = (
+    "Open this file in Numbers (on a Mac, iPad or iPhone) and use File > Export To > Excel, "
+    "then put the exported .xlsx file in the inbox (or ask the unit to do that and send it): "
+    "exporting keeps the ratings, so nothing needs filling in again."
+)
 _TAMPERED = (
     "Files saved by Excel or LibreOffice never look like this, so it was not opened. "
     "Ask the unit to send the workbook again; if the same happens again, tell whoever "
@@ -135,18 +167,38 @@ def _bomb(detail: str) -> _Refused:
         "zip-bomb",
         f"This file would unpack to far more data than any SeQuIn return ({detail}). Files "
         "like this can make spreadsheet programs run out of memory, so it was not opened. "
-        "Ask the unit to send back the workbook they were sent, without large pictures or "
-        "attachments added to it.",
+        "Ask the unit to delete any large pictures or attachments added to their workbook, "
+        "save it and send it again: their ratings stay in it.",
     )
 
 
-def _not_a_spreadsheet(kind: str, name: str) -> _Refused:
+# The intake pre-checks its private copy of the bytes, named after their sha256 (see
+# engine/pipeline.py): that name says nothing about what the lead dropped in the inbox.
+_PRIVATE_COPY = re.compile(r"[0-9a-f]{64}\.xlsx")
+
+
+def _named(name: str, *, unless: tuple[str, ...] = ()) -> str:
+    """``, even though its name ends in .xlsx`` when the name claims another format."""
     suffix = Path(name).suffix
-    named = f", even though its name ends in {suffix}" if suffix else ""
+    if not suffix or suffix.lower() in unless or _PRIVATE_COPY.fullmatch(name):
+        return ""
+    return f", even though its name ends in {suffix}"
+
+
+def _not_a_spreadsheet(kind: str, name: str) -> _Refused:
     return _refuse(
         "not-a-spreadsheet",
-        f"This file is {kind}, not an Excel workbook{named}. SeQuIn can only read the "
-        f"workbook itself. {_SEND_ORIGINAL}",
+        f"This file is {kind}, not an Excel workbook{_named(name)}. SeQuIn can only read the "
+        f"workbook itself. {_SEND_WORKBOOK}",
+    )
+
+
+def _save_as(advice: str, saved_as: str) -> _Refused:
+    """A return saved in another spreadsheet format: the Save As advice first, then why."""
+    return _refuse(
+        "save-as-xlsx",
+        f"{advice} This file was saved as {saved_as}, which SeQuIn does not read: it reads "
+        "only Excel workbooks (.xlsx), so that every return goes through the same checks.",
     )
 
 
@@ -293,8 +345,8 @@ def too_large(size: int, max_bytes: int = MAX_BYTES) -> Finding:
         "file-too-large",
         f"This file is {_size(size)}, more than the {_size(max_bytes)} SeQuIn "
         "accepts (a SeQuIn return is usually well under 1 MB, and NHSmail refuses "
-        "attachments over 35 MB). Ask the unit to send back the workbook they were sent, "
-        "without pictures or attachments added to it.",
+        "attachments over 35 MB). Ask the unit to delete any pictures or attachments added "
+        "to their workbook, save it and send it again: their ratings stay in it.",
     )
 
 
@@ -332,6 +384,18 @@ def _sniff(head: bytes, name: str) -> None:
         raise _truncated(f"it is only {len(head)} bytes long")
     if head.startswith(_EMPTY_ZIP_MAGIC):
         raise _not_a_workbook(_EMPTY_ZIP, name)
+    if _looks_like_text(head):
+        lowered = head.lower()
+        if b"<?xml" in lowered[:64]:
+            if b"opendocument.spreadsheet" in lowered and b"office:document" in lowered:
+                raise _save_as(
+                    SAVE_AS_XLSX_FROM_ODS,
+                    "a LibreOffice spreadsheet in flat XML (OpenDocument format, .fods)",
+                )
+            if b"urn:schemas-microsoft-com:office:spreadsheet" in lowered or (
+                b'progid="excel.sheet"' in lowered
+            ):
+                raise _save_as(SAVE_AS_XLSX, "an Excel 2003 XML spreadsheet (.xml)")
     raise _not_a_spreadsheet(_describe(head), name)
 
 
@@ -387,13 +451,12 @@ def _check_ole(src: _Source, name: str) -> None:
             "send it again.",
         )
     if {"workbook", "book"} & names:
-        suffix = Path(name).suffix
-        named = f", even though its name ends in {suffix}" if suffix.lower() != ".xls" else ""
+        named = _named(name, unless=(".xls", ".xlt"))
         raise _refuse(
             "old-xls-format",
-            f"This file is in the old Excel 97-2003 format (.xls){named}. Saving in that "
-            "format loses the SeQuIn form's drop-down lists and protection, so SeQuIn does "
-            f"not read it. {_SEND_ORIGINAL}",
+            f"{SAVE_AS_XLSX} This file was saved in the old Excel 97-2003 format (.xls)"
+            f"{named}, which SeQuIn does not read: that format loses the SeQuIn form's "
+            "drop-down lists and protection.",
         )
     if any(n.startswith(("__substg1.0_", "__properties_version1.0")) for n in names):
         raise _refuse(
@@ -492,7 +555,7 @@ def _check_zip(src: _Source, name: str) -> None:
     _check_layout(members, central_start)
     keys = {m.key: m for m in members}
     _check_macro_names(keys)
-    _check_structure(keys, name)
+    _check_structure(src, members, keys, name)
     for member in members:
         if member.flags & 0x1:
             raise _corrupt(f"part {member.name} is locked with a zip password")
@@ -501,12 +564,10 @@ def _check_zip(src: _Source, name: str) -> None:
     _Scan(src, members, keys).run()
 
 
-def _not_a_workbook(kind: str, name: str) -> _Refused:
-    suffix = Path(name).suffix
-    named = f", even though its name ends in {suffix}" if suffix else ""
+def _not_a_workbook(kind: str, name: str, what_to_do: str = _SEND_WORKBOOK) -> _Refused:
     return _refuse(
         "not-a-workbook",
-        f"This file is {kind}, not an Excel workbook{named}. {_SEND_ORIGINAL}",
+        f"This file is {kind}, not an Excel workbook{_named(name)}. {what_to_do}",
     )
 
 
@@ -611,8 +672,9 @@ def _too_many(count: int | None) -> _Refused:
     return _refuse(
         "too-many-parts",
         f"This file is made of {how_many}; a SeQuIn workbook has about 20. Files like this "
-        "can slow spreadsheet programs to a halt, so it was not opened. Ask the unit to send "
-        "back the workbook they were sent, without extra sheets, pictures or objects added.",
+        "can slow spreadsheet programs to a halt, so it was not opened. Ask the unit to "
+        "delete any extra sheets, pictures or objects added to their workbook, save it and "
+        "send it again: their ratings stay in it.",
     )
 
 
@@ -672,25 +734,85 @@ def _macro() -> _Refused:
     return _refuse(
         "macro-enabled",
         "This file contains macros: it is a macro-enabled workbook (.xlsm), even if its "
-        "name ends in .xlsx. SeQuIn never opens files with macros. Ask the unit to send "
-        "back the SeQuIn workbook (.xlsx) they were sent, filled in, without macros.",
+        "name ends in .xlsx. SeQuIn never opens files with macros, and it is safer not to "
+        "open this one. Ask the unit to open their own copy in Excel, use File > Save As > "
+        "Excel Workbook (.xlsx), which leaves the macros out, and send that file: Save As "
+        "keeps the ratings, so nothing needs filling in again.",
     )
 
 
-def _check_structure(keys: dict[str, _Member], name: str) -> None:
+def _check_structure(
+    src: _Source, members: list[_Member], keys: dict[str, _Member], name: str
+) -> None:
     if _CONTENT_TYPES in keys and _WORKBOOK in keys:
         return
     if "mimetype" in keys or "meta-inf/manifest.xml" in keys:
-        kind = "an OpenDocument file (as saved by LibreOffice or OpenOffice in their own format)"
+        media_type = _odf_media_type(src, members, keys)
+        if media_type.startswith(_ODF + "spreadsheet"):
+            raise _save_as(
+                SAVE_AS_XLSX_FROM_ODS,
+                "a LibreOffice spreadsheet (OpenDocument format, .ods)",
+            )
+        kind = _ODF_KINDS.get(
+            media_type.removeprefix(_ODF).split("-")[0],
+            "an OpenDocument file (as saved by LibreOffice or OpenOffice in their own format)",
+        )
+    elif "xl/workbook.bin" in keys:
+        named = _named(name, unless=(".xlsb",))
+        raise _save_as(SAVE_AS_XLSX, f"an Excel binary workbook (.xlsb){named}")
+    elif any(k.startswith("index/") and k.endswith(".iwa") for k in keys):
+        raise _save_as(EXPORT_FROM_NUMBERS, "an Apple Numbers spreadsheet (.numbers)")
     elif "word/document.xml" in keys:
         kind = "a Word document"
     elif "ppt/presentation.xml" in keys:
         kind = "a PowerPoint presentation"
-    elif "xl/workbook.bin" in keys:
-        kind = "an Excel binary workbook (.xlsb)"
     else:
-        kind = "a zip archive (a compressed folder)"
+        raise _not_a_workbook(
+            "a zip archive (a compressed folder)",
+            name,
+            "If the workbook is inside it, take it out (right-click the file, Extract All) and "
+            "put the workbook itself in the inbox. If not, ask the unit to send the .xlsx "
+            "file they filled in (the SeQuIn workbook): if they saved their ratings in it, "
+            "nothing needs filling in again.",
+        )
     raise _not_a_workbook(kind, name)
+
+
+_ODF = "application/vnd.oasis.opendocument."
+_ODF_KINDS = {
+    "text": "an OpenDocument text document (as saved by LibreOffice Writer)",
+    "presentation": "an OpenDocument presentation (as saved by LibreOffice Impress)",
+    "graphics": "an OpenDocument drawing (as saved by LibreOffice Draw)",
+}
+_MAX_MANIFEST = 1 * MiB
+
+
+def _odf_media_type(src: _Source, members: list[_Member], keys: dict[str, _Member]) -> str:
+    """What kind of OpenDocument file this is, from its ``mimetype`` part or its manifest.
+
+    Both parts are small; they are inflated with the same bounds and checks as every
+    part of a workbook. An answer of ``""`` means the file does not say (or is damaged).
+    """
+    scan = _Scan(src, members, keys)
+    member = keys.get("mimetype")
+    if member is not None and member.size <= 200:
+        try:
+            found = scan.inflate(member, keep=True).decode("ascii", "replace").strip().lower()
+        except _Refused:
+            found = ""
+        if found.startswith(_ODF):
+            return found
+    member = keys.get("meta-inf/manifest.xml")
+    if member is not None and member.size <= _MAX_MANIFEST:
+        try:
+            data = scan.inflate(member, keep=True)
+            for (raw,) in scan.tags(_FILE_ENTRY_TAG, data, "META-INF/manifest.xml"):
+                attrs = _attributes(raw)
+                if attrs.get("full-path") == "/":
+                    return attrs.get("media-type", "").lower()
+        except _Refused:
+            pass
+    return ""
 
 
 # --- inflating and scanning every part ------------------------------------------------
@@ -741,6 +863,7 @@ _RANGE_WHAT = {
 _TYPE_TAG = re.compile(_PREFIX + rb"(Default|Override)(?=[\s/>])" + _ATTRS)
 _RELATIONSHIP_TAG = re.compile(_PREFIX + rb"Relationship(?=[\s/>])" + _ATTRS)
 _SHEET_TAG = re.compile(_PREFIX + rb"sheet(?=[\s/>])" + _ATTRS)
+_FILE_ENTRY_TAG = re.compile(_PREFIX + rb"file-entry(?=[\s/>])" + _ATTRS)
 _WORKSHEET_TYPES = ("worksheet+xml", "dialogsheet+xml")
 _XML_SUFFIXES = {"xml", "rels", "vml"}
 

@@ -349,6 +349,121 @@ trailer << /Root 1 0 R >>
 """
 
 
+# Other spreadsheet formats: each holds the ratings, and a Save As in a spreadsheet
+# program turns it into a workbook SeQuIn reads. Minimal but faithful to the format.
+
+_ODF_SPREADSHEET = "application/vnd.oasis.opendocument.spreadsheet"
+_ODF_TEXT = "application/vnd.oasis.opendocument.text"
+
+
+def _odf_zip(dst: Path, media_type: str, body: str) -> None:
+    """An OpenDocument package as LibreOffice writes it: ``mimetype`` first, stored."""
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"'
+        ' manifest:version="1.3">'
+        f'<manifest:file-entry manifest:full-path="/" manifest:media-type="{media_type}"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+        ' xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
+        ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.3">'
+        f"<office:body>{body}</office:body></office:document-content>"
+    )
+    with zipfile.ZipFile(dst, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("mimetype", (2026, 1, 1, 0, 0, 0)), media_type)
+        for name, data in (("content.xml", content), ("META-INF/manifest.xml", manifest)):
+            info = zipfile.ZipInfo(name, (2026, 1, 1, 0, 0, 0))
+            zf.writestr(info, data, zipfile.ZIP_DEFLATED)
+
+
+_ODS_TABLE = (
+    '<office:spreadsheet><table:table table:name="1 Involvement"><table:table-row>'
+    '<table:table-cell office:value-type="string"><text:p>Met</text:p></table:table-cell>'
+    "</table:table-row></table:table></office:spreadsheet>"
+)
+
+
+def _ods(good: bytes, dst: Path) -> None:
+    _odf_zip(dst, _ODF_SPREADSHEET, _ODS_TABLE)
+
+
+def _odt(good: bytes, dst: Path) -> None:
+    _odf_zip(dst, _ODF_TEXT, "<office:text><text:p>Our SeQuIn return</text:p></office:text>")
+
+
+def _flat_ods(good: bytes, dst: Path) -> None:
+    dst.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+        ' xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
+        ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.3"'
+        f' office:mimetype="{_ODF_SPREADSHEET}"><office:body>{_ODS_TABLE}</office:body>'
+        "</office:document>\n",
+        encoding="utf-8",
+    )
+
+
+def _excel_2003_xml(good: bytes, dst: Path) -> None:
+    dst.write_text(
+        '<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n'
+        '<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"'
+        ' xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet">'
+        '<Worksheet ss:Name="1 Involvement"><Table><Row><Cell><Data ss:Type="String">Met'
+        "</Data></Cell></Row></Table></Worksheet></Workbook>\n",
+        encoding="utf-8",
+    )
+
+
+def xlsb_bytes() -> bytes:
+    """A minimal Excel binary workbook (.xlsb): its parts and content types, as Excel names them."""
+    content_types = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="bin" ContentType="application/vnd.ms-excel.sheet.binary.macroEnabled'
+        '.main"/><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.bin" ContentType="application/vnd.ms-excel.'
+        'worksheet"/></Types>'
+    )
+    rels = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/officeDocument" Target="xl/workbook.bin"/></Relationships>'
+    )
+    # BrtBeginBook (0x83) and BrtEndBook (0x84), each a one-byte record type and length 0.
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in (
+            ("[Content_Types].xml", content_types.encode()),
+            ("_rels/.rels", rels.encode()),
+            ("xl/workbook.bin", b"\x83\x01\x00\x84\x01\x00"),
+            ("xl/worksheets/sheet1.bin", b"\x81\x01\x00\x82\x01\x00"),
+        ):
+            zf.writestr(zipfile.ZipInfo(name, (2026, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def _xlsb(good: bytes, dst: Path) -> None:
+    dst.write_bytes(xlsb_bytes())
+
+
+def _numbers(good: bytes, dst: Path) -> None:
+    """An Apple Numbers document: its parts are Snappy-framed protobuf (.iwa) files."""
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in (
+            ("Index/Document.iwa", b"\x00\x05\x00\x00\x10\x00\x00\x00"),
+            ("Index/CalculationEngine.iwa", b"\x00\x05\x00\x00\x10\x00\x00\x00"),
+            ("Metadata/DocumentIdentifier", b"4C0A9F3E-0000-0000-0000-000000000000"),
+            ("Metadata/Properties.plist", b"bplist00\xd0\x08\x00\x00\x00\x00\x00"),
+        ):
+            zf.writestr(zipfile.ZipInfo(name, (2026, 1, 1, 0, 0, 0)), data)
+
+
 def _zero_bomb_stream(size: int) -> bytes:
     """Raw deflate data for ``size`` zero bytes (a multiple of 1 MiB), built a block at a time.
 
@@ -556,6 +671,12 @@ _CASES: list[tuple[str, str, Callable[[bytes, Path], None]]] = [
     ("pdf-renamed", "not-a-spreadsheet", _pdf),
     ("png-renamed", "not-a-spreadsheet", _png_file),
     ("old-xls", "old-xls-format", _old_xls),
+    ("ods", "save-as-xlsx", _ods),
+    ("flat-ods", "save-as-xlsx", _flat_ods),
+    ("xlsb", "save-as-xlsx", _xlsb),
+    ("numbers", "save-as-xlsx", _numbers),
+    ("excel-2003-xml", "save-as-xlsx", _excel_2003_xml),
+    ("odt", "not-a-workbook", _odt),
     ("encrypted", "workbook-encrypted", _encrypted),
     ("xlsm-renamed", "macro-enabled", _xlsm_renamed),
     ("macro-content-type", "macro-enabled", _macro_type_only),

@@ -15,7 +15,12 @@ import pytest
 import xlsxwriter
 
 from engine.findings import ERROR
-from engine.precheck import precheck
+from engine.precheck import (
+    EXPORT_FROM_NUMBERS,
+    SAVE_AS_XLSX,
+    SAVE_AS_XLSX_FROM_ODS,
+    precheck,
+)
 from engine.synthetic import fill_workbook, synthetic_answers
 from engine.workbook import build_workbook
 from tests.hostile import CASE_NAMES, ZERO_BOMB_SIZE, Case, build_corpus, rezip
@@ -26,6 +31,7 @@ CODES = {
     "file-unreadable",
     "not-a-spreadsheet",
     "old-xls-format",
+    "save-as-xlsx",
     "workbook-encrypted",
     "macro-enabled",
     "not-a-workbook",
@@ -250,3 +256,105 @@ def test_corpus_files_are_the_real_thing(corpus: dict[str, Case]) -> None:
         assert ole.exists("Workbook")
     with olefile.OleFileIO(str(corpus["encrypted"].path)) as ole:
         assert ole.exists("EncryptionInfo") and ole.exists("EncryptedPackage")
+
+
+# --- other formats: the ratings are intact, so the lead is told how to Save As ----------
+
+SAVED_AS_ADVICE = {
+    "old-xls": SAVE_AS_XLSX,
+    "xlsb": SAVE_AS_XLSX,
+    "excel-2003-xml": SAVE_AS_XLSX,
+    "ods": SAVE_AS_XLSX_FROM_ODS,
+    "flat-ods": SAVE_AS_XLSX_FROM_ODS,
+    "numbers": EXPORT_FROM_NUMBERS,
+}
+# Asking for the workbook to be filled in (again) is never right from the pre-check: it
+# only ever sees the file, and a unit that sent the wrong file still has its ratings.
+REFILL = re.compile(r"fill(?:ed)? (?:it )?in (?:and|again)|start again|retype", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("name", sorted(SAVED_AS_ADVICE))
+def test_other_spreadsheet_formats_lead_with_the_save_as_advice(
+    corpus: dict[str, Case], name: str
+) -> None:
+    (finding,) = precheck(corpus[name].path)
+    advice = SAVED_AS_ADVICE[name]
+    assert finding.message.startswith(advice + " "), finding.message
+    assert "nothing needs filling in again" in advice and "\n" not in advice
+    assert ".xlsx" in advice and ("Save As" in advice or "Export To > Excel" in advice)
+
+
+def test_the_advice_names_the_programs_that_open_the_format(corpus: dict[str, Case]) -> None:
+    assert SAVE_AS_XLSX_FROM_ODS.startswith("Open this file in LibreOffice or Excel ")
+    assert "Excel 2007-365 (.xlsx)" in SAVE_AS_XLSX_FROM_ODS  # LibreOffice's name for it
+    assert SAVE_AS_XLSX.startswith("Open this file in Excel or LibreOffice ")
+    (ods,) = precheck(corpus["ods"].path)
+    assert "(OpenDocument format, .ods)" in ods.message
+    (xlsb,) = precheck(corpus["xlsb"].path)
+    assert "(.xlsb)" in xlsb.message
+
+
+@pytest.mark.parametrize("name", CASE_NAMES)
+def test_no_message_asks_for_the_workbook_to_be_filled_in_again(
+    corpus: dict[str, Case], name: str
+) -> None:
+    (finding,) = precheck(corpus[name].path)
+    assert not REFILL.search(finding.message), finding.message
+
+
+def test_an_opendocument_text_is_not_taken_for_a_spreadsheet(corpus: dict[str, Case]) -> None:
+    (finding,) = precheck(corpus["odt"].path)
+    assert finding.code == "not-a-workbook"
+    assert "text document" in finding.message and "Save As" not in finding.message
+    assert "the .xlsx file they filled in" in finding.message
+
+
+def test_an_opendocument_file_that_does_not_say_what_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "unlabelled.ods"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("META-INF/manifest.xml", "<manifest:manifest/>")
+        zf.writestr("content.xml", "<office:document-content/>")
+    (finding,) = precheck(path)
+    assert finding.code == "not-a-workbook" and "OpenDocument file" in finding.message
+
+
+def test_an_opendocument_spreadsheet_known_by_its_manifest_alone(
+    corpus: dict[str, Case], tmp_path: Path
+) -> None:
+    path = tmp_path / "no-mimetype.ods"
+    rezip(corpus["ods"].path, path, {}, drop=["mimetype"])
+    assert [f.code for f in precheck(path)] == ["save-as-xlsx"]
+
+
+def test_a_damaged_opendocument_file_is_still_named(
+    corpus: dict[str, Case], tmp_path: Path
+) -> None:
+    data = bytearray(corpus["ods"].path.read_bytes())
+    at = data.index(b"application/vnd.oasis")
+    data[at : at + 4] = b"XXXX"  # the stored mimetype no longer matches its checksum
+    path = tmp_path / "damaged.ods"
+    path.write_bytes(bytes(data))
+    # The mimetype cannot be trusted; the manifest still says what the file is.
+    assert [f.code for f in precheck(path)] == ["save-as-xlsx"]
+
+
+def test_a_zip_holding_the_workbook_says_to_take_it_out(corpus: dict[str, Case]) -> None:
+    (finding,) = precheck(corpus["plain-zip"].path)
+    assert "Extract All" in finding.message
+
+
+def test_the_intakes_private_copy_name_is_not_quoted(
+    corpus: dict[str, Case], tmp_path: Path
+) -> None:
+    """The intake pre-checks a copy named by its sha256: never 'its name ends in .xlsx'."""
+    copy = tmp_path / ("0123456789abcdef" * 4 + ".xlsx")
+    for name in ("old-xls", "pdf-renamed", "odt", "xlsb"):
+        copy.write_bytes(corpus[name].path.read_bytes())
+        (finding,) = precheck(copy)
+        assert "its name ends in" not in finding.message, (name, finding.message)
+        # Under its own name, a file that is not what its name says is told so.
+        (named,) = precheck(corpus[name].path)
+        assert "even though its name ends in .xlsx" in named.message, name
+    right = tmp_path / "SeQuIn_M01_2026-11.xls"
+    right.write_bytes(corpus["old-xls"].path.read_bytes())
+    assert "its name ends in" not in precheck(right)[0].message
