@@ -125,6 +125,15 @@ period_option = click.option("--period", required=True, metavar="YYYY-MM", callb
                              help="The month, e.g. 2026-11.")
 
 
+def _on_ledger(home, func, *args, **kwargs):
+    """Call ``func(home, ledger, ...)`` with the home's ledger open, and close it after."""
+    ledger = home.open_ledger()
+    try:
+        return func(home, ledger, *args, **kwargs)
+    finally:
+        ledger.close()
+
+
 def _print_json(data) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
@@ -315,11 +324,7 @@ def status(home, period: str, as_json: bool):
     from engine.status import period_status
 
     home.ensure_folders()
-    ledger = home.open_ledger()
-    try:
-        data = period_status(home, ledger, period)
-    finally:
-        ledger.close()
+    data = _on_ledger(home, period_status, period)
     if as_json:
         _print_json(data)
         return
@@ -365,11 +370,7 @@ def chase(home, period: str, as_json: bool):
     from engine.status import chase_list
 
     home.ensure_folders()
-    ledger = home.open_ledger()
-    try:
-        data = chase_list(home, ledger, period)
-    finally:
-        ledger.close()
+    data = _on_ledger(home, chase_list, period)
     if as_json:
         _print_json(data)
         return
@@ -393,11 +394,7 @@ def returns_cmd(home, unit: str | None, period: str | None, as_json: bool):
     """List every file taken in: when, outcome, and where the file is now."""
     from engine.status import returns_list
 
-    ledger = home.open_ledger()
-    try:
-        rows = returns_list(home, ledger, unit, period)
-    finally:
-        ledger.close()
+    rows = _on_ledger(home, returns_list, unit, period)
     if as_json:
         _print_json({"returns": rows})
         return
@@ -419,11 +416,7 @@ def close(home, period: str, reopen: bool, as_json: bool):
     """Close a month once its outputs are shared: later returns are held until released."""
     from engine.status import close_month
 
-    ledger = home.open_ledger()
-    try:
-        data = close_month(home, ledger, period, reopen=reopen)
-    finally:
-        ledger.close()
+    data = _on_ledger(home, close_month, period, reopen=reopen)
     if as_json:
         _print_json(data)
         return

@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .faults import crashpoint
@@ -137,3 +140,22 @@ def name_beside(name: str, suffix: str) -> str:
     encoded = text.encode()[: limit - len(tag)]
     text = encoded.decode("utf-8", "ignore")  # never cut a letter in half
     return text + tag + suffix
+
+
+#: Opening an inbox entry: never following a link, never blocking (a named pipe), never inherited.
+OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+              | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+
+
+@contextmanager
+def open_regular(path: Path) -> Iterator[int | None]:
+    """A descriptor for ``path`` if it is a regular file (see :data:`OPEN_FLAGS`), else None."""
+    try:
+        fd = os.open(path, OPEN_FLAGS)
+    except OSError:
+        yield None
+        return
+    try:
+        yield fd if stat.S_ISREG(os.fstat(fd).st_mode) else None
+    finally:
+        os.close(fd)

@@ -52,8 +52,10 @@ from .bank import known_banks
 from .checks import Return, check_return
 from .faults import crashpoint
 from .files import (
+    OPEN_FLAGS,
     clean_up_temp_files,
     display_name,
+    open_regular,
     sha256_file,
     write_atomic,
     write_text_atomic,
@@ -82,8 +84,6 @@ IGNORED_PREFIXES = ("~$", ".~lock.", ".", "~")
 IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", "#")
 STAGING = ".intake"  # private copies of what was read, in the home
 
-_OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
-               | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
 # Codes that mean the file's hidden unit and month cannot be trusted.
 _UNTRUSTED = {"token-invalid", "unknown-unit", "unknown-bank-version", "not-a-sequin-workbook"}
 _PERIOD_IN_NAME = re.compile(r"(20\d\d)[-_ .]?(0[1-9]|1[0-2])(?!\d)")
@@ -252,7 +252,7 @@ def take(path: Path, staging: Path | None, max_bytes: int = MAX_BYTES) -> Taken:
         t.size, t.stamp = st.st_size, _stamp(st)
         head = b""
         try:
-            fd = os.open(path, _OPEN_FLAGS)
+            fd = os.open(path, OPEN_FLAGS)
             try:
                 head = os.read(fd, 65536)
             finally:
@@ -264,7 +264,7 @@ def take(path: Path, staging: Path | None, max_bytes: int = MAX_BYTES) -> Taken:
         t.refused = too_large(st.st_size, max_bytes)
         return t
     try:
-        fd = os.open(path, _OPEN_FLAGS)
+        fd = os.open(path, OPEN_FLAGS)
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.ENXIO):  # replaced by a link or a pipe meanwhile
             t.changing = True
@@ -304,25 +304,20 @@ def take(path: Path, staging: Path | None, max_bytes: int = MAX_BYTES) -> Taken:
 
 def _read_regular(path: Path, limit: int = MAX_BYTES) -> bytes | None:
     """The bytes of a regular file (never following a link, never blocking), or None."""
-    try:
-        fd = os.open(path, _OPEN_FLAGS)
-    except OSError:
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+    with open_regular(path) as fd:
+        if fd is None:
             return None
         chunks, total = [], 0
-        while total <= limit:
-            block = os.read(fd, 1 << 20)
-            if not block:
-                return b"".join(chunks)
-            chunks.append(block)
-            total += len(block)
+        try:
+            while total <= limit:
+                block = os.read(fd, 1 << 20)
+                if not block:
+                    return b"".join(chunks)
+                chunks.append(block)
+                total += len(block)
+        except OSError:
+            return None
         return None
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
 
 
 def _claimed_by_name(name: str, network) -> tuple[str | None, str | None]:

@@ -56,7 +56,7 @@ from .files import write_atomic
 from .home import Home, Network, check_period
 from .ledger import Ledger
 from .privacy import mask_personal_data
-from .workbook import month_name
+from .workbook import month_name, row_height, text_lines
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -778,6 +778,11 @@ class _Formats:
         )
         self.rag_bold = _FormatMap(
             lambda k: wb.add_format({**base, "bg_color": fills[k], "bold": True, **border}), fills
+        )
+        # For narrow columns: "Amber (incomplete)" wraps rather than being cut off.
+        self.rag_wrap = _FormatMap(
+            lambda k: wb.add_format({**base, "bg_color": fills[k], "text_wrap": True, **border}),
+            fills,
         )
         self.easy_rag = _FormatMap(
             lambda k: wb.add_format(
@@ -1553,7 +1558,8 @@ def _feedback_results(
     ws = book.wb.add_worksheet("Your results")
     ws.activate()
     changes = _changes(data, code)
-    _widths(ws, [28, 11, 20, 12, 11, 11, 13, 13] + [13] * len(changes))
+    widths = FEEDBACK_WIDTHS["results"] + [FEEDBACK_WIDTHS["change"]] * len(changes)
+    _widths(ws, widths)
     last_col = 7 + len(changes)
     _put(ws, 0, 0, p["title"].format(unit_name=unit_name, month=data.month), f.title)
     ws.set_row(0, 26)
@@ -1564,37 +1570,41 @@ def _feedback_results(
         median=_pct_text(data.overall.median),
         n=len(data.units),
     )
-    _paragraph(ws, 1, 0, last_col, intro, f.text, 120 + 13 * len(changes))
+    _paragraph(ws, 1, 0, last_col, intro, f.text, sum(widths))
     head = 3
-    for col, text in enumerate(
-        [
-            "Area",
-            "Your score (%)",
-            "Your RAG",
-            "Network median (%)",
-            "Network lowest (%)",
-            "Network highest (%)",
-            "Difference from median (points)",
-            "Service user took part",
-        ]
-        + [c[0] for c in changes]
-    ):
+    headers = [
+        "Area",
+        "Your score (%)",
+        "Your RAG",
+        "Network median (%)",
+        "Network lowest (%)",
+        "Network highest (%)",
+        "Difference from median (points)",
+        "Service user took part",
+    ] + [c[0] for c in changes]
+    for col, text in enumerate(headers):
         _put(ws, head, col, text, f.header)
-    ws.set_row(head, 48)
+    ws.set_row(head, _fb_header_height(headers, widths))
     row = head + 1
     yes_no = data.signoffs.get(code, {})
     for area in data.areas:
         res = result.areas.get(area.id)
         s = data.area_spread[area.id]
         pct = res.percent if res else None
-        _put(ws, row, 0, data.area_short(area), f.bold)
+        _put(ws, row, 0, data.area_short(area), f.bold_wrap)
+        _fb_fit(
+            ws,
+            row,
+            (data.area_short(area), widths[0], True),
+            (_rag_word(data, res), widths[2], False),
+        )
         _put(ws, row, 1, pct, f.pct)
         _put(
             ws,
             row,
             2,
             _rag_word(data, res),
-            f.rag.get(res.rag if res and res.complete else "", f.cell),
+            f.rag_wrap.get(res.rag if res and res.complete else "", f.wrap),
         )
         _put(ws, row, 3, s.median, f.pct)
         _put(ws, row, 4, s.low, f.pct)
@@ -1629,34 +1639,36 @@ def _feedback_results(
         network_name="Network median",
         x_title="Area",
         palette=_palette(),
-        size=(900, 440),
+        size=(FEEDBACK_CHART_WIDTH, 500),
         rotate=-45,
     )
     ws.insert_chart(row + 2, 0, chart)
     ws.freeze_panes(head + 1, 1)
-    _print_wide(ws, head)
-    ws.fit_to_pages(1, 1)
+    # One page wide at full size: the table on the first page, the chart on the next
+    # (a chart split by a page break prints in two halves).
+    _print_wide(ws)
+    ws.set_h_pagebreaks([row + 1])
 
 
 def _feedback_standards(book, data: PeriodData, p: dict, code: str) -> None:
     f = book.f
     ws = book.wb.add_worksheet("Standards")
-    _widths(ws, [9, 72, 14, 12, 12])
+    widths = FEEDBACK_WIDTHS["standards"]
+    _widths(ws, widths)
     _put(ws, 0, 0, f"Standard by standard, {data.month}", f.title)
     ws.set_row(0, 26)
-    _paragraph(ws, 1, 0, 4, p["standards_intro"], f.text, 120)
+    _paragraph(ws, 1, 0, 4, p["standards_intro"], f.text, sum(widths))
     head = 3
-    for col, text in enumerate(
-        [
-            "ID",
-            "Standard",
-            "Your rating",
-            "Network median (%)",
-            f"Units rating it {data.best_label} (%)",
-        ]
-    ):
+    headers = [
+        "ID",
+        "Standard",
+        "Your rating",
+        "Network median (%)",
+        f"Units rating it {data.best_label} (%)",
+    ]
+    for col, text in enumerate(headers):
         _put(ws, head, col, text, f.header)
-    ws.set_row(head, 34)
+    ws.set_row(head, _fb_header_height(headers, widths))
     row = head + 1
     ratings = data.ratings.get(code, {})
     for area in data.areas:
@@ -1671,7 +1683,7 @@ def _feedback_standards(book, data: PeriodData, p: dict, code: str) -> None:
             _put(ws, row, 2, label or "Not rated", f.rating.get(label, f.cell))
             _put(ws, row, 3, st.median, f.pct)
             _put(ws, row, 4, st.share_met, f.pct)
-            ws.set_row(row, _std_height(line.text))
+            _fb_fit(ws, row, (line.text, widths[1], False))
             row += 1
     ws.freeze_panes(head + 1, 0)
     _print_wide(ws, head)
@@ -1682,17 +1694,57 @@ def _std_height(text: str) -> float:
     return max(18.0, _lines(text, 70) * 15.5 + 4)
 
 
+# The unit feedback workbook prints one page wide at 93 % or more (11 pt text at
+# 10.2 pt or more) even where LibreOffice stands in a wider font for Calibri
+# (DejaVu Sans: its columns come out 1.37 x as wide as Excel's): every sheet's
+# widths add up to 110 characters or less, and charts are at most 760 pixels wide.
+FEEDBACK_WIDTHS = {
+    # Area, Your score, Your RAG, median, lowest, highest, difference, service user;
+    "results": [24, 8, 12, 8, 8, 8, 10, 8],
+    # then one column per earlier month compared.
+    "change": 10,
+    "standards": [8, 66, 12, 10, 12],
+    "trend": [12, 13, 13, 13, 13],
+    # Area, ID, Standard, Your rating, Your score, median, units Met, why / ideas.
+    "strengths": [13, 7, 22, 11, 7, 8, 8, 35],
+    # Area, Your score, RAG, standards to work on, what will change, who leads, by when.
+    "plan": [18, 8, 12, 18, 30, 14, 10],
+}
+FEEDBACK_CHART_WIDTH = 760
+# Months the trend table can list with its chart below it on the same page.
+FEEDBACK_TREND_ROWS_WITH_CHART = 7
+FEEDBACK_FONT_SIZE = 11
+
+
+def _fb_fit(ws, row: int, *cells: tuple[str, float, bool], minimum: int = 1) -> None:
+    """Give ``row`` the height that shows each (text, column width, bold) in full."""
+    size = FEEDBACK_FONT_SIZE
+    lines = max(
+        [minimum]
+        + [text_lines(text, width, size * 1.1 if bold else size) for text, width, bold in cells]
+    )
+    if lines > 1:
+        ws.set_row(row, row_height(lines, size))
+
+
+def _fb_header_height(headers: list[str], widths: list[float]) -> float:
+    size = FEEDBACK_FONT_SIZE
+    return row_height(max(text_lines(t, w, size * 1.1) for t, w in zip(headers, widths)), size)
+
+
 def _feedback_trend(book, data: PeriodData, p: dict, code: str) -> None:
     f = book.f
     ws = book.wb.add_worksheet("Trend")
-    _widths(ws, [12, 13, 13, 13, 13])
+    widths = FEEDBACK_WIDTHS["trend"]
+    _widths(ws, widths)
     _put(ws, 0, 0, f"Your trend up to {data.month}", f.title)
     ws.set_row(0, 26)
-    _paragraph(ws, 1, 0, 12, p["trend_intro"], f.text, 150)
+    _paragraph(ws, 1, 0, 4, p["trend_intro"], f.text, sum(widths))
     head = 3
-    for col, text in enumerate(["Month", "Your overall (%)", "Your RAG", "Network median (%)"]):
+    headers = ["Month", "Your overall (%)", "Your RAG", "Network median (%)"]
+    for col, text in enumerate(headers):
         _put(ws, head, col, text, f.header)
-    ws.set_row(head, 34)
+    ws.set_row(head, _fb_header_height(headers, widths))
     medians = {m.period: m.overall.median for m in data.months}
     row = head + 1
     for per, overall, word in data.unit_months.get(code, []):
@@ -1711,11 +1763,14 @@ def _feedback_trend(book, data: PeriodData, p: dict, code: str) -> None:
             ("Your overall score", ("Trend", head + 1, 1, last, 1), pal.unit, "solid"),
             ("Network median", ("Trend", head + 1, 3, last, 3), pal.network, "dash"),
         ],
-        size=(820, 380),
+        size=(FEEDBACK_CHART_WIDTH, 380),
     )
-    ws.insert_chart(head, 5, chart, {"x_offset": 10})
+    # Below the table, not beside it: side by side they would not fit a page at full size.
+    ws.insert_chart(row + 1, 0, chart)
     ws.freeze_panes(head + 1, 1)
     _print_wide(ws, head)
+    if row - head > FEEDBACK_TREND_ROWS_WITH_CHART:
+        ws.set_h_pagebreaks([row])  # the chart on a page of its own, never split
 
 
 def _changes(
@@ -1745,7 +1800,8 @@ def _ideas(data: PeriodData, code: str, qid: str) -> list[str]:
 def _feedback_strengths(book, data: PeriodData, p: dict, code: str, result: UnitResult) -> None:
     f = book.f
     ws = book.wb.add_worksheet("Strengths and priorities")
-    _widths(ws, [30, 9, 56, 14, 11, 12, 12, 60])
+    widths = FEEDBACK_WIDTHS["strengths"]
+    _widths(ws, widths)
     headers = [
         "Area",
         "ID",
@@ -1765,10 +1821,10 @@ def _feedback_strengths(book, data: PeriodData, p: dict, code: str, result: Unit
         nonlocal row
         _put(ws, row, 0, title, f.title)
         ws.set_row(row, 26)
-        _paragraph(ws, row + 1, 0, 7, intro, f.text, 200)
+        _paragraph(ws, row + 1, 0, 7, intro, f.text, sum(widths))
         for col, text in enumerate(headers[:-1] + [last_header]):
             _put(ws, row + 2, col, text, f.header)
-        ws.set_row(row + 2, 34)
+        ws.set_row(row + 2, _fb_header_height(headers[:-1] + [last_header], widths))
         row += 3
 
     def area_row(area: Area, res: AreaResult) -> None:
@@ -1777,11 +1833,12 @@ def _feedback_strengths(book, data: PeriodData, p: dict, code: str, result: Unit
         _put(ws, row, 0, data.area_label(area), f.bold_wrap)
         _put(ws, row, 1, "", f.cell)
         _put(ws, row, 2, "Whole area", f.bold)
-        _put(ws, row, 3, word, f.rag.get(res.rag if res.complete else "", f.cell))
+        _put(ws, row, 3, word, f.rag_wrap.get(res.rag if res.complete else "", f.wrap))
         _put(ws, row, 4, res.percent, f.pct)
         _put(ws, row, 5, data.area_spread[area.id].median, f.pct)
         _put(ws, row, 6, "", f.cell)
         _put(ws, row, 7, "", f.cell)
+        _fb_fit(ws, row, (data.area_label(area), widths[0], True), (word, widths[3], False))
         row += 1
 
     def standard_row(area: Area, line: StandardLine, label: str, extra: str) -> None:
@@ -1795,7 +1852,13 @@ def _feedback_strengths(book, data: PeriodData, p: dict, code: str, result: Unit
         _put(ws, row, 5, st.median, f.pct)
         _put(ws, row, 6, st.share_met, f.pct)
         _put(ws, row, 7, extra, f.wrap)
-        ws.set_row(row, max(_std_height(line.text), _lines(extra, 60) * 15.5 + 4))
+        _fb_fit(
+            ws,
+            row,
+            (data.area_label(area), widths[0], False),
+            (line.text, widths[2], False),
+            (extra, widths[7], False),
+        )
         row += 1
 
     section(p["strengths_title"], p["strengths_intro"], "Why")
@@ -1815,7 +1878,7 @@ def _feedback_strengths(book, data: PeriodData, p: dict, code: str, result: Unit
             if ratings.get(line.id) == best and st.share_met is not None and st.share_met < 50:
                 rare.append((area, line))
     if not strong and not rare:
-        _paragraph(ws, row, 0, 7, p["no_strengths"], f.muted, 200)
+        _paragraph(ws, row, 0, 7, p["no_strengths"], f.muted, sum(widths))
         row += 1
     for _k, _i, area, res in strong:
         area_row(area, res)
@@ -1836,7 +1899,7 @@ def _feedback_strengths(book, data: PeriodData, p: dict, code: str, result: Unit
             weak.append((res.percent, area.index, area, res))
     weak.sort(key=lambda x: x[:2])
     if not weak:
-        _paragraph(ws, row, 0, 7, p["no_priorities"], f.muted, 200)
+        _paragraph(ws, row, 0, 7, p["no_priorities"], f.muted, sum(widths))
         row += 1
     for _pct, _i, area, res in weak:
         area_row(area, res)
@@ -1856,24 +1919,24 @@ def _feedback_strengths(book, data: PeriodData, p: dict, code: str, result: Unit
 def _feedback_action_plan(book, data: PeriodData, p: dict, result: UnitResult) -> None:
     f = book.f
     ws = book.wb.add_worksheet("Action plan")
-    _widths(ws, [30, 11, 20, 30, 50, 22, 16])
+    widths = FEEDBACK_WIDTHS["plan"]
+    _widths(ws, widths)
     _put(ws, 0, 0, f"Action plan, {data.month}", f.title)
     ws.set_row(0, 26)
-    _paragraph(ws, 1, 0, 6, p["action_intro"], f.text, 170)
+    _paragraph(ws, 1, 0, 6, p["action_intro"], f.text, sum(widths))
     head = 3
-    for col, text in enumerate(
-        [
-            "Area",
-            "Your score (%)",
-            "RAG",
-            "Standards to work on",
-            "What will change",
-            "Who leads",
-            "By when",
-        ]
-    ):
+    headers = [
+        "Area",
+        "Your score (%)",
+        "RAG",
+        "Standards to work on",
+        "What will change",
+        "Who leads",
+        "By when",
+    ]
+    for col, text in enumerate(headers):
         _put(ws, head, col, text, f.header)
-    ws.set_row(head, 34)
+    ws.set_row(head, _fb_header_height(headers, widths))
     row = head + 1
     ratings = data.ratings.get(result.code, {})
     weak = []
@@ -1883,7 +1946,7 @@ def _feedback_action_plan(book, data: PeriodData, p: dict, result: UnitResult) -
             weak.append((res.percent if res.percent is not None else 0, area.index, area, res))
     weak.sort(key=lambda x: x[:2])
     if not weak:
-        _paragraph(ws, row, 0, 6, p["action_none"], f.muted, 170)
+        _paragraph(ws, row, 0, 6, p["action_none"], f.muted, sum(widths))
         row += 1
     for _pct, _i, area, res in weak:
         todo = [
@@ -1894,16 +1957,25 @@ def _feedback_action_plan(book, data: PeriodData, p: dict, result: UnitResult) -
         ]
         _put(ws, row, 0, data.area_label(area), f.bold_wrap)
         _put(ws, row, 1, res.percent, f.pct)
-        _put(ws, row, 2, _rag_word(data, res), f.rag.get(res.rag if res.complete else "", f.cell))
+        word = _rag_word(data, res)
+        _put(ws, row, 2, word, f.rag_wrap.get(res.rag if res.complete else "", f.wrap))
         _put(ws, row, 3, ", ".join(todo), f.wrap)
         for col in (4, 5, 6):
             ws.write_blank(row, col, None, f.unlocked)
-        ws.set_row(row, 48)
+        # Room to write four lines in the plan cells, and the area and standards in full.
+        _fb_fit(
+            ws,
+            row,
+            (data.area_label(area), widths[0], True),
+            (word, widths[2], False),
+            (", ".join(todo), widths[3], False),
+            minimum=4,
+        )
         row += 1
     for _ in range(int(p.get("spare_rows", 5))):
         for col in range(7):
             ws.write_blank(row, col, None, f.unlocked)
-        ws.set_row(row, 48)
+        ws.set_row(row, row_height(4, FEEDBACK_FONT_SIZE))
         row += 1
     # Only the plan cells can be typed in; rows and columns can be resized for long text.
     ws.protect("", {"format_rows": True, "format_columns": True})

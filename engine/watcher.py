@@ -28,8 +28,8 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from .files import display_name
-from .pipeline import _OPEN_FLAGS, Intake, Outcome, is_ignored
+from .files import display_name, open_regular
+from .pipeline import Intake, Outcome, is_ignored
 from .refresher import BackgroundRefresh
 
 log = logging.getLogger("sequin.watch")
@@ -97,21 +97,15 @@ def _zip_complete(path: Path) -> bool:
     Opened without following a link and without blocking, and only if it is a
     regular file: an inbox entry must never be able to hang the watcher.
     """
-    try:
-        fd = os.open(path, _OPEN_FLAGS)
-    except OSError:
-        return False
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+    with open_regular(path) as fd:
+        if fd is None:
             return False
-        with os.fdopen(os.dup(fd), "rb") as fh, zipfile.ZipFile(fh) as zf:
-            zf.infolist()
-        return True
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
-        return False
-    finally:
-        os.close(fd)
-
+        try:
+            with os.fdopen(os.dup(fd), "rb") as fh, zipfile.ZipFile(fh) as zf:
+                zf.infolist()
+            return True
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+            return False
 
 class Watcher:
     """Watches a home's inbox and processes what arrives."""

@@ -8,7 +8,6 @@ deterministic: the same bank, unit, period and secret give the same bytes.
 from __future__ import annotations
 
 import io
-import math
 import multiprocessing
 import os
 import sys
@@ -22,11 +21,11 @@ from pathlib import Path
 
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.worksheet import Worksheet
 
 from . import template as T
 from .bank import Area, Bank
 from .files import write_atomic
-from .errors import ConfigError
 from .home import Home, Network, check_period, check_units, make_token
 
 if sys.version_info >= (3, 11):
@@ -35,6 +34,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
 @lru_cache(maxsize=1)
@@ -50,20 +50,49 @@ def month_name(period: str) -> str:
     return f"{MONTHS[int(month) - 1]} {year}"
 
 
-def _row_height(texts: list[tuple[str, int]], line: float = 16.0, minimum: float = 60.0) -> float:
-    """Row height that shows wrapped text in full (Excel does not autofit on open)."""
-    lines = 1
-    for text, width in texts:
-        # Average character is a little narrower than the column unit.
-        per_line = max(1, int(width * 1.15))
-        lines = max(lines, sum(math.ceil(max(1, len(p)) / per_line) for p in text.split("\n")))
-    return max(minimum, lines * line + 6)
+def long_date(day) -> str:
+    """A date in plain words: ``Thursday 10 December 2026`` (whatever the locale)."""
+    return f"{DAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+# Row heights. Excel does not fit rows to their text when a file opens, and
+# LibreOffice does not either when it prints one, so every wrapped row is given
+# a height here. Measured with Arial (LibreOffice: Liberation Sans) on the
+# question bank's texts and long evidence, columns 12 to 70 characters wide: a
+# line of a column w characters wide holds at least 1.23 w - 3.3 characters of
+# 11 pt text (what a line loses to wrapping whole words is about 3 characters),
+# and a 12 pt line takes 13.4 pt in LibreOffice, about 14 pt in Excel. The
+# estimate allows 5 % fewer characters a line and 1.25 x the font size a line.
+_CHARS_PER_UNIT_11PT = 1.228
+_WRAP_LOSS = 3.3
+_SAFETY = 0.95
+_LINE = 1.25
+_PAD = 4.0
+# Excel's tallest row: a taller one is cut down to this (so text that needs more is cut off).
+MAX_ROW_HEIGHT = 409.0
+
+
+@lru_cache(maxsize=8192)
+def text_lines(text: str, width: float, size: float) -> int:
+    """Lines ``text`` takes when wrapped in a column ``width`` characters wide at ``size`` pt.
+
+    A safe estimate (it may say one line more, never fewer), cheap enough to run
+    for every wrapped cell: the bank's texts repeat in every workbook and are cached.
+    """
+    per_line = max(1, int((width * _CHARS_PER_UNIT_11PT * 11 / size - _WRAP_LOSS) * _SAFETY))
+    return sum(-(-max(1, len(part)) // per_line) for part in text.split("\n"))
+
+
+def row_height(lines: int, size: float) -> float:
+    """Height in points of a row showing ``lines`` lines of ``size`` pt text (409 at most)."""
+    return min(MAX_ROW_HEIGHT, lines * size * _LINE + _PAD)
 
 
 @dataclass
 class _Formats:
     title: object
     text: object
+    strong: object
     heading: object
     header: object
     locked: object
@@ -81,7 +110,8 @@ class _Formats:
 def _formats(wb: xlsxwriter.Workbook) -> _Formats:
     p = presentation()
     font, c = p["fonts"], p["colours"]
-    base = {"font_name": font["name"], "font_size": font["body"], "valign": "top"}
+    # No theme font scheme: Excel would show the theme's font (Calibri) instead.
+    base = {"font_name": font["name"], "font_scheme": "none", "font_size": font["body"], "valign": "top"}
     border = {"border": 1, "border_color": c["answer_border"]}
 
     def fmt(**kw):
@@ -90,6 +120,7 @@ def _formats(wb: xlsxwriter.Workbook) -> _Formats:
     return _Formats(
         title=fmt(bold=True, font_size=font["title"], valign="vcenter"),
         text=fmt(text_wrap=True),
+        strong=fmt(bold=True, text_wrap=True),
         heading=fmt(bold=True, font_size=font["heading"]),
         header=fmt(
             bold=True, text_wrap=True, font_color=c["header_text"], bg_color=c["header_fill"], **border
@@ -100,7 +131,7 @@ def _formats(wb: xlsxwriter.Workbook) -> _Formats:
         answer_date=fmt(locked=False, num_format="dd/mm/yyyy", bg_color=c["answer_fill"], **border),
         percent=fmt(num_format="0.0%", **border),
         number=fmt(**border),
-        bold=fmt(bold=True, **border),
+        bold=fmt(bold=True, text_wrap=True, **border),
         green=wb.add_format({"bg_color": c["green_fill"]}),
         amber=wb.add_format({"bg_color": c["amber_fill"]}),
         red=wb.add_format({"bg_color": c["red_fill"]}),
@@ -139,26 +170,39 @@ def _protect(ws, password: str) -> None:
     ws.protect(password, {"format_rows": True, "format_columns": True})
 
 
-def _print_setup(ws, repeat_row: int | None = None) -> None:
-    ws.set_landscape()
+def _print_setup(ws, footer: str, repeat_row: int | None = None, portrait: bool = False) -> None:
+    """A4, one page wide; the widths of every sheet fit it at 88 % or more (no small print)."""
+    p = presentation()["print"]
+    if portrait:
+        ws.set_portrait()
+    else:
+        ws.set_landscape()
     ws.set_paper(9)  # A4
     ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    ws.set_margins(**p["margins"])
+    ws.set_footer(footer, {"margin": p["footer_margin"]})
     if repeat_row is not None:
         ws.repeat_rows(repeat_row)
 
 
-def _start_sheet(wb, f: _Formats, network: Network, unit_code: str, period: str) -> None:
+def _set_widths(ws, widths: list[float]) -> None:
+    for col, width in enumerate(widths):
+        ws.set_column(col, col, width)
+
+
+def _start_sheet(wb, f: _Formats, network: Network, unit_code: str, period: str, footer: str) -> None:
     p = presentation()["start_sheet"]
+    size = presentation()["fonts"]["body"]
     ws = wb.add_worksheet(T.START_SHEET)
-    ws.set_column(0, 0, 22)
-    ws.set_column(1, 1, 95)
+    widths = p["widths"]
+    _set_widths(ws, widths)
     unit = network.unit(unit_code)
     values = {
         "unit": unit_code,
         "unit_name": unit.name if unit else unit_code,
         "month": month_name(period),
         "return_instructions": network.return_instructions,
+        "due_date": long_date(network.due_date(period)),
     }
     ws.merge_range(0, 0, 0, 1, p["title"], f.title)
     ws.set_row(0, 28)
@@ -172,16 +216,18 @@ def _start_sheet(wb, f: _Formats, network: Network, unit_code: str, period: str)
             for label, meaning in p["rating_help"]:
                 ws.write_string(row, 0, label, f.bold)
                 ws.write_string(row, 1, meaning, f.locked)
+                ws.set_row(row, row_height(max(text_lines(label, widths[0], size * 1.1),
+                                               text_lines(meaning, widths[1], size)), size))
                 row += 1
             continue
         if text:
-            ws.merge_range(row, 0, row, 1, text, f.heading if text in headings else f.text)
-            ws.set_row(row, _row_height([(text, 117)], minimum=17))
+            # The due date stands out; the rest is plain text under its headings.
+            fmt = f.heading if text in headings else f.strong if "{due_date}" in line else f.text
+            ws.merge_range(row, 0, row, 1, text, fmt)
+            ws.set_row(row, row_height(text_lines(text, sum(widths), size * 1.1), size))
         row += 1
     ws.activate()
-    _print_setup(ws)
-    ws.fit_to_pages(1, 1)
-    ws.set_portrait()
+    _print_setup(ws, footer, portrait=True)
     ws.hide_gridlines(2)
     _protect(ws, network.sheet_password)
 
@@ -201,19 +247,24 @@ def _count_formula(network: Network, ref: str, which: str) -> str:
     return "=" + ("+".join(parts) or "0")
 
 
-def _summary_sheet(wb, f: _Formats, network: Network, bank: Bank) -> None:
+def _header_height(headers: list[str], widths: list[float], size: float) -> float:
+    """Height of a row of bold, wrapped column headers."""
+    return row_height(max(text_lines(t, w, size * 1.1) for t, w in zip(headers, widths)), size)
+
+
+def _summary_sheet(wb, f: _Formats, network: Network, bank: Bank, footer: str) -> None:
     p = presentation()["summary_sheet"]
+    size = presentation()["fonts"]["body"]
     ws = wb.add_worksheet(T.SUMMARY_SHEET)
     _reuse_prepared_formulas(ws)
-    ws.set_column(0, 0, 40)
-    ws.set_column(1, 6, 14)
-    ws.set_column(6, 6, 16)
+    widths = p["widths"]
+    _set_widths(ws, widths)
     ws.merge_range(0, 0, 0, 6, p["title"], f.title)
     ws.set_row(0, 28)
     ws.merge_range(1, 0, 1, 6, p["intro"], f.text)
-    ws.set_row(1, 36)
+    ws.set_row(1, row_height(text_lines(p["intro"], sum(widths), size), size))
     header = 3
-    ws.set_row(header, 34)
+    ws.set_row(header, _header_height(p["headers"], widths, size))
     for col, text in enumerate(p["headers"]):
         ws.write_string(header, col, text, f.header)
     green, amber, most = network.green / 100, network.amber / 100, network.max_points
@@ -226,7 +277,11 @@ def _summary_sheet(wb, f: _Formats, network: Network, bank: Bank) -> None:
             f"${T.COL_RATING}${T.FIRST_STANDARD_ROW + T.STANDARDS_PER_AREA - 1}"
         )
         b, c, d, e = (xl_rowcol_to_cell(row, col) for col in (1, 2, 3, 4))
-        ws.write_string(row, 0, f"{area.index}. {area.name}", f.bold)
+        name = f"{area.index}. {area.name}"
+        ws.write_string(row, 0, name, f.bold)
+        lines = text_lines(name, widths[0], size * 1.1)
+        if lines > 1:
+            ws.set_row(row, row_height(lines, size))
         ws.write_formula(row, 1, _count_formula(network, ref, "answered"), f.number, 0)
         ws.write_formula(row, 2, _count_formula(network, ref, "applicable"), f.number, 0)
         ws.write_formula(row, 3, _count_formula(network, ref, "points"), f.number, 0)
@@ -258,29 +313,73 @@ def _summary_sheet(wb, f: _Formats, network: Network, bank: Bank) -> None:
             rag_range, {"type": "cell", "criteria": "==", "value": f'"{word}"', "format": fmt}
         )
     ws.freeze_panes(header + 1, 0)
-    _print_setup(ws, header)
+    _print_setup(ws, footer, header)
     _protect(ws, network.sheet_password)
 
 
-def _area_sheet(wb, f: _Formats, network: Network, bank: Bank, area: Area) -> None:
+class _GrowingRowsWorksheet(Worksheet):
+    """A worksheet whose answer rows grow with the evidence typed into them.
+
+    XlsxWriter marks every row it gives a height as set by hand
+    (``customHeight``), and neither Excel nor LibreOffice ever resizes such a
+    row: evidence longer than the room left for it would be cut off, on screen
+    and on paper. Rows in ``growing_rows`` (0-based) keep their height but not
+    the mark, so both applications fit the row to its text as soon as someone
+    types in it. Only the ``<row>`` element's attributes change; if XlsxWriter
+    ever writes rows another way, the rows simply keep a fixed height.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.growing_rows: set[int] = set()
+        self._growing = False
+
+    def _write_row(self, row, *args, **kwargs) -> None:
+        self._growing = row in self.growing_rows
+        try:
+            super()._write_row(row, *args, **kwargs)
+        finally:
+            self._growing = False
+
+    def _xml_start_tag_unencoded(self, tag, attributes=()) -> None:
+        if self._growing and tag == "row":
+            attributes = [a for a in attributes if a[0] != "customHeight"]
+        super()._xml_start_tag_unencoded(tag, attributes)
+
+
+@lru_cache(maxsize=4096)
+def _answer_row_height(text: str, easy_read: str, widths: tuple, room: int, size: float) -> float:
+    """Height of a standard's row: its wording and ``room`` characters of evidence in full."""
+    lines = max(
+        text_lines(text, widths[1], size),
+        text_lines(easy_read, widths[2], size),
+        text_lines("x" * room, widths[4], size),
+    )
+    return row_height(lines, size)
+
+
+def _area_sheet(wb, f: _Formats, network: Network, bank: Bank, area: Area, footer: str) -> None:
     p = presentation()["area_sheet"]
-    ws = wb.add_worksheet(T.area_sheet_name(area.index, area.short_name))
+    size = presentation()["fonts"]["body"]
+    ws = wb.add_worksheet(
+        T.area_sheet_name(area.index, area.short_name), worksheet_class=_GrowingRowsWorksheet
+    )
     _reuse_prepared_formulas(ws)
     widths = p["widths"]
-    for col, width in enumerate(widths):
-        ws.set_column(col, col, width)
+    _set_widths(ws, widths)
     ws.merge_range(0, 0, 0, 5, f"Area {area.index} of {len(bank.areas)}: {area.name}", f.title)
     ws.set_row(0, 28)
     ws.merge_range(1, 0, 1, 5, area.description, f.text)
-    ws.set_row(1, _row_height([(area.description, sum(widths))], minimum=20))
+    ws.set_row(1, row_height(text_lines(area.description, sum(widths), size), size))
     ws.merge_range(2, 0, 2, 5, p["how_to"], f.text)
-    ws.set_row(2, _row_height([(p["how_to"], sum(widths))], minimum=20))
+    ws.set_row(2, row_height(text_lines(p["how_to"], sum(widths), size), size))
     header = T.HEADER_ROW - 1
     for col, text in enumerate(p["headers"]):
         ws.write_string(header, col, text, f.header)
-    ws.set_row(header, 34)
+    ws.set_row(header, _header_height(p["headers"], widths, size))
     labels = f"={T.LISTS_SHEET}!$A$1:$A${len(network.scale)}"
     choices = ", ".join(network.labels)
+    room = int(p["evidence_room"])
     for pos, std in enumerate(area.standards):
         row = T.standard_row(pos) - 1
         ws.write_string(row, 0, std.id, f.locked_id)
@@ -288,7 +387,8 @@ def _area_sheet(wb, f: _Formats, network: Network, bank: Bank, area: Area) -> No
         ws.write_string(row, 2, std.easy_read, f.locked)
         for col in (3, 4, 5):
             ws.write_blank(row, col, None, f.answer)
-        ws.set_row(row, _row_height([(std.text, widths[1]), (std.easy_read, widths[2])]))
+        ws.set_row(row, _answer_row_height(std.text, std.easy_read, tuple(widths), room, size))
+        ws.growing_rows.add(row)
     # One validation for the whole Rating column (cheaper to write than one per row).
     first, last = T.FIRST_STANDARD_ROW - 1, T.FIRST_STANDARD_ROW + len(area.standards) - 2
     ws.data_validation(
@@ -314,7 +414,8 @@ def _area_sheet(wb, f: _Formats, network: Network, bank: Bank, area: Area) -> No
         ws.merge_range(row, 0, row, 2, label, f.locked)
         fmt = f.answer_date if row1 == T.SIGNOFF_DATE_ROW else f.answer
         ws.merge_range(row, 3, row, 5, None, fmt)
-        ws.set_row(row, 36)
+        # Merged cells never grow with their text: room for the label and two lines.
+        ws.set_row(row, row_height(max(2, text_lines(label, sum(widths[:3]), size)), size))
     ws.data_validation(
         T.SIGNOFF_ROLE_ROW - 1, 3, T.SIGNOFF_ROLE_ROW - 1, 3,
         {"validate": "length", "criteria": "<=", "value": 100,
@@ -333,7 +434,7 @@ def _area_sheet(wb, f: _Formats, network: Network, bank: Bank, area: Area) -> No
          "error_message": "Please type a date, for example 14/11/2026."},
     )
     ws.freeze_panes(T.HEADER_ROW, 0)
-    _print_setup(ws, header)
+    _print_setup(ws, footer, header)
     _protect(ws, network.sheet_password)
 
 
@@ -376,8 +477,18 @@ def build_workbook(network: Network, bank: Bank, unit: str, period: str, token: 
     if network.unit(unit) is None:
         raise KeyError(unit)
     buffer = io.BytesIO()
+    font = presentation()["fonts"]
     wb = _StructureLockedWorkbook(
-        buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+        buffer,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            # The Normal style, whose digits Excel measures column widths in.
+            "default_format_properties": {
+                "font_name": font["name"], "font_size": font["default"], "font_scheme": "none",
+            },
+        },
     )
     year, month = (int(x) for x in period.split("-"))
     wb.set_properties(
@@ -389,10 +500,14 @@ def build_workbook(network: Network, bank: Bank, unit: str, period: str, token: 
         }
     )
     f = _formats(wb)
-    _start_sheet(wb, f, network, unit, period)
-    _summary_sheet(wb, f, network, bank)
+    # "&" starts a code in a header or footer; "&&" prints one.
+    footer = presentation()["print"]["footer"].format(
+        unit=unit.replace("&", "&&"), month=month_name(period)
+    )
+    _start_sheet(wb, f, network, unit, period, footer)
+    _summary_sheet(wb, f, network, bank, footer)
     for area in bank.areas:
-        _area_sheet(wb, f, network, bank, area)
+        _area_sheet(wb, f, network, bank, area, footer)
     _lists_sheet(wb, network)
     _meta_sheet(
         wb,

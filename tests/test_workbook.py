@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.utils import get_column_letter
 
 from engine import template as T
 from engine.checks import expected_sheets
@@ -174,3 +176,74 @@ def test_a_large_network_is_generated_on_every_core_with_the_same_bytes(home):
     parallel = paths[5].read_bytes()
     [serial] = generate(big, PERIOD, ["U005"])  # below the threshold: built in this process
     assert serial.read_bytes() == parallel
+
+
+def _rows(path: Path, sheet_index: int) -> dict[int, dict[str, str]]:
+    """Row number -> the attributes of its ``<row>`` element, as written."""
+    with zipfile.ZipFile(path) as zf:
+        xml = zf.read(f"xl/worksheets/sheet{sheet_index}.xml").decode()
+    return {
+        int(found["r"]): found
+        for found in (dict(re.findall(r'(\w+)="([^"]*)"', a)) for a in re.findall(r"<row ([^>]*)>", xml))
+    }
+
+
+def test_start_here_says_by_when_and_how_to_send_it_back(workbook_path, home):
+    ws = openpyxl.load_workbook(workbook_path)[T.START_SHEET]
+    lines = [r[0].value for r in ws.iter_rows() if r[0].value]
+    due = lines.index("Please send it back by Thursday 10 December 2026.")
+    assert lines[due - 1] == "When you have finished"
+    assert lines[due + 1] == home.network.return_instructions
+    cell = next(r[0] for r in ws.iter_rows() if r[0].value == lines[due])
+    assert cell.font.b, "the due date stands out"
+
+
+def test_long_date_is_plain_words_whatever_the_locale():
+    import datetime as dt
+
+    from engine.workbook import long_date
+
+    assert long_date(dt.date(2026, 12, 10)) == "Thursday 10 December 2026"
+    assert long_date(dt.date(2027, 1, 1)) == "Friday 1 January 2027"
+
+
+def test_answer_rows_grow_with_evidence_and_other_rows_keep_their_height(workbook_path, bank):
+    answer_rows = {T.standard_row(i) for i in range(T.STANDARDS_PER_AREA)}
+    wb = openpyxl.load_workbook(workbook_path)
+    for index, ws in enumerate(wb.worksheets, start=1):
+        for number, row in _rows(workbook_path, index).items():
+            if "ht" not in row:
+                continue
+            growing = ws.title[0].isdigit() and number in answer_rows
+            # An answer row has a height but not the "set by hand" mark, so Excel and
+            # LibreOffice make it taller as evidence is typed; other rows stay as set.
+            assert ("customHeight" not in row) == growing, (ws.title, number)
+            if growing:
+                assert float(row["ht"]) >= 120, "room for 600 characters of evidence"
+            assert float(row["ht"]) <= 409, "Excel's tallest row"
+
+
+def test_every_sheet_prints_on_a4_one_page_wide_with_text_at_10_5_pt_or_more(workbook_path):
+    """No fit-to-width shrinking into small print: the columns fit across A4 at 87.5 %
+    or more, so 12 pt text prints at 10.5 pt or more (tests/test_print.py measures it).
+
+    LibreOffice prints a column of width w (as the file says it) 6.24 w points wide
+    with Arial as the Normal font (Excel a little narrower), measured.
+    """
+    from engine.workbook import presentation
+
+    body = presentation()["fonts"]["body"]
+    wb = openpyxl.load_workbook(workbook_path)
+    for ws in wb.worksheets:
+        if ws.sheet_state != "visible":
+            continue
+        setup = ws.page_setup
+        assert setup.paperSize == 9, ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert (setup.fitToWidth or 1, setup.fitToHeight) == (1, 0), ws.title
+        page = 595.3 if setup.orientation == "portrait" else 841.9
+        printable = page - 72 * (ws.page_margins.left + ws.page_margins.right)
+        used = max(row[-1].column for row in ws.iter_rows())
+        width = sum(ws.column_dimensions[get_column_letter(c)].width for c in range(1, used + 1))
+        assert body * min(1.0, printable / (6.24 * width)) >= 10.5, (ws.title, width)
+        assert "page &P of &N" in ws.oddFooter.center.text, ws.title
