@@ -22,10 +22,11 @@ counted return changes):
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from pathlib import Path
 
-from .files import NAME_MAX, display_name, safe_stem, write_atomic, write_text_atomic
+from .files import NAME_MAX, display_name, open_regular, safe_stem, write_atomic, write_text_atomic
 from .home import Home
 from .ledger import Drop, Ledger, is_counted
 from .receipts import PROBLEMS_SUFFIX, RECEIPT_SUFFIX, when
@@ -77,6 +78,19 @@ def report_of(path: Path, outcome: str) -> Path:
 
 def _relative(home: Home, path: Path) -> str:
     return path.relative_to(home.root).as_posix()
+
+
+def _holds(path: Path, sha256: str) -> bool:
+    """True if ``path`` is a regular file whose bytes hash to ``sha256``."""
+    with open_regular(path) as fd:
+        if fd is None:
+            return False
+        digest = hashlib.sha256()
+        while True:
+            block = os.read(fd, 1 << 20)
+            if not block:
+                return digest.hexdigest() == sha256
+            digest.update(block)
 
 
 def _prepend(path: Path, line: str) -> None:
@@ -154,6 +168,10 @@ class Filing:
         want.parent.mkdir(parents=True, exist_ok=True)
         moved = False
         try:
+            if not drop.filed_as and not _holds(here, drop.sha256):
+                # The lead dropped another file under the same name (a corrected return
+                # named like the rejected one): that file is not this drop's to move.
+                raise FileNotFoundError(str(here))
             os.replace(here, want)
             moved = True
         except FileNotFoundError:

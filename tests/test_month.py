@@ -163,3 +163,23 @@ def test_the_workbook_says_when_it_is_due(home):
     wb = CalamineWorkbook.from_path(str(path))
     text = " ".join(str(c) for row in wb.get_sheet_by_name(T.START_SHEET).to_python() for c in row)
     assert "10 December 2026" in text, "the Start here sheet shows the due date"
+
+
+def test_a_corrected_return_named_like_the_rejected_one(home):
+    """The lead drops the corrected file over the rejected one (same name): nothing is mislabelled."""
+    cells = full_answers(home, "L02")
+    cells[("1 Involvement", T.answer_cells(0).rating)] = "Mostly"
+    bad = make_return(home, "L02", cells=cells)
+    bad_bytes = bad.read_bytes()
+    sequin(home, "watch", "--once", check=False)
+    good = make_return(home, "L02")  # same name: overwrites the rejected file in the inbox
+    good_bytes = good.read_bytes()
+    sequin(home, "watch", "--once")
+    folder = unit_dir(home, "L02")
+    assert (folder / good.name).read_bytes() == good_bytes
+    for p in (folder / "earlier").glob("*.xlsx"):
+        assert p.read_bytes() != good_bytes, "the accepted bytes are not filed as the rejected file"
+    assert bad_bytes != good_bytes
+    retired = list((folder / "earlier").glob("*.problems (superseded).txt"))
+    assert len(retired) == 1
+    assert [p for p in home.inbox.iterdir() if not p.name.startswith(".")] == []
