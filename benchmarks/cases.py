@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import glob
 import json
 import os
 import random
@@ -463,10 +464,18 @@ def _drop(inbox: Path, src: Path) -> float:
 
 
 def _wait_for_receipt(w: _Watch, inbox: Path, name: str, deadline: float) -> float:
-    """Check every 20 ms until the file's receipt is in the inbox; the time it was seen."""
-    receipt = inbox / f"{name}.receipt.txt"
+    """Check every 20 ms until the file's receipt is written; the time it was seen.
+
+    An accepted return's receipt is filed with it under ``returns/<month>/<unit>/``
+    (a rejected file's problems report stays in the inbox).
+    """
     problems = inbox / f"{name}.problems.txt"
-    while not receipt.exists():
+    returns = inbox.parent / "returns"
+
+    def receipt_written() -> bool:
+        return any(returns.glob(f"*/*/{glob.escape(name)}.receipt.txt"))
+
+    while not receipt_written():
         if problems.exists():
             raise RuntimeError(f"{name} was rejected: {problems.read_text('utf-8-sig')}")
         if time.monotonic() > deadline:
