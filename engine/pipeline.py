@@ -36,13 +36,11 @@ arrived last counts, as before.
 
 from __future__ import annotations
 
-import datetime as dt
 import errno
 import hashlib
 import logging
 import os
 import re
-import shutil
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,22 +48,14 @@ from pathlib import Path
 from . import template as T
 from .bank import known_banks
 from .checks import Return, check_return
+from .entries import Taken, iso_time, read_regular, stamp_of, take
 from .faults import crashpoint
-from .files import (
-    OPEN_FLAGS,
-    clean_up_temp_files,
-    display_name,
-    open_regular,
-    sha256_file,
-    write_atomic,
-    write_text_atomic,
-)
+from .files import clean_up_temp_files, display_name, sha256_file, write_atomic, write_text_atomic
 from .filing import RETURNS, Filing, archive_path, report_of
 from .findings import Finding, error, has_errors, warning
 from .home import Home
 from .ledger import Drop, Ledger, is_counted
 from .lock import HomeLock
-from .precheck import MAX_BYTES, too_large
 from .receipts import (
     is_report,
     month,
@@ -160,23 +150,6 @@ class Validation:
         return self.ret is not None and not has_errors(self.findings)
 
 
-@dataclass
-class Taken:
-    """One inbox entry as it was taken in: its bytes' hash, and where a copy of them is."""
-
-    path: Path
-    name: str  # as a person can read it (see files.display_name)
-    source: bytes  # the real path, as file-system bytes
-    sha256: str = ""
-    size: int = 0
-    stamp: tuple = ()  # (device, inode, size, mtime) of what was read
-    arrived: str = ""
-    staged: Path | None = None
-    refused: Finding | None = None  # refused unread (not a regular file, far too large)
-    changing: bool = False
-    gone: str = ""  # why it could not be opened at all
-
-
 def _read_failed_finding(exc: ReadFailed) -> Finding:
     if exc.kind == "timeout":
         return error(
@@ -189,135 +162,6 @@ def _read_failed_finding(exc: ReadFailed) -> Finding:
         "This file could not be read as a workbook (it may be damaged or made by a program that "
         "writes unusual files). Ask the unit to open it in Excel, save it, and send it again.",
     )
-
-
-def _entry_kind(mode: int) -> str:
-    if stat.S_ISLNK(mode):
-        return "a shortcut (symbolic link)"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not an ordinary file"
-
-
-def _not_regular(kind: str) -> Finding:
-    return error(
-        "not-a-regular-file",
-        f"This inbox entry is {kind}, not a workbook file, so SeQuIn did not open it or follow "
-        "it. Move it out of the inbox and put the workbook file itself there.",
-    )
-
-
-def _stamp(st: os.stat_result) -> tuple:
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def _iso(timestamp: float) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).replace(microsecond=0).isoformat()
-
-
-def take(path: Path, staging: Path | None, max_bytes: int = MAX_BYTES) -> Taken:
-    """Look at one entry without following it and, if it is a regular file, read it once.
-
-    The bytes read are hashed and, when ``staging`` is given, copied there
-    under their hash for the worker and the archive. Never blocks (a named
-    pipe is never opened) and never reads more than ``max_bytes`` + 1 bytes.
-    """
-    path = Path(path)
-    t = Taken(path=path, name=display_name(path.name), source=os.fsencode(path))
-    try:
-        st = os.lstat(path)
-    except OSError as exc:
-        t.gone = exc.strerror or str(exc)
-        return t
-    t.arrived = _iso(st.st_mtime)
-    if not stat.S_ISREG(st.st_mode):
-        kind = _entry_kind(st.st_mode)
-        target = b""
-        if stat.S_ISLNK(st.st_mode):
-            try:
-                target = os.fsencode(os.readlink(path))
-            except OSError:
-                pass
-        # The same entry seen again must be recognised, so it is fingerprinted by what it is.
-        t.sha256 = hashlib.sha256(b"entry\0" + kind.encode() + b"\0" + t.source + b"\0" + target).hexdigest()
-        t.stamp = _stamp(st)
-        t.refused = _not_regular(kind)
-        return t
-    if st.st_size > max_bytes:
-        # Refused unread: fingerprinted by its size, time and first bytes, never read through.
-        t.size, t.stamp = st.st_size, _stamp(st)
-        head = b""
-        try:
-            fd = os.open(path, OPEN_FLAGS)
-            try:
-                head = os.read(fd, 65536)
-            finally:
-                os.close(fd)
-        except OSError:
-            pass
-        t.sha256 = hashlib.sha256(
-            b"too-large\0" + str(_stamp(st)).encode() + b"\0" + head).hexdigest()
-        t.refused = too_large(st.st_size, max_bytes)
-        return t
-    try:
-        fd = os.open(path, OPEN_FLAGS)
-    except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.ENXIO):  # replaced by a link or a pipe meanwhile
-            t.changing = True
-        else:
-            t.gone = exc.strerror or str(exc)
-        return t
-    try:
-        before = os.fstat(fd)
-        if not stat.S_ISREG(before.st_mode) or _stamp(before)[:2] != _stamp(st)[:2]:
-            t.changing = True
-            return t
-        chunks, total = [], 0
-        while total <= max_bytes:
-            block = os.read(fd, min(1 << 20, max_bytes + 1 - total))
-            if not block:
-                break
-            chunks.append(block)
-            total += len(block)
-        after = os.fstat(fd)
-    except OSError as exc:
-        t.gone = exc.strerror or str(exc)
-        return t
-    finally:
-        os.close(fd)
-    data = b"".join(chunks)
-    if len(data) != before.st_size or _stamp(after) != _stamp(before) or total > max_bytes:
-        t.changing = True  # still being written or overwritten: take it again once still
-        return t
-    t.sha256 = hashlib.sha256(data).hexdigest()
-    t.size, t.stamp, t.arrived = len(data), _stamp(before), _iso(before.st_mtime)
-    if staging is not None:
-        t.staged = staging / f"{t.sha256}.xlsx"
-        # Private copy: not forced to disk here; the archive copy is, before the inbox copy goes.
-        write_atomic(t.staged, data, durable=False)
-    return t
-
-
-def _read_regular(path: Path, limit: int = MAX_BYTES) -> bytes | None:
-    """The bytes of a regular file (never following a link, never blocking), or None."""
-    with open_regular(path) as fd:
-        if fd is None:
-            return None
-        chunks, total = [], 0
-        try:
-            while total <= limit:
-                block = os.read(fd, 1 << 20)
-                if not block:
-                    return b"".join(chunks)
-                chunks.append(block)
-                total += len(block)
-        except OSError:
-            return None
-        return None
 
 
 def _claimed_by_name(name: str, network) -> tuple[str | None, str | None]:
@@ -518,7 +362,7 @@ class Intake:
                 with self.ledger.transaction():
                     drop = self.ledger.record(
                         sha256=t.sha256 or hashlib.sha256(t.source).hexdigest(),
-                        original_name=t.name, size=t.size, arrived_at=t.arrived or _iso(0),
+                        original_name=t.name, size=t.size, arrived_at=t.arrived or iso_time(0),
                         outcome="rejected", findings=[finding],
                         report_name=report_name(t.path.name, False), source=t.source,
                     )
@@ -693,7 +537,7 @@ class Intake:
             return target
         staged = self.staging / f"{drop.sha256}.xlsx"
         for candidate in (staged, path):
-            data = _read_regular(candidate)
+            data = read_regular(candidate)
             if data is None or hashlib.sha256(data).hexdigest() != drop.sha256:
                 continue
             if candidate == staged:
@@ -722,7 +566,7 @@ class Intake:
         if not stat.S_ISREG(st.st_mode):
             return
         if stamp:
-            if _stamp(st) != stamp:
+            if stamp_of(st) != stamp:
                 return  # overwritten since it was read: it is a new file, taken again
         elif sha256_file(path) != drop.sha256:
             return
@@ -879,9 +723,3 @@ class Intake:
                     files.append((st.st_mtime, entry.name, Path(entry.path)))
         return [p for _m, _n, p in sorted(files)]
 
-
-def copy_into(path: Path, folder: Path) -> Path:
-    """Copy a file into ``folder`` under its own name (for ``sequin process`` of outside files)."""
-    target = folder / path.name
-    shutil.copyfile(path, target)
-    return target

@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 
 from engine import template as T
+from engine.entries import take
 from engine.files import NAME_MAX, display_name
-from engine.pipeline import Intake, take
+from engine.pipeline import Intake
 from engine.receipts import report_name
 from engine.sandbox import Sandbox
 from engine.status import period_status
