@@ -23,6 +23,7 @@ derived from it and can be rebuilt at any time.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -160,8 +161,6 @@ class Drop:
     @property
     def source_path(self):
         """The original's path as it was taken in, or None (older ledgers)."""
-        import os
-
         return Path(os.fsdecode(self.source)) if self.source else None
 
 
@@ -304,7 +303,8 @@ class Ledger:
         ).fetchone())
 
     def held_returns(self, period: str) -> list[sqlite3.Row]:
-        """Returns kept for ``period`` but not counted (older saves), with their file names."""
+        """Returns kept for ``period`` but not counted (an older save, or held because the month
+        was closed), with their file names."""
         return self.db.execute(
             "SELECT r.*, (SELECT original_name FROM drops d WHERE d.return_id = r.id "
             "ORDER BY d.id LIMIT 1) AS original_name FROM returns r "

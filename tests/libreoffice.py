@@ -308,31 +308,33 @@ class LibreOffice:
         return {(item["sheet"], item["cell"]): item for item in job["read"]}
 
 
-def convert_to_pdf(
-    xlsx_path: str | os.PathLike, outdir: str | os.PathLike, timeout: float = 180.0
+def convert(
+    src_path: str | os.PathLike, to: str, outdir: str | os.PathLike, timeout: float = 180.0
 ) -> Path:
-    """Render a workbook to PDF with a separate one-shot ``soffice``.
+    """``soffice --convert-to TO`` with a separate one-shot ``soffice``; the file it wrote.
 
-    Uses its own throw-away profile, so it never collides with a running
-    :class:`LibreOffice`. Returns the path of ``<outdir>/<stem>.pdf``.
+    ``to`` is what ``--convert-to`` takes (``pdf``, ``ods``, ``xls``,
+    ``xlsx:Calc MS Excel 2007 XML``). Uses its own throw-away profile, so it
+    never collides with a running :class:`LibreOffice`. Returns
+    ``<outdir>/<stem>.<extension>``.
     """
     soffice = soffice_path()
     if soffice is None:
         raise LibreOfficeError("soffice not found")
-    src = Path(_abspath(xlsx_path))
+    src = Path(_abspath(src_path))
     if not src.is_file():
-        raise LibreOfficeError(f"no such workbook: {src}")
+        raise LibreOfficeError(f"no such file: {src}")
     out = Path(_abspath(outdir))
     out.mkdir(parents=True, exist_ok=True)
-    pdf = out / f"{src.stem}.pdf"
-    pdf.unlink(missing_ok=True)
-    with tempfile.TemporaryDirectory(prefix="sequin-lo-pdf-") as profile:
+    dst = out / f"{src.stem}.{to.split(':', 1)[0]}"
+    dst.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="sequin-lo-convert-") as profile:
         cmd = [
             soffice,
             *_SOFFICE_FLAGS,
             f"-env:UserInstallation={Path(profile).as_uri()}",
             "--convert-to",
-            "pdf",
+            to,
             "--outdir",
             str(out),
             str(src),
@@ -349,16 +351,23 @@ def convert_to_pdf(
         except subprocess.TimeoutExpired:
             _kill_group(proc, grace=2.0)
             raise LibreOfficeError(
-                f"PDF conversion of {src} timed out after {timeout:.0f} s"
+                f"conversion of {src} to {to} timed out after {timeout:.0f} s"
             ) from None
         finally:
             _kill_group(proc, grace=2.0)
-    if proc.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
+    if proc.returncode != 0 or not dst.is_file() or dst.stat().st_size == 0:
         raise LibreOfficeError(
-            f"PDF conversion of {src} failed (status {proc.returncode}):\n"
+            f"conversion of {src} to {to} failed (status {proc.returncode}):\n"
             f"{stderr.decode(errors='replace')}{stdout.decode(errors='replace')}"
         )
-    return pdf
+    return dst
+
+
+def convert_to_pdf(
+    xlsx_path: str | os.PathLike, outdir: str | os.PathLike, timeout: float = 180.0
+) -> Path:
+    """Render a workbook to PDF (see :func:`convert`); returns ``<outdir>/<stem>.pdf``."""
+    return convert(xlsx_path, "pdf", outdir, timeout)
 
 
 def pdf_to_pngs(

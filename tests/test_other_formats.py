@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -29,7 +27,7 @@ from engine.precheck import SAVE_AS_XLSX, SAVE_AS_XLSX_FROM_ODS
 from .conftest import PERIOD, make_return, report_path
 from .conftest_libreoffice import require_libreoffice
 from .hostile import xlsb_bytes
-from .libreoffice import _kill_group, soffice_path
+from .libreoffice import convert as lo_convert
 
 pytestmark = pytest.mark.slow
 
@@ -43,35 +41,7 @@ SAVE_AS_EXCEL = "xlsx:Calc MS Excel 2007 XML"
 def convert(src: Path, to: str, outdir: Path, timeout: float = 180.0) -> Path:
     """``soffice --headless --convert-to TO`` with a throw-away profile; the file it wrote."""
     require_libreoffice()
-    outdir.mkdir(parents=True, exist_ok=True)
-    extension = to.split(":", 1)[0]
-    dst = outdir / f"{src.stem}.{extension}"
-    with tempfile.TemporaryDirectory(prefix="lo-fmt-") as profile:
-        proc = subprocess.Popen(
-            [
-                soffice_path() or "soffice",
-                "--headless",
-                "--norestore",
-                f"-env:UserInstallation={Path(profile).as_uri()}",
-                "--convert-to",
-                to,
-                "--outdir",
-                str(outdir),
-                str(src),
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        finally:
-            _kill_group(proc, grace=2.0)
-    assert proc.returncode == 0 and dst.is_file() and dst.stat().st_size > 0, (
-        f"soffice --convert-to {to} failed ({proc.returncode}): {err.decode()}{out.decode()}"
-    )
-    return dst
+    return lo_convert(src, to, outdir, timeout)
 
 
 @pytest.fixture(scope="module")
