@@ -245,7 +245,7 @@ def validate(home, file: Path, as_json: bool):
 
 def _refresher(home):
     """The function that rebuilds a period's outputs, if the reports are available."""
-    from engine.reports import refresh_outputs
+    from engine.outputs import refresh_outputs
 
     return functools.partial(refresh_outputs, home)
 
@@ -484,7 +484,7 @@ def release(home, file: str, as_json: bool):
 @home_options
 def report(home, period: str, as_json: bool):
     """Rebuild every output of a month from the ledger."""
-    from engine.reports import refresh_outputs
+    from engine.outputs import refresh_outputs
 
     home.ensure_folders()
     ledger = home.open_ledger()

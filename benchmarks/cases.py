@@ -354,9 +354,9 @@ def report_setup(p: dict) -> dict:
 
 def report_build(p: dict) -> dict:
     """``build_period`` of one month from a ledger with history; outputs rebuilt from scratch."""
-    from engine import reports as R
     from engine.home import Home
     from engine.ledger import Ledger
+    from engine.outputs import build as R
 
     home = Home(p["home"])
     outbox = home.outbox / p["period"]

@@ -516,7 +516,7 @@ def _reporting_section(reports: list[dict], results: dict) -> list[str]:
         return lines + ["Not measured.", ""]
     fill = results.get("reporting", {}).get("fill", {})
     lines += [
-        ("`engine.reports.build_period()` for the last month on record: every output of that month "
+        ("`engine.outputs.build_period()` for the last month on record: every output of that month "
          "(network, commissioner and easy-read workbooks, one feedback workbook per unit, chart "
          "images) rebuilt from the ledger, the month's outbox folder removed first. Each run is a "
          "fresh process. The ledgers hold one accepted return per unit per month, each checked, "

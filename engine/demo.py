@@ -101,7 +101,7 @@ def run_demo(home: Home, months: int = 6, on_outcome=None, today: dt.date | None
             stamp += 1
             _drop(home.inbox / name, fill_workbook(blank, cells), stamp)
     with Intake(home, ledger=ledger) as intake:
-        from .reports import refresh_outputs
+        from .outputs import refresh_outputs
 
         def collect(o: Outcome) -> None:
             result.outcomes.append(o)

@@ -129,6 +129,11 @@ _ADDED_COLUMNS = (
 )
 
 
+# A counted return: neither replaced by a later one nor held back (see the module notes).
+COUNTED = "superseded_by IS NULL AND held IS NULL"
+COUNTED_R = "r.superseded_by IS NULL AND r.held IS NULL"
+
+
 def is_counted(row) -> bool:
     """True for the return counted for its unit and month (not replaced, not held)."""
     return row["superseded_by"] is None and row["held"] is None
@@ -491,3 +496,116 @@ class Ledger:
             self.db.execute("UPDATE drops SET state = 'done' WHERE id = ?", (drop_id,))
         finally:
             self.db.execute("PRAGMA synchronous=FULL")
+
+    # --- reads for the outputs: plain tuples, lean for large months ----------------
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Ledger]:
+        """One read transaction, so the outputs reflect one consistent state."""
+        own = not self.db.in_transaction
+        if own:
+            self.db.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            if own:
+                self.db.execute("COMMIT")
+
+    def _rows(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
+        cur = self.db.cursor()
+        cur.row_factory = None
+        return cur.execute(sql, params)
+
+    def counted_returns_up_to(self, period: str) -> list[tuple]:
+        """``(id, unit, period, bank_version, received_at, overall_percent, overall_rag)``
+        of every counted return up to ``period``, by period and unit."""
+        return self._rows(
+            "SELECT id, unit, period, bank_version, received_at, overall_percent, overall_rag "
+            f"FROM returns WHERE {COUNTED} AND period <= ? ORDER BY period, unit",
+            (period,),
+        ).fetchall()
+
+    def counted_area_scores_up_to(self, period: str) -> sqlite3.Cursor:
+        """``(unit, period, area_id, percent, rag, complete)`` of counted returns."""
+        return self._rows(
+            "SELECT r.unit, r.period, s.area_id, s.percent, s.rag, s.complete FROM area_scores s "
+            f"JOIN returns r ON r.id = s.return_id WHERE {COUNTED_R} AND r.period <= ?",
+            (period,),
+        )
+
+    def coproduction_up_to(self, period: str) -> sqlite3.Cursor:
+        """``(unit, period, areas signed with a service user, areas signed)``."""
+        return self._rows(
+            "SELECT r.unit, r.period, SUM(s.service_user = 'Yes'), COUNT(*) FROM signoffs s "
+            f"JOIN returns r ON r.id = s.return_id WHERE {COUNTED_R} AND r.period <= ? "
+            "GROUP BY r.unit, r.period",
+            (period,),
+        )
+
+    def counted_answers(self, period: str, best: str) -> sqlite3.Cursor:
+        """``(unit, question, area, rating, evidence, notes)`` of the month's counted returns:
+        evidence only where the rating is ``best``, notes only where it is not."""
+        return self._rows(
+            "SELECT r.unit, a.question_id, a.area_id, a.rating, "
+            "CASE WHEN a.rating = ? THEN a.evidence ELSE '' END, "
+            "CASE WHEN a.rating = ? THEN '' ELSE a.notes END "
+            f"FROM answers a JOIN returns r ON r.id = a.return_id WHERE r.period = ? AND {COUNTED_R}",
+            (best, best, period),
+        )
+
+    def counted_signoffs(self, period: str) -> sqlite3.Cursor:
+        """``(unit, area, service_user)`` of the month's counted returns."""
+        return self._rows(
+            "SELECT r.unit, s.area_id, s.service_user FROM signoffs s "
+            f"JOIN returns r ON r.id = s.return_id WHERE r.period = ? AND {COUNTED_R}",
+            (period,),
+        )
+
+    def last_drops(self, period: str) -> list[tuple]:
+        """``(unit, id, outcome, original_name, arrived_at)`` of each unit's latest drop."""
+        return self._rows(
+            "SELECT d.unit, d.id, d.outcome, d.original_name, d.arrived_at FROM drops d "
+            "JOIN (SELECT unit, MAX(id) AS id FROM drops WHERE period = ? GROUP BY unit) m "
+            "ON d.id = m.id",
+            (period,),
+        ).fetchall()
+
+    def last_drop_errors(self, period: str) -> sqlite3.Cursor:
+        """``(drop_id, code, message)`` of the errors of each unit's latest drop."""
+        return self._rows(
+            "SELECT drop_id, code, message FROM findings WHERE severity = 'error' AND drop_id IN "
+            "(SELECT MAX(id) FROM drops WHERE period = ? GROUP BY unit) ORDER BY drop_id, rowid",
+            (period,),
+        )
+
+    def last_accepted_drops(self, period: str) -> dict[str, int]:
+        """Each unit's latest accepted drop of the month."""
+        return dict(
+            self._rows(
+                "SELECT unit, MAX(id) FROM drops WHERE period = ? AND outcome = 'accepted' "
+                "GROUP BY unit",
+                (period,),
+            ).fetchall()
+        )
+
+    def unlinked_rejections(self, period: str) -> int:
+        """Rejected files of the month that named no month (counted by arrival)."""
+        return self._rows(
+            "SELECT COUNT(*) FROM drops WHERE period IS NULL AND outcome = 'rejected' "
+            "AND substr(arrived_at, 1, 7) = ?",
+            (period,),
+        ).fetchone()[0]
+
+    def rejected_units(self, period: str) -> list[str]:
+        """The unit each rejected file of the month named (one entry per file)."""
+        return [
+            u
+            for (u,) in self._rows(
+                "SELECT unit FROM drops WHERE period = ? AND outcome = 'rejected'", (period,)
+            )
+        ]
+
+    def newest_return_id(self, period: str) -> int:
+        """The highest return id of the month (0 if none): outputs built from it are current."""
+        row = self._rows("SELECT MAX(id) FROM returns WHERE period = ?", (period,)).fetchone()
+        return row[0] or 0

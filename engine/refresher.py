@@ -61,7 +61,7 @@ class BackgroundRefresh:
 def main(home_root: str) -> int:
     from .errors import SequinError
     from .home import open_home
-    from .reports import refresh_outputs
+    from .outputs import refresh_outputs
 
     try:
         home = open_home(home_root)

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from .catalogue import lookup
 from .errors import UsageError
-from .exports import to_csv
 from .files import write_atomic
 from .filing import RETURNS, report_of
 from .home import Home, check_period
 from .ledger import Ledger
+from .outputs.csv_files import to_csv
 from .receipts import month_words
 
 STATUSES = ("returned", "rejected", "held", "missing")

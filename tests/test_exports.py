@@ -7,9 +7,9 @@ import io
 
 import pytest
 
-from engine.exports import inert, to_csv
+from engine.outputs import refresh_outputs
+from engine.outputs.csv_files import inert, to_csv
 from engine.pipeline import Intake
-from engine.reports import refresh_outputs
 
 from .conftest import PERIOD, full_answers, make_return
 

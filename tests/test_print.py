@@ -22,9 +22,10 @@ import pytest
 import xlsxwriter
 from openpyxl import load_workbook
 
-from engine import reports
 from engine import template as T
 from engine import workbook as W
+from engine.outputs import build as reports
+from engine.outputs.sheets import presentation as report_presentation
 from engine.pipeline import Intake
 from engine.synthetic import fill_workbook
 
@@ -112,7 +113,7 @@ def box_per_point(tmp_path_factory) -> dict[str, float]:
     require_libreoffice()
     require_pdftoppm()  # poppler-utils, which also gives pdftotext
     folder = tmp_path_factory.mktemp("calibrate")
-    fonts = sorted({W.presentation()["fonts"]["name"], reports.presentation()["fonts"]["name"]})
+    fonts = sorted({W.presentation()["fonts"]["name"], report_presentation()["fonts"]["name"]})
     path = folder / "calibrate.xlsx"
     wb = xlsxwriter.Workbook(path)
     ws = wb.add_worksheet()
@@ -293,7 +294,7 @@ def test_feedback_workbook_prints_at_10_pt_with_every_text_in_full(home, tmp_pat
     path = home.outbox / PERIOD / "feedback" / f"SeQuIn_feedback_M01_{PERIOD}.xlsx"
     pdf = render(path, tmp_path / "pdf")
 
-    sizes = printed_sizes(pdf, box_per_point[reports.presentation()["fonts"]["name"]])
+    sizes = printed_sizes(pdf, box_per_point[report_presentation()["fonts"]["name"]])
     assert_every_page_readable(sizes, "feedback workbook", footer=False)
     print("feedback workbook: min body pt per page", [round(b, 1) for _n, b, _f in sizes])
 

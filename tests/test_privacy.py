@@ -21,9 +21,9 @@ import pytest
 
 from engine import template as T
 from engine.home import Home
+from engine.outputs import refresh_outputs
 from engine.pipeline import Intake
 from engine.privacy import MASK, find_personal_data, mask_personal_data, nhs_number_valid
-from engine.reports import refresh_outputs
 
 from .conftest import PERIOD, full_answers, make_return
 

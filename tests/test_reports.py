@@ -12,11 +12,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from engine import reports as R
 from engine import template as T
 from engine.files import TEMP_PREFIX
 from engine.home import Home, default_config_text, init_home
 from engine.ledger import Ledger
+from engine.outputs import build as R
+from engine.outputs.figures import MAX_CELL, clean
 from engine.pipeline import Intake
 from engine.scoring import score
 from engine.synthetic import EVIDENCE_OPENERS, unit_profile
@@ -485,8 +486,8 @@ def test_personal_data_is_masked_in_shared_outputs(built):
 
 
 def test_clean_strips_control_characters():
-    assert R.clean("a\x00b\x07c\x1fd\ne\tf\x7f") == "abcd\ne\tf"
-    assert len(R.clean("x" * 40_000)) == R.MAX_CELL
+    assert clean("a\x00b\x07c\x1fd\ne\tf\x7f") == "abcd\ne\tf"
+    assert len(clean("x" * 40_000)) == MAX_CELL
 
 
 # --- a real spreadsheet application --------------------------------------------------------------

@@ -227,9 +227,6 @@ def medians_with_range(
     return chart
 
 
-# --- PNG images ------------------------------------------------------------------------
-
-
 def _figure(
     width: float, height: float, *, left: float = 2.7, bottom: float = 1.3, top: float = 0.6
 ):

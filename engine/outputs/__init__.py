@@ -1,0 +1,51 @@
+"""The benchmark outputs: what the outbox holds for each month, rebuilt from the ledger.
+
+For a period, :func:`build_period` writes under ``outbox/<period>/``:
+
+- ``SeQuIn_network_<period>.xlsx`` (:mod:`.network`): every unit against every
+  area and the network median and range, one sheet per area, trends, gaps in
+  provision, the evidence library of good practice, completion and co-production;
+- ``feedback/SeQuIn_feedback_<UNIT>_<period>.xlsx`` (:mod:`.feedback`): one per
+  unit that returned: the unit against the network, its trend, strengths,
+  priorities and an action plan to fill in;
+- ``SeQuIn_commissioners_<period>.xlsx`` (:mod:`.commissioner`): a one-page
+  summary, then the detail;
+- ``SeQuIn_easy_read_<period>.xlsx`` (:mod:`.easy_read`): plain words with
+  pictures for service users and carers;
+- ``charts/*.png`` (:mod:`.images`): the key charts as images for board papers;
+- ``SeQuIn_scores_<period>.csv`` and ``SeQuIn_evidence_<period>.csv``
+  (:mod:`.csv_files`).
+
+Where things live:
+
+- :mod:`.figures` reads the ledger once per build (through :class:`~engine.ledger.Ledger`
+  methods, the only place that holds SQL) and computes every figure shown;
+- :mod:`.sheets` is the one sheet-writing layer (formats, print set-up, row
+  heights, tables, notes), shared with the unit workbook generator;
+- :mod:`.common` holds the tables more than one output shows;
+- :mod:`.build` writes a month's files atomically and marks the month up to date.
+
+Rules kept here:
+
+- Every figure comes from each unit's current return (neither replaced nor
+  held). Trends use the periods on record up to and including the one built.
+- Incomplete areas are shown, marked, and left out of medians and ranges;
+  medians are over units that returned.
+- Text that came from a return is written as a string, never as a formula or
+  link, with control characters removed; evidence shared beyond its unit has
+  likely personal data masked.
+- Outputs are deterministic (fixed workbook dates, sorted data): the same
+  ledger gives the same bytes.
+"""
+
+from .build import build_period, period_folder, refresh_outputs, write_outputs
+from .figures import PeriodData, collect
+
+__all__ = [
+    "PeriodData",
+    "build_period",
+    "collect",
+    "period_folder",
+    "refresh_outputs",
+    "write_outputs",
+]
