@@ -77,6 +77,7 @@ class Network:
     bank_version: str = ""
     show_unit_names: bool = False
     show_ranking: bool = False
+    contact: str = ""  # who readers of the outputs can ask (``[outputs] contact``)
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -96,11 +97,12 @@ class Network:
         return dt.date(year, month, self.due_day)
 
     def unit(self, code: str) -> Unit | None:
-        """The unit with this code, or None."""
-        for u in self.units:
-            if u.code == code:
-                return u
-        return None
+        """The unit with this code, or None (found in constant time)."""
+        index = self.__dict__.get("_by_code")
+        if index is None:
+            index = {u.code: u for u in self.units}
+            object.__setattr__(self, "_by_code", index)
+        return index.get(code)
 
     def rag(self, percent: float | None) -> str:
         """The RAG word for a percentage (``""`` when there is nothing to rate)."""
@@ -177,6 +179,7 @@ def parse_network(text: str, source: str = CONFIG_FILE) -> Network:
         bank_version=str(data.get("bank_version", "")),
         show_unit_names=bool(outputs.get("show_unit_names", False)),
         show_ranking=bool(outputs.get("show_ranking", False)),
+        contact=str(outputs.get("contact", "")).strip(),
         extra=data,
     )
 

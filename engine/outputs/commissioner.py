@@ -10,8 +10,8 @@ from .common import (
     MAX_UNITS_ON_SUMMARY,
     area_spread_row,
     completion_table,
+    cover,
     day_text,
-    notes_sheet,
     rag_of,
     ranking_sheet,
     units_grid,
@@ -24,21 +24,20 @@ from .sheets import Book, paragraph, pct_text, presentation, print_wide, put, ra
 def commissioner_workbook(data: PeriodData) -> bytes:
     """The commissioner summary: one printed page first, then the detail."""
     p = presentation()["commissioners"]
-    book = Book(data, f"SeQuIn commissioner summary {data.period}")
+    title = p["title"].format(network=data.network.name, month=data.month)
+    book = Book(data, title, cover(data, title, p["about"]))
     _commissioner_summary(book, data, p)
     _commissioner_areas(book, data)
-    units = book.wb.add_worksheet("Units")
+    units = book.sheet("Units", "Area scores by unit")
     set_widths(units, GRID_WIDTHS + GRID_AREA_WIDTHS * len(data.areas))
     put(units, 0, 0, f"Area scores by unit, {data.month}", book.f.title)
     units.set_row(0, 26)
     units_grid(book, data, units, 2, include_missing=True)
-    units.freeze_panes(8, 1)
     print_wide(units, 3)
     _commissioner_trend(book, data)
     _commissioner_completion(book, data)
     if data.network.show_ranking:
         ranking_sheet(book, data, presentation()["network"]["ranking_intro"])
-    notes_sheet(book, data, "Notes")
     return book.close()
 
 
@@ -67,8 +66,7 @@ def _gap_names(data: PeriodData, limit: int = 3) -> str:
 def _commissioner_summary(book: Book, data: PeriodData, p: dict) -> None:
     f = book.f
     words = presentation()["words"]
-    ws = book.wb.add_worksheet("Summary")
-    ws.activate()
+    ws = book.sheet("Summary", "The month on one page: headline figures, areas and key points")
     areas = data.areas
     last_col = len(areas)
     set_widths(ws, [22] + [11.5] * len(areas))
@@ -196,7 +194,7 @@ def _commissioner_summary(book: Book, data: PeriodData, p: dict) -> None:
 
 def _commissioner_areas(book: Book, data: PeriodData) -> None:
     f = book.f
-    ws = book.wb.add_worksheet("Areas")
+    ws = book.sheet("Areas", "Each area across the network: median, range and RAG counts")
     set_widths(ws, [28, 12, 12, 11, 11, 11, 11, 11, 11, 11, 14, 14])
     put(ws, 0, 0, f"Areas across the network, {data.month}", f.title)
     ws.set_row(0, 26)
@@ -242,13 +240,12 @@ def _commissioner_areas(book: Book, data: PeriodData) -> None:
             size=(980, 460),
         )
         ws.insert_chart(row + 1, 0, chart)
-    ws.freeze_panes(head + 1, 1)
     print_wide(ws, head)
 
 
 def _commissioner_trend(book: Book, data: PeriodData) -> None:
     f = book.f
-    ws = book.wb.add_worksheet("Trend")
+    ws = book.sheet("Trend", "The network median by month")
     areas = data.areas
     set_widths(ws, [12, 10, 12, 10, 10, 13] + [12] * len(areas))
     put(ws, 0, 0, f"Network trend up to {data.month}", f.title)
@@ -278,18 +275,16 @@ def _commissioner_trend(book: Book, data: PeriodData) -> None:
         for i, a in enumerate(areas):
             put(ws, row, 6 + i, m.areas[a.id].median, f.pct)
         row += 1
-    ws.freeze_panes(head + 2, 1)
     print_wide(ws, head + 1)
 
 
 def _commissioner_completion(book: Book, data: PeriodData) -> None:
     f = book.f
-    ws = book.wb.add_worksheet("Completion")
+    ws = book.sheet("Completion", "Who returned, who was rejected and who is missing")
     set_widths(ws, [30, 14, 12, 14, 11, 11])
     put(ws, 0, 0, f"Completion and co-production, {data.month}", f.title)
     ws.set_row(0, 26)
     head = 2
     completion_table(ws, f, data, head, notes=False)
-    ws.freeze_panes(head + 1, 1)
     print_wide(ws, head, landscape=False)
 

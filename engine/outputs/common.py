@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from ..bank import Area
-from ..workbook import month_name
-from .figures import AreaResult, PeriodData, Spread, unit_order
+from ..workbook import long_date, month_name
+from .figures import AreaResult, PeriodData, Spread, months_before, unit_order
 from .sheets import (
     Book,
+    Cover,
     Formats,
     paragraph,
     presentation,
@@ -47,22 +48,37 @@ def rag_of(data: PeriodData, value: float | None) -> str:
     return data.network.rag(value)
 
 
-def notes_sheet(book: Book, data: PeriodData, name: str = "How to read") -> None:
-    f = book.f
-    ws = book.wb.add_worksheet(name)
-    ws.set_column(0, 0, 110)
-    lines = presentation()["notes"]["lines"]
-    put(ws, 0, 0, lines[0], f.title)
-    ws.set_row(0, 26)
-    for i, line in enumerate(lines[1:], start=2):
-        text = line.format(
+def cover(data: PeriodData, title: str, about: str) -> Cover:
+    """The cover of an output workbook: what it is, for when, as at when, what comes next, who to ask."""
+    net = data.network
+    following = months_before(data.period, -1)
+    if data.received_up_to:
+        as_at = f"{day_text(data.received_up_to)}: the date of the last return counted."
+    else:
+        as_at = f"No return for {data.month} has been counted yet."
+    next_due = (
+        f"The {month_name(following)} edition follows the returns for {month_name(following)}, "
+        f"due on {long_date(net.due_date(following))}. This workbook is rebuilt whenever a "
+        f"return for {data.month} arrives."
+    )
+    lines = presentation()["notes"]["lines"][1:]
+    how = [
+        line.format(
             rag_rule=data.rag_rule(),
             scale_rule=data.scale_rule(),
             standard_rule=data.standard_rule(),
         )
-        paragraph(ws, i, 0, 0, text, f.text, 110)
-    ws.hide_gridlines(2)
-    print_wide(ws, landscape=False)
+        for line in lines
+    ]
+    return Cover(
+        title=title,
+        about=about,
+        month=data.month,
+        as_at=as_at,
+        next_due=next_due,
+        contact=net.contact or f"The involvement lead of {net.name}.",
+        how_to_read=how,
+    )
 
 
 def area_table_header(ws, f: Formats, row: int, areas: list[Area], first_col: int) -> None:
@@ -202,7 +218,7 @@ def completion_table(ws, f, data: PeriodData, head: int, notes: bool) -> int:
 
 def ranking_sheet(book: Book, data: PeriodData, intro: str) -> None:
     f = book.f
-    ws = book.wb.add_worksheet("Ranking")
+    ws = book.sheet("Ranking", "Units ordered by overall score")
     set_widths(ws, [8, 30, 12, 12])
     put(ws, 0, 0, f"Ranking by overall score, {data.month}", f.title)
     paragraph(ws, 1, 0, 3, intro, f.text, 60)
@@ -220,5 +236,4 @@ def ranking_sheet(book: Book, data: PeriodData, intro: str) -> None:
         put(ws, row, 2, r.overall, f.pct)
         put(ws, row, 3, r.overall_rag, f.rag.get(r.overall_rag, f.cell))
         row += 1
-    ws.freeze_panes(4, 0)
     print_wide(ws, 3, landscape=False)

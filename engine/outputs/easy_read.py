@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .common import rag_of
+from .common import cover, rag_of
 from .figures import PeriodData
 from .sheets import Book, paragraph, presentation, put, wrapped_lines
 
@@ -11,9 +11,10 @@ def easy_read_workbook(data: PeriodData) -> bytes:
     """One A4 page in plain words for service users and carers."""
     pres = presentation()
     p, words = pres["easy_read"], pres["words"]
-    book = Book(data, f"SeQuIn easy read summary {data.period}")
+    title = p["title"].format(month=data.month)
+    book = Book(data, title, cover(data, title, p["cover_about"]))
     f = book.f
-    ws = book.wb.add_worksheet("Easy read")
+    ws = book.sheet("Easy read", "The month in plain words with pictures")
     ws.set_column(0, 0, 52)
     ws.set_column(1, 1, 20)
     width = 72
@@ -122,6 +123,5 @@ def easy_read_workbook(data: PeriodData) -> bytes:
     ws.set_margins(left=0.6, right=0.6, top=0.6, bottom=0.6)
     ws.fit_to_pages(1, 1)
     ws.print_area(0, 0, row, 1)
-    ws.activate()
     return book.close()
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 from ..bank import Area
 from ..workbook import month_name, row_height, text_lines
 from . import charts as C
-from .common import IDEAS_PER_STANDARD, rag_word
+from .common import IDEAS_PER_STANDARD, cover, rag_word
 from .figures import AreaResult, PeriodData, StandardLine, UnitResult
 from .images import chart_palette
 from .sheets import (
@@ -29,7 +29,8 @@ def feedback_workbook(data: PeriodData, code: str) -> bytes:
     p = presentation()["feedback"]
     unit = data.network.unit(code)
     unit_name = f"{unit.name} ({code})" if unit else code
-    book = Book(data, f"SeQuIn feedback {code} {data.period}")
+    title = p["title"].format(unit_name=unit_name, month=data.month)
+    book = Book(data, title, cover(data, title, p["about"].format(unit_name=unit_name)))
     result = data.results[code]
     _feedback_results(book, data, p, code, unit_name, result)
     _feedback_standards(book, data, p, code)
@@ -43,8 +44,7 @@ def _feedback_results(
     book, data: PeriodData, p: dict, code: str, unit_name: str, result: UnitResult
 ):
     f = book.f
-    ws = book.wb.add_worksheet("Your results")
-    ws.activate()
+    ws = book.sheet("Your results", "Your scores in each area against the network, and how they changed")
     changes = _changes(data, code)
     widths = FEEDBACK_WIDTHS["results"] + [FEEDBACK_WIDTHS["change"]] * len(changes)
     set_widths(ws, widths)
@@ -131,7 +131,6 @@ def _feedback_results(
         rotate=-45,
     )
     ws.insert_chart(row + 2, 0, chart)
-    ws.freeze_panes(head + 1, 1)
     # One page wide at full size: the table on the first page, the chart on the next
     # (a chart split by a page break prints in two halves).
     print_wide(ws)
@@ -140,7 +139,7 @@ def _feedback_results(
 
 def _feedback_standards(book, data: PeriodData, p: dict, code: str) -> None:
     f = book.f
-    ws = book.wb.add_worksheet("Standards")
+    ws = book.sheet("Standards", "Every standard: your rating, the network median and the share of units that met it")
     widths = FEEDBACK_WIDTHS["standards"]
     set_widths(ws, widths)
     put(ws, 0, 0, f"Standard by standard, {data.month}", f.title)
@@ -173,7 +172,6 @@ def _feedback_standards(book, data: PeriodData, p: dict, code: str) -> None:
             put(ws, row, 4, st.share_met, f.pct)
             _fb_fit(ws, row, (line.text, widths[1], False))
             row += 1
-    ws.freeze_panes(head + 1, 0)
     print_wide(ws, head)
 
 
@@ -222,7 +220,7 @@ def _fb_header_height(headers: list[str], widths: list[float]) -> float:
 
 def _feedback_trend(book, data: PeriodData, p: dict, code: str) -> None:
     f = book.f
-    ws = book.wb.add_worksheet("Trend")
+    ws = book.sheet("Trend", "Your overall score month by month, next to the network median")
     widths = FEEDBACK_WIDTHS["trend"]
     set_widths(ws, widths)
     put(ws, 0, 0, f"Your trend up to {data.month}", f.title)
@@ -255,7 +253,6 @@ def _feedback_trend(book, data: PeriodData, p: dict, code: str) -> None:
     )
     # Below the table, not beside it: side by side they would not fit a page at full size.
     ws.insert_chart(row + 1, 0, chart)
-    ws.freeze_panes(head + 1, 1)
     print_wide(ws, head)
     if row - head > FEEDBACK_TREND_ROWS_WITH_CHART:
         ws.set_h_pagebreaks([row])  # the chart on a page of its own, never split
@@ -287,7 +284,7 @@ def _ideas(data: PeriodData, code: str, qid: str) -> list[str]:
 
 def _feedback_strengths(book, data: PeriodData, p: dict, code: str, result: UnitResult) -> None:
     f = book.f
-    ws = book.wb.add_worksheet("Strengths and priorities")
+    ws = book.sheet("Strengths and priorities", "What is going well and what to work on, with ideas from other units")
     widths = FEEDBACK_WIDTHS["strengths"]
     set_widths(ws, widths)
     headers = [
@@ -400,13 +397,12 @@ def _feedback_strengths(book, data: PeriodData, p: dict, code: str, result: Unit
             if note:
                 parts.append(f"Your note: {note}")
             standard_row(area, line, label, "\n".join(parts))
-    ws.freeze_panes(0, 0)
     print_wide(ws)
 
 
 def _feedback_action_plan(book, data: PeriodData, p: dict, result: UnitResult) -> None:
     f = book.f
-    ws = book.wb.add_worksheet("Action plan")
+    ws = book.sheet("Action plan", "Your plan for the areas rated Red or Amber: fill in the white cells")
     widths = FEEDBACK_WIDTHS["plan"]
     set_widths(ws, widths)
     put(ws, 0, 0, f"Action plan, {data.month}", f.title)
@@ -467,6 +463,5 @@ def _feedback_action_plan(book, data: PeriodData, p: dict, result: UnitResult) -
         row += 1
     # Only the plan cells can be typed in; rows and columns can be resized for long text.
     ws.protect("", {"format_rows": True, "format_columns": True})
-    ws.freeze_panes(head + 1, 0)
     print_wide(ws, head)
 

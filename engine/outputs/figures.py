@@ -169,6 +169,8 @@ class PeriodData:
     standard_stats: dict[str, StandardStats]
     months: list[Month]
     unit_months: dict[str, list[tuple[str, float | None, str]]]  # unit -> (period, overall, RAG)
+    # unit -> area -> period -> score of a complete area (months on record up to this one)
+    unit_area_months: dict[str, dict[str, dict[str, float]]]
     compare: dict[str, str]  # "previous" / "year" -> the period compared with ("" if none)
     history: dict[tuple[str, str], dict[str, float | None]]  # (unit, compared period) -> areas
     completion: list[Completion]
@@ -318,6 +320,7 @@ def _collect(home: Home, ledger: Ledger, period: str) -> PeriodData:
     # full, the comparison months' per unit, and the rest only as network figures.
     current_areas: dict[str, dict[str, AreaResult]] = defaultdict(dict)
     history: dict[tuple[str, str], dict[str, float | None]] = defaultdict(dict)
+    unit_area_months: dict[str, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
     area_values: dict[tuple[str, str], list[float]] = defaultdict(list)
     incomplete_returns: set[tuple[str, str]] = set()
     for unit, per, area_id, percent, rag, complete in ledger.counted_area_scores_up_to(period):
@@ -327,6 +330,8 @@ def _collect(home: Home, ledger: Ledger, period: str) -> PeriodData:
             current_areas[unit][area_id] = AreaResult(percent, rag, bool(complete))
         elif per in wanted:
             history[(unit, per)][area_id] = percent
+        if complete and percent is not None:
+            unit_area_months[unit][area_id][per] = percent
         if not complete:
             incomplete_returns.add((unit, per))
         elif percent is not None:
@@ -493,6 +498,7 @@ def _collect(home: Home, ledger: Ledger, period: str) -> PeriodData:
         standard_stats=standard_stats,
         months=months,
         unit_months=dict(unit_months),
+        unit_area_months={u: dict(a) for u, a in unit_area_months.items()},
         compare=compare,
         history=dict(history),
         completion=completion,

@@ -13,7 +13,7 @@ from .common import (
     UNITS_LISTED,
     area_spread_row,
     completion_table,
-    notes_sheet,
+    cover,
     rag_of,
     rag_word,
     ranking_sheet,
@@ -38,7 +38,8 @@ from .sheets import (
 def network_workbook(data: PeriodData) -> bytes:
     """The network benchmark workbook for the month."""
     p = presentation()["network"]
-    book = Book(data, f"SeQuIn network benchmark {data.period}")
+    title = p["title"].format(network=data.network.name, month=data.month)
+    book = Book(data, title, cover(data, title, p["about"]))
     _network_overview(book, data, p)
     _network_areas(book, data, p)
     for area in data.areas:
@@ -49,14 +50,12 @@ def network_workbook(data: PeriodData) -> bytes:
     _network_completion(book, data, p)
     if data.network.show_ranking:
         ranking_sheet(book, data, p["ranking_intro"])
-    notes_sheet(book, data)
     return book.close()
 
 
 def _network_overview(book: Book, data: PeriodData, p: dict) -> None:
     f = book.f
-    ws = book.wb.add_worksheet("Overview")
-    ws.activate()
+    ws = book.sheet("Overview", "Every unit against every area this month, with the network median, lowest and highest")
     ncols = 3 + 2 * len(data.areas)
     set_widths(ws, GRID_WIDTHS + GRID_AREA_WIDTHS * len(data.areas))
     put(ws, 0, 0, p["title"].format(network=data.network.name, month=data.month), f.title)
@@ -71,13 +70,12 @@ def _network_overview(book: Book, data: PeriodData, p: dict) -> None:
     )
     paragraph(ws, 1, 0, min(ncols - 1, 16), intro, f.text, 180)
     units_grid(book, data, ws, 3, include_missing=True)
-    ws.freeze_panes(9, 1)
     print_wide(ws, 4)
 
 
 def _network_areas(book: Book, data: PeriodData, p: dict) -> None:
     f = book.f
-    ws = book.wb.add_worksheet("Areas")
+    ws = book.sheet("Areas", "Each area across the network: median, range and how many units are Green, Amber or Red")
     headers = [
         "Area",
         "Network median (%)",
@@ -127,14 +125,13 @@ def _network_areas(book: Book, data: PeriodData, p: dict) -> None:
             size=(980, 460),
         )
         ws.insert_chart(row + 2, 0, chart)
-    ws.freeze_panes(head + 1, 1)
     print_wide(ws, head)
 
 
 def _network_area_sheet(book: Book, data: PeriodData, p: dict, area: Area) -> None:
     f = book.f
     name = T.area_sheet_name(area.index, area.short_name)
-    ws = book.wb.add_worksheet(name)
+    ws = book.sheet(name, f"Area {area.index}, {area.name}: each unit against the network, standard by standard")
     lines = data.standards.get(area.id, [])
     n_std = len(lines)
     set_widths(ws, [20, 10, 17, 11, 12] + [12] * max(1, n_std))
@@ -227,13 +224,12 @@ def _network_area_sheet(book: Book, data: PeriodData, p: dict, area: Area) -> No
         put(ws, row, 1, line.text, f.wrap)
         ws.set_row(row, max(18, wrapped_lines(line.text, 70 + 12 * n_std) * 15.5 + 4))
         row += 1
-    ws.freeze_panes(first, 1)
     print_wide(ws, head)
 
 
 def _network_trends(book: Book, data: PeriodData, p: dict) -> None:
     f = book.f
-    ws = book.wb.add_worksheet("Trends")
+    ws = book.sheet("Trends", "The network median and range by month")
     areas = data.areas
     set_widths(ws, [20, 10, 12, 10, 10, 13] + [12] * len(areas))
     put(ws, 0, 0, f"Trends up to {data.month}", f.title)
@@ -297,13 +293,12 @@ def _network_trends(book: Book, data: PeriodData, p: dict) -> None:
         for per, overall, _rag in data.unit_months.get(code, []):
             put(ws, row, 1 + index[per], overall, f.pct)
         row += 1
-    ws.freeze_panes(head + 1, 1)
     print_wide(ws, head)
 
 
 def _network_gaps(book: Book, data: PeriodData, p: dict) -> None:
     f = book.f
-    ws = book.wb.add_worksheet("Gaps")
+    ws = book.sheet("Gaps", "Areas and standards where most units are not there yet")
     set_widths(ws, [7, 30, 10, 11, 11, 11, 11, 12, 12])
     put(ws, 0, 0, f"Gaps in provision, {data.month}", f.title)
     ws.set_row(0, 26)
@@ -388,7 +383,6 @@ def _network_gaps(book: Book, data: PeriodData, p: dict) -> None:
         put(ws, row, std_col, line.text, f.wrap)
         ws.set_row(row, std_height(line.text))
         row += 1
-    ws.freeze_panes(3, 0)
     print_wide(ws)
 
 
@@ -401,7 +395,7 @@ def _units_phrase(data: PeriodData, units: tuple[str, ...]) -> str:
 
 def _network_library(book: Book, data: PeriodData, p: dict) -> None:
     f = book.f
-    ws = book.wb.add_worksheet("Evidence library")
+    ws = book.sheet("Evidence library", "Good practice to learn from: evidence of standards rated Met, by standard")
     set_widths(ws, [26, 9, 50, 16, 70])
     put(ws, 0, 0, f"Evidence library: good practice, {data.month}", f.title)
     ws.set_row(0, 26)
@@ -426,13 +420,12 @@ def _network_library(book: Book, data: PeriodData, p: dict) -> None:
         row += 1
     if data.library:
         ws.autofilter(head, 0, row - 1, 4)
-    ws.freeze_panes(head + 1, 0)
     print_wide(ws, head)
 
 
 def _network_completion(book: Book, data: PeriodData, p: dict) -> None:
     f = book.f
-    ws = book.wb.add_worksheet("Completion")
+    ws = book.sheet("Completion", "Who returned, who was rejected and who is missing, and co-production")
     set_widths(ws, [30, 14, 12, 13, 11, 12, 80])
     put(ws, 0, 0, f"Completion and co-production, {data.month}", f.title)
     ws.set_row(0, 26)
@@ -465,7 +458,6 @@ def _network_completion(book: Book, data: PeriodData, p: dict) -> None:
         put(ws, row, 2, yes, f.int)
         put(ws, row, 3, 100.0 * yes / total if total else None, f.pct)
         row += 1
-    ws.freeze_panes(head + 1, 1)
     print_wide(ws, head)
 
 

@@ -9,11 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import re
 import sys
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
 import xlsxwriter
+from xlsxwriter.core import Core
+from xlsxwriter.packager import Packager
 
 from .figures import PeriodData, clean, period_start
 
@@ -87,6 +91,7 @@ class Formats:
                 **border,
             },
             "cell": {**base, **border},
+            "link": {**base, "font_color": "#0563C1", "underline": 1, **border},
             "wrap": {**base, "text_wrap": True, **border},
             "bold": {**base, "bold": True, **border},
             "bold_wrap": {**base, "bold": True, "text_wrap": True, **border},
@@ -222,12 +227,83 @@ def pct_text(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}%"
 
 
-class Book:
-    """An in-memory report workbook with fixed properties (so rebuilding gives the same bytes)."""
+LANGUAGE = "en-GB"  # the document language every workbook declares (docProps/core.xml)
+TABLE_STYLE = "Table Style Light 1"  # plain banding; cell formats give the colours
 
-    def __init__(self, data: PeriodData, title: str):
+
+class _LanguageCore(Core):
+    """``docProps/core.xml`` with ``<dc:language>``, which XlsxWriter does not write."""
+
+    def _write_cp_keywords(self) -> None:
+        super()._write_cp_keywords()
+        self._xml_data_element("dc:language", self.properties.get("language", LANGUAGE))
+
+
+class _Packager(Packager):
+    def _write_core_file(self) -> None:
+        core = _LanguageCore()
+        core._set_properties(self.workbook.doc_properties)
+        core._set_xml_writer(self._filename("docProps/core.xml"))
+        core._assemble_xml_file()
+
+
+class Workbook(xlsxwriter.Workbook):
+    """An XlsxWriter workbook that also declares its language (``en-GB``)."""
+
+    def _get_packager(self):
+        return _Packager()
+
+
+def table_name(text: str, taken: set[str]) -> str:
+    """A valid, unique Excel table name from ``text`` (letters, digits and ``_`` only)."""
+    base = re.sub(r"[^0-9A-Za-z_]+", "_", text).strip("_") or "Table"
+    if not (base[0].isalpha() or base[0] == "_"):
+        base = "T_" + base
+    base = base[:200]
+    name, n = base, 2
+    while name.lower() in taken or re.fullmatch(r"[A-Za-z]{1,3}[0-9]+|[RrCc]", name):
+        name, n = f"{base}_{n}", n + 1
+    taken.add(name.lower())
+    return name
+
+
+@dataclass
+class SheetEntry:
+    """A sheet as the contents sheet lists it."""
+
+    name: str
+    about: str
+
+
+@dataclass
+class Cover:
+    """What the cover sheet says: every field of the checklist's cover."""
+
+    title: str
+    about: str
+    month: str
+    as_at: str
+    next_due: str
+    contact: str
+    how_to_read: list[str] = field(default_factory=list)
+
+
+class Book:
+    """An in-memory output workbook that meets the spreadsheet checklist by construction.
+
+    It opens with a cover sheet, a contents sheet (a link to every sheet) and a
+    notes sheet; data sheets come after, each added with :meth:`sheet`. Tables
+    are Excel tables with one header row and a name (:meth:`table`); notes are
+    numbered ``[note 1]`` (:meth:`note`); charts and images carry alt text
+    (:meth:`insert_chart`, :meth:`insert_image`). On :meth:`close` the checklist
+    (:mod:`engine.outputs.checklist`) is run over the workbook and its result is
+    written on the notes sheet. Properties are fixed, so rebuilding gives the
+    same bytes.
+    """
+
+    def __init__(self, data: PeriodData, title: str, cover: Cover):
         self.buffer = io.BytesIO()
-        self.wb = xlsxwriter.Workbook(self.buffer, WORKBOOK_OPTIONS)
+        self.wb = Workbook(self.buffer, WORKBOOK_OPTIONS)
         start = period_start(data.period)
         self.wb.set_properties(
             {
@@ -236,13 +312,182 @@ class Book:
                 "author": data.network.name,
                 "company": data.network.name,
                 "created": dt.datetime(start.year, start.month, start.day),
+                "language": LANGUAGE,
             }
         )
         self.f = Formats(self.wb, data.labels)
+        self.cover = cover
+        self.entries: list[SheetEntry] = []
+        self.notes: list[str] = []
+        self.tables: list[tuple] = []  # (worksheet, first row, first col, last row, last col)
+        self.alt_texts: list[tuple[str, str]] = []  # (sheet, alt text) of each chart and image
+        self._table_names: set[str] = set()
+        self._cover_ws = self.wb.add_worksheet("Cover")
+        self._contents_ws = self.wb.add_worksheet("Contents")
+        self._notes_ws = self.wb.add_worksheet("Notes")
+
+    # --- building ---------------------------------------------------------------
+
+    def sheet(self, name: str, about: str):
+        """A new data sheet, listed on the contents sheet with what it shows."""
+        ws = self.wb.add_worksheet(name)
+        self.entries.append(SheetEntry(name, about))
+        return ws
+
+    def note(self, text: str) -> str:
+        """The marker of a note (``[note 2]``); the same text always gets the same number."""
+        if text not in self.notes:
+            self.notes.append(text)
+        return f"[note {self.notes.index(text) + 1}]"
+
+    def table(
+        self,
+        ws,
+        top: int,
+        left: int,
+        headers: list[str],
+        rows: int,
+        name: str,
+        header_format=None,
+        autofilter: bool = True,
+    ) -> int:
+        """An Excel table: one header row at ``top``, ``rows`` data rows below it.
+
+        Write the data cells afterwards with :func:`put` (each with its own
+        format); a cell left without a value must say why (``[x]`` or ``[z]``).
+        Returns the first data row.
+        """
+        last_row = top + max(rows, 1)
+        last_col = left + len(headers) - 1
+        fmt = self.f.header if header_format is None else header_format
+        ws.add_table(
+            top,
+            left,
+            last_row,
+            last_col,
+            {
+                "name": table_name(name, self._table_names),
+                "style": TABLE_STYLE,
+                "autofilter": autofilter,
+                "columns": [{"header": clean(h), "header_format": fmt} for h in headers],
+            },
+        )
+        self.tables.append((ws, top, left, last_row, last_col))
+        return top + 1
+
+    def insert_chart(self, ws, row: int, col: int, chart, alt: str, options=None) -> None:
+        """A native chart with its alt text (what it shows, in a sentence or two)."""
+        ws.insert_chart(row, col, chart, {**(options or {}), "description": clean(alt)})
+        self.alt_texts.append((ws.name, alt))
+
+    def insert_image(self, ws, row: int, col: int, png: bytes, name: str, alt: str, options=None):
+        """A PNG image with its alt text."""
+        ws.insert_image(
+            row,
+            col,
+            name,
+            {**(options or {}), "image_data": io.BytesIO(png), "description": clean(alt)},
+        )
+        self.alt_texts.append((ws.name, alt))
+
+    # --- finishing --------------------------------------------------------------
 
     def close(self) -> bytes:
+        from .checklist import check_book  # the checklist reads what this class builds
+
+        _write_cover(self)
+        _write_contents(self)
+        _write_notes(self, check_book(self))
         self.wb.close()
         return self.buffer.getvalue()
+
+
+def _write_cover(book: Book) -> None:
+    f, ws, c = book.f, book._cover_ws, book.cover
+    ws.set_column(0, 0, 100)
+    ws.hide_gridlines(2)
+    put(ws, 0, 0, c.title, f.title)
+    ws.set_row(0, 26)
+    row = 2
+    for heading, text in (
+        ("What this is", c.about),
+        ("Month", c.month),
+        ("Figures as at", c.as_at),
+        ("Next edition", c.next_due),
+        ("Contact", c.contact),
+    ):
+        put(ws, row, 0, heading, f.heading)
+        paragraph(ws, row + 1, 0, 0, text, f.text, 100)
+        row += 3
+    if c.how_to_read:
+        put(ws, row, 0, "How to read it", f.heading)
+        row += 1
+        for line in c.how_to_read:
+            paragraph(ws, row, 0, 0, line, f.text, 100)
+            row += 1
+    print_wide(ws, landscape=False)
+
+
+def _write_contents(book: Book) -> None:
+    f, ws = book.f, book._contents_ws
+    ws.set_column(0, 0, 30)
+    ws.set_column(1, 1, 80)
+    ws.hide_gridlines(2)
+    put(ws, 0, 0, "Contents", f.title)
+    ws.set_row(0, 26)
+    put(ws, 1, 0, "Select a sheet name to go to it.", f.text)
+    entries = [
+        SheetEntry("Cover", "What this workbook is, for which month, and who to ask"),
+        SheetEntry("Notes", "Notes used in this workbook, and its accessibility check"),
+    ]
+    entries += book.entries
+    row = book.table(ws, 3, 0, ["Sheet", "What it shows"], len(entries), "Contents")
+    for e in entries:
+        ws.write_url(row, 0, f"internal:'{e.name}'!A1", f.link, string=e.name)
+        paragraph(ws, row, 1, 1, e.about, f.wrap, 80)
+        row += 1
+    print_wide(ws, 3, landscape=False)
+
+
+def _write_notes(book: Book, results: list) -> None:
+    f, ws = book.f, book._notes_ws
+    ws.set_column(0, 0, 14)
+    ws.set_column(1, 1, 90)
+    ws.hide_gridlines(2)
+    put(ws, 0, 0, "Notes", f.title)
+    ws.set_row(0, 26)
+    put(ws, 1, 0, "Notes are marked in the sheets like this: [note 1].", f.text)
+    notes = book.notes or ["This workbook has no notes."]
+    row = book.table(ws, 3, 0, ["Note number", "Note text"], len(notes), "Notes")
+    for i, text in enumerate(notes, start=1):
+        put(ws, row, 0, f"[note {i}]" if book.notes else "[z]", f.cell)
+        paragraph(ws, row, 1, 1, text, f.wrap, 90)
+        row += 1
+    row += 1
+    put(ws, row, 0, "Accessibility check", f.heading)
+    row += 1
+    met = sum(r.met for r in results)
+    paragraph(
+        ws,
+        row,
+        0,
+        1,
+        f"When it was written, this workbook was checked against the rules for releasing "
+        f"statistics in spreadsheets: {met} of {len(results)} rules met.",
+        f.text,
+        104,
+    )
+    row += 2
+    row = book.table(
+        ws, row, 0, ["Rule met", "Rule", "What was found"], len(results), "Accessibility_check"
+    )
+    ws.set_column(2, 2, 50)
+    for r in results:
+        put(ws, row, 0, "Yes" if r.met else "No", f.cell)
+        paragraph(ws, row, 1, 1, r.rule, f.wrap, 90)
+        put(ws, row, 2, r.detail or "[z]", f.wrap)
+        row += 1
+    print_wide(ws, 3, landscape=False)
 
 
 def rag_cf(ws, f: Formats, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
