@@ -27,65 +27,25 @@ from . import template as T
 from .bank import Area, Bank
 from .files import write_atomic
 from .home import Home, Network, check_period, check_units, make_token
+from .outputs.sheets import (  # noqa: F401 (month_name, long_date: re-exported)
+    long_date,
+    month_name,
+    print_a4,
+    row_height,
+    set_widths,
+    text_lines,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
-DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-
-
 @lru_cache(maxsize=1)
 def presentation() -> dict:
     """Texts, widths and colours of the unit workbook."""
     text = (resources.files("workbook_templates") / "unit_workbook.toml").read_text("utf-8")
     return tomllib.loads(text)
-
-
-def month_name(period: str) -> str:
-    """``2026-11`` as ``November 2026``."""
-    year, month = period.split("-")
-    return f"{MONTHS[int(month) - 1]} {year}"
-
-
-def long_date(day) -> str:
-    """A date in plain words: ``Thursday 10 December 2026`` (whatever the locale)."""
-    return f"{DAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
-# Row heights. Excel does not fit rows to their text when a file opens, and
-# LibreOffice does not either when it prints one, so every wrapped row is given
-# a height here. Measured with Arial (LibreOffice: Liberation Sans) on the
-# question bank's texts and long evidence, columns 12 to 70 characters wide: a
-# line of a column w characters wide holds at least 1.23 w - 3.3 characters of
-# 11 pt text (what a line loses to wrapping whole words is about 3 characters),
-# and a 12 pt line takes 13.4 pt in LibreOffice, about 14 pt in Excel. The
-# estimate allows 5 % fewer characters a line and 1.25 x the font size a line.
-_CHARS_PER_UNIT_11PT = 1.228
-_WRAP_LOSS = 3.3
-_SAFETY = 0.95
-_LINE = 1.25
-_PAD = 4.0
-# Excel's tallest row: a taller one is cut down to this (so text that needs more is cut off).
-MAX_ROW_HEIGHT = 409.0
-
-
-@lru_cache(maxsize=8192)
-def text_lines(text: str, width: float, size: float) -> int:
-    """Lines ``text`` takes when wrapped in a column ``width`` characters wide at ``size`` pt.
-
-    A safe estimate (it may say one line more, never fewer), cheap enough to run
-    for every wrapped cell: the bank's texts repeat in every workbook and are cached.
-    """
-    per_line = max(1, int((width * _CHARS_PER_UNIT_11PT * 11 / size - _WRAP_LOSS) * _SAFETY))
-    return sum(-(-max(1, len(part)) // per_line) for part in text.split("\n"))
-
-
-def row_height(lines: int, size: float) -> float:
-    """Height in points of a row showing ``lines`` lines of ``size`` pt text (409 at most)."""
-    return min(MAX_ROW_HEIGHT, lines * size * _LINE + _PAD)
 
 
 @dataclass
@@ -173,21 +133,14 @@ def _protect(ws, password: str) -> None:
 def _print_setup(ws, footer: str, repeat_row: int | None = None, portrait: bool = False) -> None:
     """A4, one page wide; the widths of every sheet fit it at 88 % or more (no small print)."""
     p = presentation()["print"]
-    if portrait:
-        ws.set_portrait()
-    else:
-        ws.set_landscape()
-    ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)
-    ws.set_margins(**p["margins"])
-    ws.set_footer(footer, {"margin": p["footer_margin"]})
-    if repeat_row is not None:
-        ws.repeat_rows(repeat_row)
-
-
-def _set_widths(ws, widths: list[float]) -> None:
-    for col, width in enumerate(widths):
-        ws.set_column(col, col, width)
+    print_a4(
+        ws,
+        landscape=not portrait,
+        header_row=repeat_row,
+        margins=p["margins"],
+        footer=footer,
+        footer_margin=p["footer_margin"],
+    )
 
 
 def _start_sheet(wb, f: _Formats, network: Network, unit_code: str, period: str, footer: str) -> None:
@@ -195,7 +148,7 @@ def _start_sheet(wb, f: _Formats, network: Network, unit_code: str, period: str,
     size = presentation()["fonts"]["body"]
     ws = wb.add_worksheet(T.START_SHEET)
     widths = p["widths"]
-    _set_widths(ws, widths)
+    set_widths(ws, widths)
     unit = network.unit(unit_code)
     values = {
         "unit": unit_code,
@@ -258,7 +211,7 @@ def _summary_sheet(wb, f: _Formats, network: Network, bank: Bank, footer: str) -
     ws = wb.add_worksheet(T.SUMMARY_SHEET)
     _reuse_prepared_formulas(ws)
     widths = p["widths"]
-    _set_widths(ws, widths)
+    set_widths(ws, widths)
     ws.merge_range(0, 0, 0, 6, p["title"], f.title)
     ws.set_row(0, 28)
     ws.merge_range(1, 0, 1, 6, p["intro"], f.text)
@@ -366,7 +319,7 @@ def _area_sheet(wb, f: _Formats, network: Network, bank: Bank, area: Area, foote
     )
     _reuse_prepared_formulas(ws)
     widths = p["widths"]
-    _set_widths(ws, widths)
+    set_widths(ws, widths)
     ws.merge_range(0, 0, 0, 5, f"Area {area.index} of {len(bank.areas)}: {area.name}", f.title)
     ws.set_row(0, 28)
     ws.merge_range(1, 0, 1, 5, area.description, f.text)

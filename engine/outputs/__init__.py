@@ -38,8 +38,25 @@ Rules kept here:
   ledger gives the same bytes.
 """
 
-from .build import build_period, period_folder, refresh_outputs, write_outputs
-from .figures import PeriodData, collect
+from importlib import import_module
+
+_WHERE = {
+    "build_period": "build",
+    "period_folder": "build",
+    "refresh_outputs": "build",
+    "write_outputs": "build",
+    "PeriodData": "figures",
+    "collect": "figures",
+}
+
+
+def __getattr__(name: str):
+    # Loaded on first use, so that the unit workbook generator, which needs only
+    # the sheet-writing layer, does not load every output.
+    if name in _WHERE:
+        return getattr(import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(name)
+
 
 __all__ = [
     "PeriodData",

@@ -8,8 +8,6 @@ return; the output modules only lay them out. Text from returns is cleaned here
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import re
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -18,17 +16,7 @@ from ..bank import Area, Bank, known_banks, version_key
 from ..home import Home, Network, check_period
 from ..ledger import Ledger
 from ..privacy import mask_personal_data
-from ..workbook import month_name
-
-MAX_CELL = 32_767
-
-
-# Control characters, and lone surrogates that no file can hold.
-log = logging.getLogger(__name__)
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-
+from .sheets import MAX_CELL, clean, month_name, period_start  # noqa: F401 (re-exported)
 
 # Finding codes that mean a file's hidden unit and month could not be verified.
 UNVERIFIED_CODES = frozenset(
@@ -41,13 +29,6 @@ UNVERIFIED_REASON = (
     "its hidden details could not be verified (it was made by another network, or changed). "
     "The unit should return the workbook generated for them."
 )
-
-
-def clean(text: object) -> str:
-    """Text safe to write into a cell: control characters removed, within Excel's limit."""
-    if text is None:
-        return ""
-    return _CONTROL.sub("", str(text))[:MAX_CELL]
 
 
 @dataclass(frozen=True)
@@ -258,11 +239,6 @@ def months_before(period: str, n: int) -> str:
     year, month = (int(x) for x in period.split("-"))
     index = year * 12 + month - 1 - n
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def period_start(period: str) -> dt.date:
-    year, month = (int(x) for x in period.split("-"))
-    return dt.date(year, month, 1)
 
 
 def _layout_bank(home: Home, versions: list[str]) -> tuple[Bank, dict[str, Bank]]:

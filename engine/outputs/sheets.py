@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import math
 import re
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from importlib import resources
 
 import xlsxwriter
 from xlsxwriter.core import Core
 from xlsxwriter.packager import Packager
 
-from .figures import PeriodData, clean, period_start
+
+if TYPE_CHECKING:
+    from .figures import PeriodData
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -34,6 +36,102 @@ WORKBOOK_OPTIONS = {
     "strings_to_numbers": False,
 }
 PERCENT = '0.0"%"'
+
+MAX_CELL = 32_767
+# Control characters, and lone surrogates that no file can hold.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December"]
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+A4 = 9  # XlsxWriter's paper code
+
+
+def clean(text: object) -> str:
+    """Text safe to write into a cell: control characters removed, within Excel's limit."""
+    if text is None:
+        return ""
+    return _CONTROL.sub("", str(text))[:MAX_CELL]
+
+
+def period_start(period: str) -> dt.date:
+    """The first day of the month ``YYYY-MM``."""
+    year, month = (int(x) for x in period.split("-"))
+    return dt.date(year, month, 1)
+
+
+def month_name(period: str) -> str:
+    """``2026-11`` as ``November 2026``."""
+    year, month = period.split("-")
+    return f"{MONTHS[int(month) - 1]} {year}"
+
+
+def long_date(day) -> str:
+    """A date in plain words: ``Thursday 10 December 2026`` (whatever the locale)."""
+    return f"{DAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+# Row heights. Excel does not fit rows to their text when a file opens, and
+# LibreOffice does not either when it prints one, so every wrapped row is given
+# a height here. Measured with Arial (LibreOffice: Liberation Sans) on the
+# question bank's texts and long evidence, columns 12 to 70 characters wide: a
+# line of a column w characters wide holds at least 1.23 w - 3.3 characters of
+# 11 pt text (what a line loses to wrapping whole words is about 3 characters),
+# and a 12 pt line takes 13.4 pt in LibreOffice, about 14 pt in Excel. The
+# estimate allows 5 % fewer characters a line and 1.25 x the font size a line.
+_CHARS_PER_UNIT_11PT = 1.228
+_WRAP_LOSS = 3.3
+_SAFETY = 0.95
+_LINE = 1.25
+_PAD = 4.0
+# Excel's tallest row: a taller one is cut down to this (so text that needs more is cut off).
+MAX_ROW_HEIGHT = 409.0
+
+
+@lru_cache(maxsize=8192)
+def text_lines(text: str, width: float, size: float) -> int:
+    """Lines ``text`` takes when wrapped in a column ``width`` characters wide at ``size`` pt.
+
+    A safe estimate (it may say one line more, never fewer), cheap enough to run
+    for every wrapped cell: the bank's texts repeat in every workbook and are cached.
+    """
+    per_line = max(1, int((width * _CHARS_PER_UNIT_11PT * 11 / size - _WRAP_LOSS) * _SAFETY))
+    return sum(-(-max(1, len(part)) // per_line) for part in text.split("\n"))
+
+
+def row_height(lines: int, size: float) -> float:
+    """Height in points of a row showing ``lines`` lines of ``size`` pt text (409 at most)."""
+    return min(MAX_ROW_HEIGHT, lines * size * _LINE + _PAD)
+
+
+def set_widths(ws, widths: list[float]) -> None:
+    """Column widths, in characters, from column A."""
+    for col, width in enumerate(widths):
+        ws.set_column(col, col, width)
+
+
+def print_a4(
+    ws,
+    *,
+    landscape: bool,
+    header_row: int | None = None,
+    margins: dict | None = None,
+    footer: str | None = None,
+    footer_margin: float | None = None,
+) -> None:
+    """A4, one page wide (as many pages down as it takes), header row repeated on each page."""
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.set_paper(A4)
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(**(margins or {"left": 0.4, "right": 0.4, "top": 0.5, "bottom": 0.5}))
+    if footer is not None:
+        ws.set_footer(footer, {"margin": footer_margin} if footer_margin is not None else {})
+    if header_row is not None:
+        ws.repeat_rows(header_row)
+
+
 POINTS = "+0.0;-0.0;0.0"
 
 
@@ -183,9 +281,8 @@ def put(ws, row: int, col: int, value, fmt=None) -> None:
 
 
 def wrapped_lines(text: str, width: float, font_size: float = 11) -> int:
-    """Lines that wrapped text takes in a column ``width`` characters wide (an estimate)."""
-    per_line = max(1, int(width * 1.2 * 11 / font_size))
-    return sum(math.ceil(max(1, len(part)) / per_line) for part in text.split("\n"))
+    """Lines that wrapped text takes in a column ``width`` characters wide (the shared estimate)."""
+    return text_lines(text, width, font_size)
 
 
 def paragraph(
@@ -209,18 +306,8 @@ def paragraph(
 
 
 def print_wide(ws, header_row: int | None = None, landscape: bool = True) -> None:
-    if landscape:
-        ws.set_landscape()
-    ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
-    if header_row is not None:
-        ws.repeat_rows(header_row)
-
-
-def set_widths(ws, widths: list[float]) -> None:
-    for col, width in enumerate(widths):
-        ws.set_column(col, col, width)
+    """The outputs' print set-up: A4, one page wide, header row repeated."""
+    print_a4(ws, landscape=landscape, header_row=header_row)
 
 
 def pct_text(value: float | None) -> str:
