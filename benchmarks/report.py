@@ -13,7 +13,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-PACKAGES = ("openpyxl", "XlsxWriter", "python-calamine", "watchdog", "pandas", "matplotlib")
+PACKAGES = ("openpyxl", "XlsxWriter", "python-calamine", "watchdog", "matplotlib")
 
 # Targets from the issue. Memory is in MiB throughout.
 INTAKE_VS_CALAMINE = 5.0

@@ -57,7 +57,7 @@ def _guard(home: Home) -> None:
         return
     ledger = home.open_ledger()
     try:
-        real = ledger.db.execute("SELECT COUNT(*) FROM drops").fetchone()[0]
+        real = ledger.drop_count()
         if real and ledger.get_meta("demo") != "1":
             raise SequinError(
                 f"the home {home.root} already holds real returns",

@@ -20,7 +20,6 @@ from .errors import SequinError
 from .files import sha256_file
 from .home import (
     CONFIG_FILE,
-    FINGERPRINT_KEY,
     LEDGER_FILE,
     SECRET_FILE,
     Home,
@@ -28,6 +27,8 @@ from .home import (
     not_a_home,
     secret_fingerprint,
 )
+from .ledger import LedgerFacts as _LedgerFacts
+from .ledger import read_facts
 
 OK, WARNING, PROBLEM = "ok", "warning", "problem"
 MIN_FREE_BYTES = 200 * 1024 * 1024
@@ -95,16 +96,6 @@ def _mb(n: int) -> str:
     return f"{n / (1024 * 1024):,.0f} MB"
 
 
-@dataclass
-class _LedgerFacts:
-    """What the doctor read from the ledger (None when it could not be read)."""
-
-    fingerprint: str | None = None
-    drops: int = 0
-    returns: set[str] = field(default_factory=set)
-    unfinished: list[tuple[str, str, str]] = field(default_factory=list)  # (sha256, name, outcome)
-
-
 def check_home(root: Path | str, *, min_free: int = MIN_FREE_BYTES) -> Diagnosis:
     """Check the home at ``root``: is it a home, its config, secret, ledger, archive, folders, disk."""
     root = Path(root).absolute()
@@ -142,25 +133,7 @@ def _check_config(home: Home) -> Check:
 
 
 def _read_ledger(path: Path) -> _LedgerFacts:
-    """Read-only: integrity, fingerprint, drops, returns and unfinished drops (raises sqlite3.Error)."""
-    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        bad = [r[0] for r in db.execute("PRAGMA integrity_check(20)")]
-        if bad != ["ok"]:
-            raise sqlite3.DatabaseError("; ".join(bad[:3]))
-        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        facts = _LedgerFacts()
-        if not {"meta", "drops", "returns"} <= tables:
-            return facts  # a ledger that was never written to
-        row = db.execute("SELECT value FROM meta WHERE key = ?", (FINGERPRINT_KEY,)).fetchone()
-        facts.fingerprint = row[0] if row else None
-        facts.drops = db.execute("SELECT COUNT(*) FROM drops").fetchone()[0]
-        facts.returns = {r[0] for r in db.execute("SELECT sha256 FROM returns")}
-        facts.unfinished = [tuple(r) for r in db.execute(
-            "SELECT sha256, original_name, outcome FROM drops WHERE state = 'recorded' ORDER BY id")]
-        return facts
-    finally:
-        db.close()
+    return read_facts(path)
 
 
 def _check_ledger(home: Home) -> tuple[Check, _LedgerFacts | None]:

@@ -477,12 +477,11 @@ class Home:
         """Integrity (once per Home), history against the archive, secret against its fingerprint."""
         path = self.ledger_path
         if not self._ledger_checked:
-            problem = ledger.db.execute("PRAGMA quick_check(1)").fetchone()[0]
+            problem = ledger.quick_check()
             if problem != "ok":
                 raise ledger_error(path, sqlite3.DatabaseError(problem))
             self._ledger_checked = True
-        db = ledger.db
-        if self.archive_has_files() and db.execute("SELECT COUNT(*) FROM returns").fetchone()[0] == 0:
+        if self.archive_has_files() and ledger.return_count() == 0:
             raise ConfigError(
                 f"the ledger {path} holds no returns, but archive/ holds accepted ones",
                 hint=f"The ledger was emptied or replaced: put back {LEDGER_FILE} from your latest backup; "
@@ -491,7 +490,7 @@ class Home:
         stored = ledger.get_meta(FINGERPRINT_KEY)
         found = self._read_secret()
         if found is None:
-            drops = db.execute("SELECT COUNT(*) FROM drops").fetchone()[0]
+            drops = ledger.drop_count()
             if stored or drops:
                 raise ConfigError(
                     f"the signing secret {self.secret_path} is missing, but the ledger holds {drops} "

@@ -27,7 +27,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -609,3 +609,102 @@ class Ledger:
         """The highest return id of the month (0 if none): outputs built from it are current."""
         row = self._rows("SELECT MAX(id) FROM returns WHERE period = ?", (period,)).fetchone()
         return row[0] or 0
+
+    # --- reads for status, the intake and the watcher --------------------------------
+
+    def area_scores_of(self, return_id: int) -> list[sqlite3.Row]:
+        """Every area score stored for one return."""
+        return self.db.execute(
+            "SELECT * FROM area_scores WHERE return_id = ?", (return_id,)
+        ).fetchall()
+
+    def unlinked_rejected_drops(self, period: str) -> list[sqlite3.Row]:
+        """Rejected drops that named no month, arrived in ``period``."""
+        return self.db.execute(
+            "SELECT * FROM drops WHERE period IS NULL AND outcome = 'rejected' "
+            "AND substr(arrived_at, 1, 7) = ? ORDER BY id",
+            (period,),
+        ).fetchall()
+
+    def accepted_drop_of(self, return_id: int) -> int:
+        """The latest accepted drop that gave this return (0 if none)."""
+        row = self.db.execute(
+            "SELECT MAX(id) FROM drops WHERE return_id = ? AND outcome = 'accepted'", (return_id,)
+        ).fetchone()
+        return row[0] or 0
+
+    def drops_with_returns(self, unit: str | None, period: str | None) -> list[sqlite3.Row]:
+        """Drops (of a unit, of a month, or all) with their return's score and state."""
+        sql = (
+            "SELECT d.*, r.overall_percent, r.overall_rag, r.held, r.superseded_by FROM drops d "
+            "LEFT JOIN returns r ON r.id = d.return_id WHERE 1=1"
+        )
+        args: list = []
+        if unit:
+            sql += " AND d.unit = ?"
+            args.append(unit)
+        if period:
+            sql += " AND d.period = ?"
+            args.append(period)
+        return self.db.execute(sql + " ORDER BY d.id", args).fetchall()
+
+    def replaced_by(self, return_id: int) -> sqlite3.Row | None:
+        """The return this one replaced (the latest, not a held one), if any."""
+        return self.db.execute(
+            "SELECT * FROM returns WHERE superseded_by = ? AND held IS NULL ORDER BY id DESC LIMIT 1",
+            (return_id,),
+        ).fetchone()
+
+    def drop_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM drops").fetchone()[0]
+
+    def return_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM returns").fetchone()[0]
+
+    def newest_return(self) -> int:
+        """The highest return id in the ledger (0 if none)."""
+        return self.db.execute("SELECT MAX(id) FROM returns").fetchone()[0] or 0
+
+    def quick_check(self) -> str:
+        """SQLite's quick integrity check: ``ok`` or the first problem."""
+        return self.db.execute("PRAGMA quick_check(1)").fetchone()[0]
+
+
+@dataclass
+class LedgerFacts:
+    """What can be read from a ledger file without changing it (for ``sequin doctor``)."""
+
+    fingerprint: str | None = None
+    drops: int = 0
+    returns: set[str] = field(default_factory=set)
+    unfinished: list[tuple[str, str, str]] = field(default_factory=list)  # (sha256, name, outcome)
+
+
+def read_facts(path: Path) -> LedgerFacts:
+    """Read-only: integrity, fingerprint, drops, returns and unfinished drops (raises sqlite3.Error).
+
+    Opened read-only and never migrated, so a damaged or foreign file is only looked at.
+    """
+    db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        bad = [r[0] for r in db.execute("PRAGMA integrity_check(20)")]
+        if bad != ["ok"]:
+            raise sqlite3.DatabaseError("; ".join(bad[:3]))
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        facts = LedgerFacts()
+        if not {"meta", "drops", "returns"} <= tables:
+            return facts  # a ledger that was never written to
+        row = db.execute("SELECT value FROM meta WHERE key = 'secret_fingerprint'").fetchone()
+        facts.fingerprint = row[0] if row else None
+        facts.drops = db.execute("SELECT COUNT(*) FROM drops").fetchone()[0]
+        facts.returns = {r[0] for r in db.execute("SELECT sha256 FROM returns")}
+        facts.unfinished = [
+            tuple(r)
+            for r in db.execute(
+                "SELECT sha256, original_name, outcome FROM drops WHERE state = 'recorded' "
+                "ORDER BY id"
+            )
+        ]
+        return facts
+    finally:
+        db.close()

@@ -504,9 +504,7 @@ class Intake:
         from .scoring import AreaScore
 
         areas = {}
-        for r in self.ledger.db.execute(
-            "SELECT * FROM area_scores WHERE return_id = ?", (return_id,)
-        ):
+        for r in self.ledger.area_scores_of(return_id):
             areas[r["area_id"]] = AreaScore(
                 r["area_id"], r["points"], r["available"], r["answered"], r["applicable"],
                 T.STANDARDS_PER_AREA, r["percent"], r["rag"], bool(r["complete"]),
@@ -657,10 +655,7 @@ class Intake:
         """What a counted return replaced: which file, when it arrived, and the score change."""
         if not is_counted(row):
             return ""
-        old = self.ledger.db.execute(
-            "SELECT * FROM returns WHERE superseded_by = ? AND held IS NULL ORDER BY id DESC LIMIT 1",
-            (row["id"],),
-        ).fetchone()
+        old = self.ledger.replaced_by(row["id"])
         if old is None:
             return ""
 

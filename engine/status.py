@@ -76,9 +76,7 @@ def period_status(home: Home, ledger: Ledger, period: str, on: dt.date | None = 
             r = current[u.code]
             areas = {
                 a["area_id"]: {"percent": a["percent"], "rag": a["rag"], "complete": bool(a["complete"])}
-                for a in ledger.db.execute(
-                    "SELECT area_id, percent, rag, complete FROM area_scores WHERE return_id = ?", (r["id"],)
-                )
+                for a in ledger.area_scores_of(r["id"])
             }
             first = ledger.first_drop_of_return(r["id"])
             entry.update(
@@ -107,10 +105,7 @@ def period_status(home: Home, ledger: Ledger, period: str, on: dt.date | None = 
     counts = {s: sum(1 for e in units if e["status"] == s) for s in STATUSES}
     unattributed = [
         {"file": r["original_name"], "received_at": r["arrived_at"], "report": f"inbox/{r['report_name']}"}
-        for r in ledger.db.execute(
-            "SELECT * FROM drops WHERE period IS NULL AND outcome = 'rejected' "
-            "AND substr(arrived_at, 1, 7) = ? ORDER BY id", (period,)
-        )
+        for r in ledger.unlinked_rejected_drops(period)
     ]
     return {
         "period": period, "month": month_words(period), "due_date": due.isoformat(),
@@ -121,10 +116,7 @@ def period_status(home: Home, ledger: Ledger, period: str, on: dt.date | None = 
 
 
 def _drop_of(ledger: Ledger, return_id: int) -> int:
-    row = ledger.db.execute(
-        "SELECT MAX(id) FROM drops WHERE return_id = ? AND outcome = 'accepted'", (return_id,)
-    ).fetchone()
-    return row[0] or 0
+    return ledger.accepted_drop_of(return_id)
 
 
 CHASE_COLUMNS = ["unit", "name", "status", "month", "due_date", "days_overdue", "what_is_needed",
@@ -170,17 +162,8 @@ def returns_list(home: Home, ledger: Ledger, unit: str | None = None, period: st
     if unit and home.network.unit(unit) is None:
         raise UsageError(f"unit {unit} is not in the network",
                          hint="Units: " + ", ".join(u.code for u in home.network.units))
-    sql = ("SELECT d.*, r.overall_percent, r.overall_rag, r.held, r.superseded_by FROM drops d "
-           "LEFT JOIN returns r ON r.id = d.return_id WHERE 1=1")
-    args: list = []
-    if unit:
-        sql += " AND d.unit = ?"
-        args.append(unit)
-    if period:
-        sql += " AND d.period = ?"
-        args.append(period)
     out = []
-    for d in ledger.db.execute(sql + " ORDER BY d.id", args):
+    for d in ledger.drops_with_returns(unit, period):
         if d["outcome"] == "accepted":
             if d["duplicate_of"]:
                 state = "copy sent again"

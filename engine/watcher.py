@@ -302,5 +302,4 @@ class Watcher:
                 self._refresh_in_background(False)
 
     def _newest_return(self) -> int:
-        row = self.intake.ledger.db.execute("SELECT MAX(id) FROM returns").fetchone()
-        return row[0] or 0
+        return self.intake.ledger.newest_return()
