@@ -500,7 +500,7 @@ def report(home, period: str, as_json: bool):
 
 
 @main.command()
-@click.option("--months", type=click.IntRange(1, 36), default=6, show_default=True,
+@click.option("--months", type=click.IntRange(1, 36), default=14, show_default=True,
               help="How many months of synthetic returns to take in.")
 @home_options(new_ok=True)
 def demo(home, months: int):

@@ -67,7 +67,7 @@ def _guard(home: Home) -> None:
         ledger.close()
 
 
-def run_demo(home: Home, months: int = 6, on_outcome=None, today: dt.date | None = None) -> DemoResult:
+def run_demo(home: Home, months: int = 14, on_outcome=None, today: dt.date | None = None) -> DemoResult:
     """Run the whole cycle; returns the periods, every outcome and the outbox.
 
     Like ``init``, the demo makes the home (folders and secret) when there is none.
