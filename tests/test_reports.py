@@ -149,10 +149,37 @@ def fits_one_page(ws) -> bool:
 
 
 def _overview(path: Path):
+    """The Overview sheet's tables read as one: headers, and each row by its first cell.
+
+    The units grid is split into tables of a few areas each (so a page prints at a
+    readable size); every table lists the same rows, so a row is the first table's
+    cells followed by the other tables' cells after their 'Unit' column.
+    """
     ws = openpyxl.load_workbook(path)["Overview"]
-    header = [c.value for c in ws[4]]
-    rows = {r[0].value: r for r in ws.iter_rows(min_row=6)}
+    header, rows = [], {}
+    for i, table in enumerate(sorted(ws.tables.values(), key=lambda t: _bounds(t.ref)[0][1])):
+        (c1, r1), (c2, r2) = _bounds(table.ref)
+        skip = 0 if i == 0 else 1
+        header += [c.value for c in ws[r1 + 1][c1 + skip : c2 + 1]]
+        for r in range(r1 + 2, r2 + 2):
+            cells = ws[r][c1 : c2 + 1]
+            rows.setdefault(cells[0].value, []).extend(cells if i == 0 else cells[1:])
     return ws, header, rows
+
+
+def _bounds(ref: str):
+    from openpyxl.utils.cell import range_boundaries
+
+    c1, r1, c2, r2 = range_boundaries(ref)
+    return (c1 - 1, r1 - 1), (c2 - 1, r2 - 1)
+
+
+def _table_rows(ws, name_part: str) -> tuple[list, list]:
+    """The header and the data rows (values) of the one table of ``ws`` named with ``name_part``."""
+    [table] = [t for t in ws.tables.values() if name_part in t.displayName]
+    (c1, r1), (c2, r2) = _bounds(table.ref)
+    values = [[c.value for c in ws[r + 1][c1 : c2 + 1]] for r in range(r1, r2 + 1)]
+    return values[0], values[1:]
 
 
 # --- files --------------------------------------------------------------------------------------
@@ -166,10 +193,11 @@ def test_every_output_of_the_month_is_written(built):
         out / f"SeQuIn_commissioners_{PERIOD}.xlsx",
         out / f"SeQuIn_easy_read_{PERIOD}.xlsx",
         *(out / "feedback" / f"SeQuIn_feedback_{u}_{PERIOD}.xlsx" for u in ("M01", "M02", "L01")),
+        *(out / "easy_read" / f"SeQuIn_easy_read_{u}_{PERIOD}.xlsx" for u in ("M01", "M02", "L01")),
     }
     pngs = {
         out / "charts" / f"SeQuIn_{name}_{PERIOD}.png"
-        for name in ("units_by_area", "area_ratings", "network_trend")
+        for name in ("units_by_area", "area_ratings", "network_trend", "network_spc")
     }
     csvs = {out / f"SeQuIn_scores_{PERIOD}.csv", out / f"SeQuIn_evidence_{PERIOD}.csv"}
     # No feedback for M03 (rejected) or L02 (missing).
@@ -214,7 +242,7 @@ def test_overview_figures_equal_the_stored_scores(built):
         row = rows[unit]
         assert row[1].value == pytest.approx(scores["overall"])
         for area in bank.areas:
-            col = header.index(f"{area.index}. {area.short_name}")
+            col = header.index(f"{area.index}. {area.short_name} (%)")
             pct, rag, complete = scores["areas"][area.id]
             assert row[col].value == pytest.approx(pct), (unit, area.id)
             word = row[col + 1].value
@@ -226,8 +254,13 @@ def test_network_medians_and_ranges_checked_by_hand(built):
     home, _ledger, _paths = built
     bank = home.bank()
     _ws, header, rows = _overview(folder(home) / f"SeQuIn_network_{PERIOD}.xlsx")
-    inv = header.index("1. Involvement")
-    rec = header.index("2. Recovery Pathway")
+    inv = header.index("1. Involvement (%)")
+    rec = header.index("2. Recovery Pathway (%)")
+    assert header[inv + 1] == "1. Involvement RAG" and header[:3] == [
+        "Unit",
+        "Overall (%)",
+        "Overall RAG",
+    ]
     median, low, high, counted = (
         rows[k] for k in ("Network median", "Lowest", "Highest", "Units counted")
     )
@@ -238,21 +271,31 @@ def test_network_medians_and_ranges_checked_by_hand(built):
     # Involvement: L01 is incomplete, so only M01 (100) and M02 (50) count.
     assert figures(inv) == (75, 50, 100, 2)
     assert median[inv + 1].value == "Amber"
+    # The lowest and highest are figures, not ratings: their RAG cells say it does not apply.
+    assert low[inv + 1].value == "[z]" and counted[inv + 1].value == "[z]"
     # Recovery Pathway: 100, 50 and 0.
     assert figures(rec) == (50, 0, 100, 3)
     # Overall: L01's return has an incomplete area, so M01 and M02 only.
     assert median[1].value == pytest.approx(statistics.median([100.0, 50.0]))
-    # Units that did not return are listed, without figures.
-    assert rows["M03"][1].value == "Rejected" and rows["L02"][1].value == "Not returned"
+    # Units that did not return are listed, without figures ([x]: none to show).
+    assert rows["M03"][2].value == "Rejected" and rows["L02"][2].value == "Not returned"
+    assert {c.value for c in rows["M03"][3:]} == {"[x]"} and rows["L02"][1].value == "[x]"
     # The area sheet: standard medians over the units that rated the standard.
     area_ws = openpyxl.load_workbook(folder(home) / f"SeQuIn_network_{PERIOD}.xlsx")[
         T.area_sheet_name(1, bank.area("INV").short_name)
     ]
-    values = {r[0].value: r for r in area_ws.iter_rows(min_row=5)}
-    heads = [c.value for c in area_ws[5]]
+    heads, lines = _table_rows(area_ws, "standards")
+    values = {r[0].split(":")[0]: r for r in lines}
+    median = heads.index("Network median (%)")
     # INV-10 was rated by M01 (Met, 100) and M02 (Partly met, 50) only.
-    assert values["Network median"][heads.index("INV-10")].value == 75
-    assert values["Network median"][heads.index("INV-01")].value == 50
+    assert values["INV-10"][median] == 75
+    assert values["INV-01"][median] == 50
+    who = dict(zip(heads, values["INV-10"]))
+    assert who["Met (units)"] == "M01" and who["Partly met (units)"] == "M02"
+    assert "L01" in who["Not rated (units)"]
+    heads, scores = _table_rows(area_ws, "scores")
+    assert heads[:3] == ["Unit", "Score (%)", "RAG"]
+    assert {r[0]: r[1] for r in scores}["Network median"] == 75
 
 
 def test_completion_and_coproduction(built):
@@ -291,9 +334,13 @@ def test_feedback_has_action_plan_for_every_red_and_amber_area(built):
     home, ledger, _paths = built
     wb = openpyxl.load_workbook(folder(home) / "feedback" / f"SeQuIn_feedback_M02_{PERIOD}.xlsx")
     assert wb.sheetnames == [
+        "Cover",
+        "Contents",
+        "Notes",
         "Your results",
         "Standards",
         "Trend",
+        "SPC",
         "Strengths and priorities",
         "Action plan",
     ]
@@ -303,6 +350,7 @@ def test_feedback_has_action_plan_for_every_red_and_amber_area(built):
     assert plan.protection.sheet
     areas = [r for r in plan.iter_rows(min_row=5) if r[0].value and r[2].value == "Amber"]
     assert len(areas) == 12  # every area is 50 %: Amber
+    assert all(r[4].value == "To fill in" for r in areas)  # a table cell is never empty
     unlocked = {c.coordinate for r in plan.iter_rows() for c in r if c.protection.locked is False}
     for r in areas:
         assert {r[4].coordinate, r[5].coordinate, r[6].coordinate} <= unlocked
@@ -332,9 +380,19 @@ def test_feedback_has_action_plan_for_every_red_and_amber_area(built):
 def test_commissioner_summary_is_one_page_anonymous_and_without_ranking(built):
     home, _ledger, _paths = built
     wb = openpyxl.load_workbook(folder(home) / f"SeQuIn_commissioners_{PERIOD}.xlsx")
-    first = wb.worksheets[0]
+    first = wb.worksheets[3]
     assert first.title == "Summary"
     assert fits_one_page(first)
+    assert wb.sheetnames[3:] == [
+        "Summary",
+        "Ratings",
+        "Areas",
+        "Units",
+        "Trend",
+        "SPC",
+        "SPC by unit",
+        "Completion",
+    ]
     assert "Ranking" not in wb.sheetnames
     text = " ".join(
         str(c.value) for ws in wb.worksheets for r in ws.iter_rows() for c in r if c.value
@@ -356,7 +414,8 @@ def test_names_and_ranking_when_the_network_asks_for_them(tmp_path):
     ranking = [[c.value for c in r] for r in wb["Ranking"].iter_rows(min_row=5)]
     assert ranking[0][:3] == [1, "Alder Rise (M01)", 100]
     assert ranking[1][:3] == [2, "Birchwood Lodge (M02)", 0]
-    assert len(paths) == 3 + 2 + 3 + 2
+    # 3 network-wide workbooks, 2 feedback and 2 easy-read workbooks, 4 images, 2 CSV files
+    assert len(paths) == 3 + 2 + 2 + 4 + 2
     _ws, _header, rows = _overview(home.outbox / PERIOD / f"SeQuIn_network_{PERIOD}.xlsx")
     assert "Alder Rise (M01)" in rows
 
@@ -415,8 +474,8 @@ def test_a_month_without_returns_still_gets_its_network_outputs(built):
         "SeQuIn_network_2026-04.xlsx",
         "SeQuIn_scores_2026-04.csv",
     ]
-    ws = openpyxl.load_workbook(home.outbox / "2026-04" / "SeQuIn_easy_read_2026-04.xlsx").active
-    assert "No unit has sent in results for this month yet." in [
+    ws = openpyxl.load_workbook(home.outbox / "2026-04" / "SeQuIn_easy_read_2026-04.xlsx")["All wards"]
+    assert "No ward has sent in results for this month yet." in [
         c.value for r in ws.iter_rows() for c in r
     ]
     trend = openpyxl.load_workbook(home.outbox / "2026-04" / "SeQuIn_network_2026-04.xlsx")[
@@ -427,11 +486,12 @@ def test_a_month_without_returns_still_gets_its_network_outputs(built):
 
 def test_easy_read_fits_one_portrait_page(built):
     home, _ledger, _paths = built
-    ws = openpyxl.load_workbook(folder(home) / f"SeQuIn_easy_read_{PERIOD}.xlsx").worksheets[0]
+    ws = openpyxl.load_workbook(folder(home) / f"SeQuIn_easy_read_{PERIOD}.xlsx")["All wards"]
     assert ws.page_setup.orientation == "portrait"
-    assert fits_one_page(ws)
+    # Printed at 100 %: the page fits by its layout, never by shrinking the text.
+    assert ws.page_setup.scale in (None, 100) and not ws.sheet_properties.pageSetUpPr.fitToPage
     text = " ".join(str(c.value) for r in ws.iter_rows() for c in r if c.value)
-    assert "3 out of 5 units" in text
+    assert "3 out of 5 wards told us how they did." in text
     assert all(c.font.sz >= 14 for r in ws.iter_rows() for c in r if c.value)
 
 
@@ -447,7 +507,13 @@ def test_text_from_returns_is_never_a_formula_or_a_link(built):
             for row in ws.iter_rows():
                 for cell in row:
                     assert cell.data_type != "f", (path.name, ws.title, cell.coordinate)
-                    assert cell.hyperlink is None, (path.name, ws.title, cell.coordinate)
+                    link = cell.hyperlink
+                    if ws.title == "Contents" and link is not None:
+                        # The contents sheet links to the workbook's own sheets, nothing else.
+                        target = link.location.split("!")[0].strip("'")
+                        assert not link.target and target == cell.value in wb.sheetnames
+                    else:
+                        assert link is None, (path.name, ws.title, cell.coordinate)
                     if isinstance(cell.value, str):
                         seen.update(t for t in INJECTIONS if t in cell.value)
         with zipfile.ZipFile(path) as zf:
@@ -455,7 +521,10 @@ def test_text_from_returns_is_never_a_formula_or_a_link(built):
                 if name.startswith("xl/worksheets/") and name.endswith(".xml"):
                     xml = zf.read(name)
                     assert b"<f>" not in xml and b"<f " not in xml, (path.name, name)
-                    assert b"<hyperlink" not in xml, (path.name, name)
+                    links = re.findall(rb"<hyperlink [^>]*>", xml)
+                    if name != "xl/worksheets/sheet2.xml":  # the contents sheet
+                        assert not links, (path.name, name)
+                    assert all(b"location=" in x and b"r:id" not in x for x in links), path.name
                 if name.startswith("xl/worksheets/_rels/"):
                     assert b"relationships/hyperlink" not in zf.read(name), (path.name, name)
     # The evidence is there, as plain text (evidence library; M02's own note in its feedback).
@@ -515,10 +584,12 @@ def test_outputs_open_and_print_in_libreoffice(built, tmp_path):
         pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
         assert pages >= 1, path.name
         if "easy_read" in path.name:
-            assert pages == 1  # one printed A4 page
-    # The commissioner summary's first sheet is one printed page: page 2 is the next sheet.
+            # Cover, contents, notes, then the easy-read page itself on one A4 page
+            # (each ward's page is measured in tests/test_easy_read.py).
+            assert pages == 4, pages
+    # The commissioner summary's first sheet is one printed page: the next page is the next sheet.
     wb = openpyxl.load_workbook(out / f"SeQuIn_commissioners_{PERIOD}.xlsx")
-    assert fits_one_page(wb.worksheets[0])
+    assert fits_one_page(wb["Summary"])
     pdf = convert_to_pdf(out / f"SeQuIn_commissioners_{PERIOD}.xlsx", tmp_path / "pdf")
 
     def page_text(page: int) -> str:
@@ -529,10 +600,11 @@ def test_outputs_open_and_print_in_libreoffice(built, tmp_path):
             check=True,
         ).stdout
 
-    assert "SeQuIn summary for March 2026" in page_text(1)
-    assert "Area ratings by unit" in page_text(1)
-    assert "Areas across the network" in page_text(2)
-    [png] = pdf_to_pngs(pdf, tmp_path / "png", first_page=1, last_page=1, dpi=40)
+    # Page 1 is the cover, which carries the same title.
+    first = next(n for n in range(2, 12) if "SeQuIn summary for March 2026" in page_text(n))
+    assert "Areas this month" in page_text(first)
+    assert "Area ratings by unit" in page_text(first + 1)
+    [png] = pdf_to_pngs(pdf, tmp_path / "png", first_page=first, last_page=first, dpi=40)
     assert png.stat().st_size > 1000
 
 

@@ -11,7 +11,7 @@ from ..home import Home
 from ..ledger import Ledger
 from .commissioner import commissioner_workbook
 from .csv_files import evidence_csv, scores_csv
-from .easy_read import easy_read_workbook
+from .easy_read import easy_read_workbook, unit_easy_read_workbook
 from .feedback import feedback_workbook
 from .figures import PeriodData, collect
 from .images import chart_images
@@ -61,6 +61,11 @@ def write_outputs(home: Home, data: PeriodData) -> tuple[list[Path], list[Path]]
             emit(
                 folder / "feedback" / f"SeQuIn_feedback_{code}_{period}.xlsx",
                 lambda code=code: feedback_workbook(data, code),
+            )
+        for code in data.units:
+            emit(
+                folder / "easy_read" / f"SeQuIn_easy_read_{code}_{period}.xlsx",
+                lambda code=code: unit_easy_read_workbook(data, code),
             )
         for name, png in chart_images(data).items():
             emit(folder / "charts" / name, lambda png=png: png)

@@ -34,6 +34,8 @@ class Palette:
     network: str = "#E69F00"
     range: str = "#56B4E9"
     coproduction: str = "#CC79A7"
+    other: str = "#8C8C8C"  # other units, never named: a neutral grey beside the unit's own colour
+    band: str = "#D0D0D0"  # the lowest-to-highest range behind the markers
     green: str = "#009E73"
     amber: str = "#E69F00"
     red: str = "#D55E00"
@@ -133,25 +135,30 @@ def trend_lines(
     *,
     title: str,
     categories: Range,
-    series: Sequence[tuple[str, Range, str, str]],
+    series: Sequence[tuple],
     x_title: str = "Month",
     y_title: str = "Score (%)",
     size: tuple[int, int] = (760, 380),
     rotate: int | None = None,
 ):
-    """A line per series over the months. ``series``: (name, values, colour, dash type)."""
+    """A line per series over the months.
+
+    ``series``: (name, values, colour, dash type), optionally followed by the line
+    width in points (2.5 when left out; a thick line picks out the unit's own).
+    """
     chart = wb.add_chart({"type": "line"})
     markers = ("circle", "square", "triangle", "diamond")
-    for i, (name, values, colour, dash) in enumerate(series):
+    for i, (name, values, colour, dash, *rest) in enumerate(series):
+        width = rest[0] if rest else 2.5
         chart.add_series(
             {
                 "name": name,
                 "categories": list(categories),
                 "values": list(values),
-                "line": {"color": colour, "width": 2.5, "dash_type": dash},
+                "line": {"color": colour, "width": width, "dash_type": dash},
                 "marker": {
                     "type": markers[i % len(markers)],
-                    "size": 6,
+                    "size": 9 if width > 3 else 6,
                     "fill": {"color": colour},
                     "border": {"color": colour},
                 },
@@ -163,6 +170,160 @@ def trend_lines(
         rotate = -45 if months * 70 > size[0] else 0
     chart.set_x_axis(_category_axis(x_title, rotate))
     chart.set_y_axis(_percent_axis(y_title))
+    chart.set_legend({"position": "bottom", "font": _font(11)})
+    chart.set_size({"width": size[0], "height": size[1]})
+    return chart
+
+
+def unit_in_range(
+    wb,
+    *,
+    title: str,
+    categories: Range,
+    lows: Range,
+    spans: Range,
+    medians: Range,
+    values: Range,
+    values_name: str = "Your unit",
+    x_title: str = "Area",
+    y_title: str = "Score (%)",
+    palette: Palette = Palette(),
+    size: tuple[int, int] = (760, 460),
+    rotate: int = -45,
+):
+    """Per category, the range of every unit (a grey bar from the lowest to the highest),
+    the network median (a diamond) and the unit's own score (a large dot in a strong colour).
+
+    The bar stands on an invisible column as high as the lowest unit, so ``spans`` is
+    the highest minus the lowest. Other units are never shown one by one.
+    """
+    chart = wb.add_chart({"type": "column", "subtype": "stacked"})
+    chart.add_series(
+        {
+            "name": "Lowest unit",
+            "categories": list(categories),
+            "values": list(lows),
+            "fill": {"none": True},
+            "border": {"none": True},
+            "gap": 120,
+        }
+    )
+    chart.add_series(
+        {
+            "name": "Range of all units: lowest to highest",
+            "categories": list(categories),
+            "values": list(spans),
+            "fill": {"color": palette.band},
+            "border": {"color": "#595959", "width": 0.75},
+            "gap": 120,
+        }
+    )
+    line = wb.add_chart({"type": "line"})
+    line.add_series(
+        {
+            "name": "Network median",
+            "categories": list(categories),
+            "values": list(medians),
+            "line": {"none": True},
+            "marker": {
+                "type": "diamond",
+                "size": 10,
+                "fill": {"color": palette.network},
+                "border": {"color": palette.text},
+            },
+        }
+    )
+    line.add_series(
+        {
+            "name": values_name,
+            "categories": list(categories),
+            "values": list(values),
+            "line": {"none": True},
+            "marker": {
+                "type": "circle",
+                "size": 11,
+                "fill": {"color": palette.unit},
+                "border": {"color": palette.text, "width": 1},
+            },
+        }
+    )
+    chart.combine(line)
+    chart.set_title(_title(title))
+    chart.set_x_axis(_category_axis(x_title, rotate))
+    chart.set_y_axis(_percent_axis(y_title))
+    # The invisible column under each bar is not a series a reader needs to know about.
+    chart.set_legend({"position": "bottom", "font": _font(11), "delete_series": [0]})
+    chart.set_size({"width": size[0], "height": size[1]})
+    return chart
+
+
+def units_by_band(
+    wb,
+    *,
+    title: str,
+    categories: Range,
+    others: Range,
+    own: Range,
+    own_band: int | None,
+    others_name: str = "Other units (not named)",
+    own_name: str = "Your unit",
+    x_title: str = "Units (number)",
+    y_title: str = "Overall score (%)",
+    most: int = 1,
+    palette: Palette = Palette(),
+    size: tuple[int, int] = (440, 480),
+):
+    """How many units score in each band, as horizontal bars (lowest band at the bottom).
+
+    The unit's own block comes first in each bar, in a strong colour and labelled
+    ``own_name``; the other units follow in grey. ``own_band``: the index of the
+    unit's band, if its score is counted.
+    """
+    chart = wb.add_chart({"type": "bar", "subtype": "stacked"})
+    bands = categories[3] - categories[1] + 1
+    own_series = {
+        "name": own_name,
+        "categories": list(categories),
+        "values": list(own),
+        "fill": {"color": palette.unit},
+        "border": {"color": palette.text, "width": 1},
+        "gap": 40,
+    }
+    if own_band is not None:
+        # Black text reads on the blue block and on the grey one beside it if it runs over.
+        own_series["data_labels"] = {
+            "value": True,
+            "position": "inside_base",
+            "font": {**_font(11, True), "color": palette.text},
+            "custom": [
+                {"value": own_name} if i == own_band else {"delete": True} for i in range(bands)
+            ],
+        }
+    chart.add_series(own_series)
+    chart.add_series(
+        {
+            "name": others_name,
+            "categories": list(categories),
+            "values": list(others),
+            "fill": {"color": palette.other},
+            "border": {"none": True},
+            "gap": 40,
+        }
+    )
+    chart.set_title(_title(title))
+    chart.set_y_axis(_category_axis(y_title))
+    chart.set_x_axis(
+        {
+            "name": x_title,
+            "name_font": _font(11, True),
+            "num_font": _font(11),
+            "min": 0,
+            "max": max(2, most),
+            "major_unit": max(1, math.ceil(most / 6)),
+            "num_format": "0",
+            "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
+        }
+    )
     chart.set_legend({"position": "bottom", "font": _font(11)})
     chart.set_size({"width": size[0], "height": size[1]})
     return chart
@@ -345,13 +506,16 @@ def network_trend_png(
     coproduction: Sequence[float | None],
     palette: Palette = Palette(),
 ) -> bytes:
-    """Network median over the months with its range, and the co-production share."""
-    fig = _figure(10, 5.2, left=0.9, bottom=1.7, top=0.6)
-    ax = fig.add_subplot()
+    """Network median over the months with its range (top), and the co-production share
+    (bottom): two panels, each with its own axis, sharing the months."""
+    fig = _figure(10, 7.4, left=1.0, bottom=1.7, top=0.6)
+    top, bottom = fig.subplots(
+        2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2], "hspace": 0.25}
+    )
     xs = list(range(len(months)))
     band = [(x, lo, hi) for x, lo, hi in zip(xs, lows, highs) if lo is not None and hi is not None]
     if band:
-        ax.fill_between(
+        top.fill_between(
             [b[0] for b in band],
             [b[1] for b in band],
             [b[2] for b in band],
@@ -360,7 +524,7 @@ def network_trend_png(
             label="Range: lowest to highest unit",
         )
     pts = [(x, m) for x, m in zip(xs, medians) if m is not None]
-    ax.plot(
+    top.plot(
         [p[0] for p in pts],
         [p[1] for p in pts],
         color=palette.unit,
@@ -369,24 +533,36 @@ def network_trend_png(
         label="Network median score",
     )
     cps = [(x, c) for x, c in zip(xs, coproduction) if c is not None]
-    ax.plot(
+    bottom.plot(
         [p[0] for p in cps],
         [p[1] for p in cps],
         color=palette.coproduction,
         linewidth=2,
         linestyle="--",
         marker="s",
-        label="Areas agreed with a service user (%)",
+        label="Area ratings agreed with a service user",
     )
     step = max(1, math.ceil(len(months) / 12))
-    ax.set_xticks(xs[::step], list(months)[::step], rotation=45, ha="right", fontsize=11)
+    bottom.set_xticks(xs[::step], list(months)[::step], rotation=45, ha="right", fontsize=11)
     if len(xs) == 1:
-        ax.set_xlim(-0.5, 0.5)
-    ax.set_ylim(0, 100)
-    ax.set_xlabel("Month", fontsize=11)
-    ax.set_ylabel("Percent", fontsize=11)
-    _style_axis(ax, palette)
-    _title_and_legend(fig, ax, title, 3)
+        bottom.set_xlim(-0.5, 0.5)
+    for ax, label in ((top, "Score (%)"), (bottom, "Area ratings (%)")):
+        ax.set_ylim(0, 100)
+        ax.set_ylabel(label, fontsize=11)
+        _style_axis(ax, palette)
+    bottom.set_xlabel("Month", fontsize=11)
+    handles, labels = top.get_legend_handles_labels()
+    more, more_labels = bottom.get_legend_handles_labels()
+    fig.suptitle(title, x=0.015, y=0.985, ha="left", va="top", fontsize=13, fontweight="bold")
+    fig.legend(
+        handles + more,
+        labels + more_labels,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=3,
+        fontsize=11,
+        frameon=False,
+    )
     return _png(fig)
 
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from ..workbook import month_name
 from . import charts as C
+from . import spc
 from .common import (
-    GRID_AREA_WIDTHS,
-    GRID_WIDTHS,
     MAX_UNITS_ON_SUMMARY,
-    area_spread_row,
     completion_table,
     cover,
     day_text,
@@ -18,7 +15,33 @@ from .common import (
 )
 from .figures import PeriodData
 from .images import chart_palette
-from .sheets import Book, paragraph, pct_text, presentation, print_wide, put, rag_cf, set_widths
+from .sheets import (
+    Book,
+    month_name,
+    paragraph,
+    pct_text,
+    presentation,
+    print_wide,
+    put,
+    rag_cf,
+    row_height,
+    set_widths,
+    text_lines,
+    wrapped_lines,
+)
+
+MISSING = "[x]"  # no figure: nothing returned or nothing to count
+NOT_APPLICABLE = "[z]"  # the column does not apply to the row
+
+# The summary is one A4 portrait page at 10 pt or more: the key figures, the area table,
+# then the score chart and the co-production chart, one under the other.
+SUMMARY_WIDTHS = [27, 9, 9, 8, 8, 8]
+SUMMARY_CHART = (520, 230)  # pixels, each of the two charts
+# The trend table: header row and first month (0-based rows), read by the summary's charts.
+TREND_HEAD = 3
+TREND_WIDTHS = [12, 9, 9, 9, 9, 9]
+AREA_TREND_WIDTH = 8.5
+FONT = 11
 
 
 def commissioner_workbook(data: PeriodData) -> bytes:
@@ -27,18 +50,31 @@ def commissioner_workbook(data: PeriodData) -> bytes:
     title = p["title"].format(network=data.network.name, month=data.month)
     book = Book(data, title, cover(data, title, p["about"]))
     _commissioner_summary(book, data, p)
+    _commissioner_ratings(book, data, p)
     _commissioner_areas(book, data)
-    units = book.sheet("Units", "Area scores by unit")
-    set_widths(units, GRID_WIDTHS + GRID_AREA_WIDTHS * len(data.areas))
+    units = book.sheet("Units", "Area scores and RAG ratings by unit")
     put(units, 0, 0, f"Area scores by unit, {data.month}", book.f.title)
     units.set_row(0, 26)
     units_grid(book, data, units, 2, include_missing=True)
-    print_wide(units, 3)
+    print_wide(units)
     _commissioner_trend(book, data)
+    _commissioner_spc(book, data)
     _commissioner_completion(book, data)
     if data.network.show_ranking:
         ranking_sheet(book, data, presentation()["network"]["ranking_intro"])
     return book.close()
+
+
+def _value(ws, row: int, col: int, value, fmt, missing_fmt, reason: str = MISSING) -> None:
+    """A figure, or ``[x]`` (``reason``) where there is none: no cell in a table is empty."""
+    if value is None or value == "":
+        put(ws, row, col, reason, missing_fmt)
+    else:
+        put(ws, row, col, value, fmt)
+
+
+def _header_height(headers: list[str], widths: list[float]) -> float:
+    return row_height(max(text_lines(t, w, FONT * 1.1) for t, w in zip(headers, widths)), FONT)
 
 
 def _change_phrase(data: PeriodData) -> str:
@@ -63,36 +99,39 @@ def _gap_names(data: PeriodData, limit: int = 3) -> str:
     return ", ".join(x[3] for x in ranked[:limit]) or "None"
 
 
+def _trend_rows(data: PeriodData) -> tuple[int, int]:
+    """First and last row of the trend table's months the summary charts show (twelve at most)."""
+    last = TREND_HEAD + len(data.months)
+    return max(TREND_HEAD + 1, last - 11), last
+
+
 def _commissioner_summary(book: Book, data: PeriodData, p: dict) -> None:
     f = book.f
-    words = presentation()["words"]
-    ws = book.sheet("Summary", "The month on one page: headline figures, areas and key points")
-    areas = data.areas
-    last_col = len(areas)
-    set_widths(ws, [22] + [11.5] * len(areas))
-    put(ws, 0, 0, p["title"].format(network=data.network.name, month=data.month), f.title)
+    ws = book.sheet("Summary", "The month on one page: key figures, each area and the trends")
+    widths = SUMMARY_WIDTHS
+    set_widths(ws, widths)
+    last_col = len(widths) - 1
+    ws.hide_gridlines(2)
+    put(ws, 0, 0, p["summary_title"].format(month=data.month), f.title)
     ws.set_row(0, 26)
     naming = p["naming_names"] if data.network.show_unit_names else p["naming_codes"]
-    paragraph(
-        ws,
-        1,
-        0,
-        last_col,
-        p["subtitle"].format(naming=naming, rag_rule=data.rag_rule()),
-        f.text,
-        140,
+    subtitle = p["subtitle"].format(
+        network=data.network.name, naming=naming, rag_rule=data.rag_rule()
     )
+    paragraph(ws, 1, 0, last_col, subtitle, f.text, sum(widths))
+    ws.set_row(1, row_height(text_lines(subtitle, sum(widths), FONT), FONT))
+    ws.set_row(2, 8)
+    # The key figures, a line each: a label and a sentence (not a table of figures).
     put(ws, 3, 0, "Key figures", f.heading)
+    ws.set_row(3, 22)
     c = data.counts()
     s = data.overall
     share = data.coproduction_share()
     figures = [
         (
             "Units that returned",
-            (
-                f"{c['returned']} of {len(data.network.units)} "
-                f"({c['rejected']} rejected, {c['missing']} missing)"
-            ),
+            f"{c['returned']} of {len(data.network.units)} "
+            f"({c['rejected']} rejected, {c['missing']} missing)",
         ),
         (
             "Network median score",
@@ -104,128 +143,221 @@ def _commissioner_summary(book: Book, data: PeriodData, p: dict) -> None:
         ("Change since last month", _change_phrase(data)),
         (
             "Service user took part",
-            (f"{pct_text(share)} of area ratings were agreed with a service user taking part"),
+            f"In {pct_text(share)} of area ratings" if share is not None else "None recorded",
         ),
         ("Areas most often Red or Amber", _gap_names(data)),
-        ("Returns received up to", day_text(data.received_up_to) if data.received_up_to else "-"),
+        (
+            "Returns received up to",
+            day_text(data.received_up_to) if data.received_up_to else "None yet",
+        ),
     ]
+    font = presentation()["fonts"]
+    label_fmt = book.wb.add_format(
+        {
+            "font_name": font["name"],
+            "font_size": FONT,
+            "bold": True,
+            "text_wrap": True,
+            "valign": "top",
+        }
+    )
+    value_width = sum(widths[1:])
     row = 4
     for label, value in figures:
-        ws.merge_range(row, 0, row, 1, "", f.key_label)
-        put(ws, row, 0, label, f.key_label)
-        ws.merge_range(row, 2, row, 5, "", f.key_value)
-        put(ws, row, 2, value, f.key_value)
-        ws.set_row(row, 46)
+        ws.merge_range(row, 1, row, last_col, "", f.text)
+        put(ws, row, 0, label, label_fmt)
+        put(ws, row, 1, value, f.text)
+        lines = max(text_lines(label, widths[0], FONT * 1.1), text_lines(value, value_width, FONT))
+        ws.set_row(row, row_height(lines, FONT))
         row += 1
+    ws.set_row(row, 8)
+    # Each area this month.
+    row += 1
+    put(ws, row, 0, f"Areas this month {book.note(p['footnote'])}", f.heading)
+    ws.set_row(row, 22)
+    head = row + 1
+    headers = [
+        "Area",
+        "Network median (%)",
+        "RAG of median",
+        "Green (units)",
+        "Amber (units)",
+        "Red (units)",
+    ]
+    row = book.table(ws, head, 0, headers, len(data.areas), "Summary_areas")
+    ws.set_row(head, _header_height(headers, widths))
+    for area in data.areas:
+        s = data.area_spread[area.id]
+        word = rag_of(data, s.median)
+        put(ws, row, 0, data.area_short(area), f.bold)
+        _value(ws, row, 1, s.median, f.pct, f.missing)
+        _value(ws, row, 2, word, f.rag.get(word, f.cell), f.missing)
+        for k in range(3):
+            put(ws, row, 3 + k, data.area_rag[area.id][k], f.int)
+        row += 1
+    # Below: the score and the co-production share by month, each on its own axis.
+    pal = chart_palette()
+    chart_row = row + 1
     if data.months:
-        pal = chart_palette()
-        last = 3 + len(data.months)
-        first = max(4, last - 11)  # the last twelve months at most
-        chart = C.trend_lines(
+        a, b = _trend_rows(data)
+        cats = ("Trend", a, 0, b, 0)
+        span = f"{month_name(data.months[max(0, len(data.months) - 12)].period)} to {data.month}"
+        now = data.months[-1]
+        score = C.trend_lines(
             book.wb,
             title="Network median score by month",
-            categories=("Trend", first, 0, last, 0),
+            categories=cats,
             series=[
-                ("Network median", ("Trend", first, 2, last, 2), pal.unit, "solid"),
-                (
-                    "Service user took part (% of areas)",
-                    ("Trend", first, 5, last, 5),
-                    pal.coproduction,
-                    "round_dot",
-                ),
+                ("Network median", ("Trend", a, 2, b, 2), pal.unit, "solid", 3),
+                ("Lowest unit", ("Trend", a, 3, b, 3), pal.other, "round_dot", 1.5),
+                ("Highest unit", ("Trend", a, 4, b, 4), pal.other, "round_dot", 1.5),
             ],
-            size=(600, 300),
+            size=SUMMARY_CHART,
         )
-        ws.insert_chart(3, 6, chart, {"x_offset": 10, "y_offset": 2})
-    row += 1
-    put(ws, row, 0, "Area ratings by unit", f.heading)
-    row += 1
-    put(ws, row, 0, "Unit", f.header)
-    for i, area in enumerate(areas):
-        put(ws, row, 1 + i, f"{area.index}. {area.short_name}", f.header)
-    ws.set_row(row, 48)
-    row += 1
-    put(ws, row, 0, "Network median", f.net_label)
-    for i, area in enumerate(areas):
-        put(ws, row, 1 + i, data.area_spread[area.id].median, f.net_pct)
-    row += 1
-    for k, word in enumerate(("Green", "Amber", "Red")):
-        put(ws, row, 0, f"{word} (units)", f.rag_bold[word])
-        for i, area in enumerate(areas):
-            put(ws, row, 1 + i, data.area_rag[area.id][k], f.int)
-        row += 1
-    if len(data.completion) <= MAX_UNITS_ON_SUMMARY:
-        first_unit = row
-        for entry in data.completion:
-            put(
-                ws,
-                row,
-                0,
-                data.name(entry.code),
-                f.bold if entry.status == "returned" else f.missing,
-            )
-            if entry.status != "returned":
-                ws.merge_range(row, 1, row, last_col, "", f.missing)
-                word = words["rejected"] if entry.status == "rejected" else words["not_returned"]
-                put(ws, row, 1, word, f.missing)
-            else:
-                r = data.results[entry.code]
-                for i, area in enumerate(areas):
-                    res = r.areas.get(area.id)
-                    if res is None or res.percent is None:
-                        put(ws, row, 1 + i, words["no_score"] if res else "", f.cell)
-                    else:
-                        put(ws, row, 1 + i, res.rag if res.complete else f"{res.rag}*", f.cell)
-            row += 1
-        rag_cf(ws, f, first_unit, 1, row - 1, last_col)
-    else:
-        paragraph(
-            ws, row, 0, last_col, p["too_many_units"].format(n=len(data.units)), f.muted, 140
+        book.insert_chart(
+            ws,
+            chart_row,
+            0,
+            score,
+            f"Line chart of the network median score by month, {span}, with the lowest and "
+            f"highest unit. In {month_name(now.period)} the median was "
+            f"{pct_text(now.overall.median)}, from {pct_text(now.overall.low)} to "
+            f"{pct_text(now.overall.high)}.",
         )
-        row += 1
-    paragraph(ws, row, 0, last_col, "* incomplete. " + p["footnote"], f.muted, 140)
-    ws.hide_gridlines(2)
-    ws.set_landscape()
+        copro = C.trend_lines(
+            book.wb,
+            title="Service user took part, by month",
+            categories=cats,
+            series=[
+                (
+                    "Area ratings agreed with a service user",
+                    ("Trend", a, 5, b, 5),
+                    pal.coproduction,
+                    "solid",
+                    3,
+                )
+            ],
+            y_title="Area ratings (%)",
+            size=SUMMARY_CHART,
+        )
+        book.insert_chart(
+            ws,
+            chart_row,
+            0,
+            copro,
+            f"Line chart of the share of area ratings agreed with a service user taking part, "
+            f"by month, {span}. In {month_name(now.period)} it was {pct_text(now.coproduction)}.",
+            {"y_offset": SUMMARY_CHART[1] + 8},
+        )
+    # One A4 portrait page: the key figures, the area table and the two charts below it.
+    ws.set_portrait()
     ws.set_paper(9)
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
     ws.fit_to_pages(1, 1)
-    ws.print_area(0, 0, row, last_col)
+    # Rows of the default height (15 pt) that the two charts cover, and a little room.
+    chart_rows = (2 * SUMMARY_CHART[1] + 8) * 0.75 / 15 + 1 if data.months else 0
+    ws.print_area(0, 0, chart_row + int(chart_rows), last_col)
+
+
+def _commissioner_ratings(book: Book, data: PeriodData, p: dict) -> None:
+    """Every unit's RAG rating in every area: one row per unit, one column per area."""
+    f = book.f
+    words = presentation()["words"]
+    ws = book.sheet("Ratings", "The RAG rating of each unit in each area")
+    areas = data.areas
+    widths = [20] + [7.5] * len(areas)
+    set_widths(ws, widths)
+    put(ws, 0, 0, f"Area ratings by unit, {data.month}", f.title)
+    ws.set_row(0, 26)
+    incomplete = book.note(
+        "Incomplete: the unit has not rated every standard in the area. Its rating is shown "
+        "but the area is left out of the network figures."
+    )
+    paragraph(
+        ws,
+        1,
+        0,
+        len(widths) - 1,
+        f"Each unit's rating in each area this month. A rating marked {incomplete} is for an "
+        f"incomplete area. {book.note(p['footnote'])}",
+        f.text,
+        sum(widths),
+    )
+    head = 3
+    headers = ["Unit"] + [f"{a.index}. {a.short_name}" for a in areas]
+    row = book.table(ws, head, 0, headers, len(data.completion), "Ratings_by_unit")
+    ws.set_row(head, _header_height(headers, widths))
+    first = row
+    for entry in data.completion:
+        returned = entry.status == "returned"
+        put(ws, row, 0, data.name(entry.code), f.bold if returned else f.missing)
+        tall = False
+        for i, area in enumerate(areas):
+            if not returned:
+                word = words["rejected"] if entry.status == "rejected" else words["not_returned"]
+                put(ws, row, 1 + i, word if i == 0 else MISSING, f.missing)
+                continue
+            res = data.results[entry.code].areas.get(area.id)
+            if res is None:
+                put(ws, row, 1 + i, MISSING, f.missing)
+            elif res.percent is None:
+                put(ws, row, 1 + i, words["no_score"], f.wrap)
+                tall = True
+            elif res.complete:
+                put(ws, row, 1 + i, res.rag, f.cell)
+            else:
+                put(ws, row, 1 + i, f"{res.rag} {incomplete}", f.wrap)
+                tall = True
+        if tall:
+            ws.set_row(row, row_height(2, FONT))
+        row += 1
+    rag_cf(ws, f, first, 1, row - 1, len(areas))
+    print_wide(ws, head)
 
 
 def _commissioner_areas(book: Book, data: PeriodData) -> None:
     f = book.f
     ws = book.sheet("Areas", "Each area across the network: median, range and RAG counts")
-    set_widths(ws, [28, 12, 12, 11, 11, 11, 11, 11, 11, 11, 14, 14])
+    widths = [24, 8, 8, 8, 8, 8, 9, 7, 7, 7, 10, 10]
+    set_widths(ws, widths)
     put(ws, 0, 0, f"Areas across the network, {data.month}", f.title)
     ws.set_row(0, 26)
-    paragraph(ws, 1, 0, 11, presentation()["network"]["areas_intro"], f.text, 150)
+    paragraph(ws, 1, 0, 11, presentation()["network"]["areas_intro"], f.text, sum(widths))
     head = 3
-    for col, text in enumerate(
-        [
-            "Area",
-            "Network median (%)",
-            "RAG of median",
-            "Lowest (%)",
-            "Highest (%)",
-            "Units counted",
-            "Incomplete",
-            "Green (units)",
-            "Amber (units)",
-            "Red (units)",
-            "Service user took part (% of units)",
-            "Change in median since last month (points)",
-        ]
-    ):
-        put(ws, head, col, text, f.header)
-    ws.set_row(head, 62)
+    headers = [
+        "Area",
+        "Network median (%)",
+        "RAG of median",
+        "Lowest (%)",
+        "Highest (%)",
+        "Units counted",
+        "Incomplete (units)",
+        "Green (units)",
+        "Amber (units)",
+        "Red (units)",
+        "Service user took part (% of units)",
+        "Change in median since last month (points)",
+    ]
+    row = book.table(ws, head, 0, headers, len(data.areas), "Areas")
+    ws.set_row(head, _header_height(headers, widths))
     prev = data.previous()
-    row = head + 1
+    miss = f.missing
     for area in data.areas:
-        s = area_spread_row(ws, f, data, area, row)
+        s = data.area_spread[area.id]
+        g, a, r = data.area_rag[area.id]
+        yes, total = data.area_coproduction.get(area.id, (0, 0))
+        word = rag_of(data, s.median)
+        put(ws, row, 0, data.area_short(area), f.bold)
+        _value(ws, row, 1, s.median, f.pct, miss)
+        _value(ws, row, 2, word, f.rag.get(word, f.cell), miss)
+        _value(ws, row, 3, s.low, f.pct, miss)
+        _value(ws, row, 4, s.high, f.pct, miss)
+        for col, value in enumerate((s.n, data.area_incomplete[area.id], g, a, r), start=5):
+            put(ws, row, col, value, f.int)
+        _value(ws, row, 10, 100.0 * yes / total if total else None, f.pct, miss)
         before = prev.areas[area.id].median if prev else None
-        put(
-            ws, row, 11, None if before is None or s.median is None else s.median - before, f.points
-        )
+        change = None if before is None or s.median is None else s.median - before
+        _value(ws, row, 11, change, f.points, miss)
         row += 1
     last = row - 1
     if data.units:
@@ -237,54 +369,140 @@ def _commissioner_areas(book: Book, data: PeriodData) -> None:
             lows=("Areas", head + 1, 3, last, 3),
             highs=("Areas", head + 1, 4, last, 4),
             palette=chart_palette(),
-            size=(980, 460),
+            size=(760, 460),
         )
-        ws.insert_chart(row + 1, 0, chart)
+        lowest = min(
+            (a for a in data.areas if data.area_spread[a.id].median is not None),
+            key=lambda a: (data.area_spread[a.id].median, a.index),
+            default=None,
+        )
+        where = (
+            f" The lowest median is {data.area_short(lowest)} at "
+            f"{pct_text(data.area_spread[lowest.id].median)}."
+            if lowest
+            else ""
+        )
+        book.insert_chart(
+            ws,
+            row + 1,
+            0,
+            chart,
+            f"Column chart of the network median score in each of the {len(data.areas)} areas, "
+            f"with the lowest unit (triangle) and the highest unit (diamond).{where}",
+        )
+        ws.set_h_pagebreaks([row])  # the chart on a page of its own, never split
     print_wide(ws, head)
 
 
 def _commissioner_trend(book: Book, data: PeriodData) -> None:
     f = book.f
-    ws = book.sheet("Trend", "The network median by month")
+    ws = book.sheet("Trend", "The network median, range and co-production by month, and each area")
     areas = data.areas
-    set_widths(ws, [12, 10, 12, 10, 10, 13] + [12] * len(areas))
+    widths = TREND_WIDTHS + [AREA_TREND_WIDTH] * max(0, len(areas) - len(TREND_WIDTHS) + 1)
+    set_widths(ws, widths)
     put(ws, 0, 0, f"Network trend up to {data.month}", f.title)
     ws.set_row(0, 26)
-    head = 2
+    paragraph(
+        ws,
+        1,
+        0,
+        len(TREND_WIDTHS) - 1,
+        "The network by month: units that returned, the median score and its range, and the "
+        "share of area ratings agreed with a service user taking part. Each area's median "
+        "by month is in the second table.",
+        f.text,
+        sum(TREND_WIDTHS),
+    )
+    head = TREND_HEAD
     headers = [
         "Month",
         "Units returned",
         "Network median (%)",
         "Lowest (%)",
         "Highest (%)",
-        "Service user took part (% of areas)",
-    ] + [f"{a.index}. {a.short_name}: median (%)" for a in areas]
-    # The summary's chart reads rows 5 onwards of this sheet (first month at row index 4).
-    ws.set_row(1, 18)
-    for col, text in enumerate(headers):
-        put(ws, head + 1, col, text, f.header)
-    ws.set_row(head + 1, 62)
-    row = head + 2
+        "Service user took part (% of area ratings)",
+    ]
+    # The summary's charts read this table: months from row TREND_HEAD + 1 (0-based).
+    row = book.table(ws, head, 0, headers, len(data.months), "Network_trend")
+    ws.set_row(head, _header_height(headers, widths))
+    if not data.months:
+        for col in range(len(headers)):
+            put(ws, row, col, MISSING, f.missing)
     for m in data.months:
         put(ws, row, 0, m.period, f.bold)
         put(ws, row, 1, m.returned, f.int)
-        put(ws, row, 2, m.overall.median, f.pct)
-        put(ws, row, 3, m.overall.low, f.pct)
-        put(ws, row, 4, m.overall.high, f.pct)
-        put(ws, row, 5, m.coproduction, f.pct)
-        for i, a in enumerate(areas):
-            put(ws, row, 6 + i, m.areas[a.id].median, f.pct)
+        _value(ws, row, 2, m.overall.median, f.pct, f.missing)
+        _value(ws, row, 3, m.overall.low, f.pct, f.missing)
+        _value(ws, row, 4, m.overall.high, f.pct, f.missing)
+        _value(ws, row, 5, m.coproduction, f.pct, f.missing)
         row += 1
-    print_wide(ws, head + 1)
+    row = max(row, head + 2) + 1
+    put(ws, row, 0, "Each area's network median by month (%)", f.heading)
+    ws.set_row(row, 22)
+    head2 = row + 1
+    area_headers = ["Month"] + [f"{a.index}. {a.short_name}" for a in areas]
+    row = book.table(ws, head2, 0, area_headers, len(data.months), "Area_trend")
+    ws.set_row(head2, _header_height(area_headers, widths))
+    if not data.months:
+        for col in range(len(area_headers)):
+            put(ws, row, col, MISSING, f.missing)
+    for m in data.months:
+        put(ws, row, 0, m.period, f.bold)
+        for i, a in enumerate(areas):
+            _value(ws, row, 1 + i, m.areas[a.id].median, f.pct, f.missing)
+        row += 1
+    print_wide(ws, head)
 
 
 def _commissioner_completion(book: Book, data: PeriodData) -> None:
     f = book.f
     ws = book.sheet("Completion", "Who returned, who was rejected and who is missing")
-    set_widths(ws, [30, 14, 12, 14, 11, 11])
+    set_widths(ws, [22, 11, 12, 12, 9, 9])
     put(ws, 0, 0, f"Completion and co-production, {data.month}", f.title)
     ws.set_row(0, 26)
     head = 2
-    completion_table(ws, f, data, head, notes=False)
+    completion_table(ws, f, data, head, notes=False, book=book, name="Completion")
     print_wide(ws, head, landscape=False)
 
+
+def _commissioner_spc(book: Book, data: PeriodData) -> None:
+    """Process control: the network median, then each unit's overall score.
+
+    Each unit gets a chart only while the network is small enough to read them all
+    (``MAX_UNITS_ON_SUMMARY``); every unit's variation and assurance is in the
+    table on the "SPC by unit" sheet whatever the size, and each unit's own charts
+    are in its feedback.
+    """
+    w = spc.words()
+    codes = [u.code for u in data.network.units if data.unit_months.get(u.code)]
+    blocks = [("Network median score", spc.network_xmr(data))]
+    if len(codes) <= MAX_UNITS_ON_SUMMARY:
+        blocks += [(f"Unit {data.name(code)}: overall score", spc.unit_xmr(data, code)) for code in codes]
+    spc.add_spc_sheet(
+        book,
+        "SPC",
+        "Process control charts: the network median and each unit's overall score by month",
+        f"Process control charts up to {data.month}",
+        blocks,
+    )
+    ws = book.sheet("SPC by unit", "Each unit's variation and assurance, in words and symbols")
+    set_widths(ws, [16, 9, 10, 34, 34])
+    put(ws, 0, 0, f"Each unit's overall score as a process: {data.month}", book.f.title)
+    ws.set_row(0, 26)
+    paragraph(ws, 1, 0, 4, w["by_unit_intro"].format(target=f"{data.network.green:g}%"), book.f.text, 103)
+    headers = ["Unit", "Months", "Latest score (%)", "Variation", "Assurance"]
+    row = book.table(ws, 3, 0, headers, max(1, len(codes)), "SPC_by_unit")
+    if not codes:
+        for col in range(5):
+            put(ws, row, col, "[x]", book.f.cell)
+    for code in codes:
+        x = spc.unit_xmr(data, code)
+        put(ws, row, 0, data.name(code), book.f.bold)
+        put(ws, row, 1, x.n, book.f.int)
+        put(ws, row, 2, x.points[-1].value if x.points else "[x]", book.f.pct)
+        put(ws, row, 3, x.variation_text or "[x]", book.f.wrap)
+        put(ws, row, 4, x.assurance_text or "[x]", book.f.wrap)
+        lines = max(wrapped_lines(x.variation_text or "", 34), wrapped_lines(x.assurance_text or "", 34))
+        ws.set_row(row, 15.5 * lines + 4)
+        row += 1
+    print_wide(ws, 3, landscape=True)

@@ -10,20 +10,23 @@ from .figures import AreaResult, PeriodData, Spread, months_before, unit_order
 from .sheets import (
     Book,
     Cover,
-    Formats,
     paragraph,
     presentation,
     print_wide,
     put,
     rag_cf,
+    row_height,
     set_widths,
-    wrapped_lines,
+    text_lines,
 )
 
-GRID_WIDTHS = [20, 7, 10]  # unit, overall %, overall RAG
+GRID_WIDTHS = [16]  # unit
 
 
-GRID_AREA_WIDTHS = [7, 10]  # per area: %, RAG
+GRID_AREA_WIDTHS = [11, 11]  # per area (and overall): percent, RAG
+
+
+AREAS_PER_TABLE = 4  # areas in each table of the units grid: A4 landscape at 9 pt or more
 
 
 MAX_UNITS_ON_SUMMARY = 30  # more units than this do not fit the commissioners' one page
@@ -49,7 +52,8 @@ def rag_of(data: PeriodData, value: float | None) -> str:
 
 
 def cover(data: PeriodData, title: str, about: str) -> Cover:
-    """The cover of an output workbook: what it is, for when, as at when, what comes next, who to ask."""
+    """The cover of an output workbook: what it is, for when, as at when, what comes next,
+    who to ask."""
     net = data.network
     following = months_before(data.period, -1)
     if data.received_up_to:
@@ -81,72 +85,136 @@ def cover(data: PeriodData, title: str, about: str) -> Cover:
     )
 
 
-def area_table_header(ws, f: Formats, row: int, areas: list[Area], first_col: int) -> None:
-    """Two header rows: each area's name over its '%' and 'RAG' columns."""
-    for i, area in enumerate(areas):
-        col = first_col + 2 * i
-        ws.merge_range(row, col, row, col + 1, f"{area.index}. {area.short_name}", f.header)
-        put(ws, row + 1, col, "%", f.header)
-        put(ws, row + 1, col + 1, "RAG", f.header)
+MISSING = "[x]"  # no figure: nothing returned, or no unit to count
+NOT_APPLICABLE = "[z]"  # the cell does not apply (the RAG of the lowest score, say)
 
 
-def units_grid(book: Book, data: PeriodData, ws, top: int, *, include_missing: bool) -> int:
-    """Every unit against every area (percent and RAG), network rows first. Returns next row."""
+def shown(value):
+    """A figure, or ``[x]`` where there is none (a table cell is never left empty)."""
+    return MISSING if value is None or value == "" else value
+
+
+def fit_row(ws, row: int, cells, minimum: float = 18.0, bold: bool = False) -> None:
+    """Give ``row`` the height its tallest wrapped text needs: ``cells`` are (text, width)."""
+    size = presentation()["fonts"]["body"] * (1.1 if bold else 1.0)
+    lines = max([1] + [text_lines(str(text), width, size) for text, width in cells if text])
+    ws.set_row(row, max(minimum, row_height(lines, size)))
+
+
+def no_figure_note(book: Book) -> str:
+    """The marker of the note that says what ``[x]`` and ``[z]`` stand for."""
+    return book.note(presentation()["words"]["no_figure_note"])
+
+
+def grid_widths(per_table: int = AREAS_PER_TABLE) -> list[float]:
+    """Column widths of the units grid: unit, then (percent, RAG) pairs."""
+    return GRID_WIDTHS + GRID_AREA_WIDTHS * (per_table + 1)
+
+
+def units_grid(
+    book: Book,
+    data: PeriodData,
+    ws,
+    top: int,
+    *,
+    include_missing: bool,
+    per_table: int = AREAS_PER_TABLE,
+    name: str | None = None,
+) -> int:
+    """Every unit against every area (percent and RAG), network rows first. Returns next row.
+
+    One Excel table per ``per_table`` areas (the first also with the overall
+    score), each under its own heading and starting a new printed page, so a
+    page is never wider than A4 landscape at a readable size. Every table has
+    one header row: ``1. Involvement (%)``, ``1. Involvement RAG`` and so on.
+    """
     f = book.f
     words = presentation()["words"]
-    areas = data.areas
-    ws.merge_range(top, 0, top + 1, 0, "Unit", f.header)
-    ws.merge_range(top, 1, top, 2, "Overall", f.header)
-    put(ws, top + 1, 1, "%", f.header)
-    put(ws, top + 1, 2, "RAG", f.header)
-    area_table_header(ws, f, top, areas, 3)
-    ws.set_row(top, 48)
-    row = top + 2
+    prefix = name or ws.name
+    widths = grid_widths(per_table)
+    set_widths(ws, widths)
+    groups = [data.areas[i : i + per_table] for i in range(0, len(data.areas), per_table)] or [[]]
+    missing = (
+        [c for c in data.completion if c.status != "returned"] if include_missing else []
+    )
     net_rows = (
         ("Network median", lambda s: s.median, True),
         ("Lowest", lambda s: s.low, False),
         ("Highest", lambda s: s.high, False),
     )
-    for label, pick, with_rag in net_rows:
-        put(ws, row, 0, label, f.net_label)
-        value = pick(data.overall)
-        put(ws, row, 1, value, f.net_pct)
-        put(ws, row, 2, rag_of(data, value) if with_rag else "", f.net_cell)
-        for i, area in enumerate(areas):
-            value = pick(data.area_spread[area.id])
-            put(ws, row, 3 + 2 * i, value, f.net_pct)
-            put(ws, row, 4 + 2 * i, rag_of(data, value) if with_rag else "", f.net_cell)
+    row = top
+    breaks = []
+    for g, areas in enumerate(groups):
+        with_overall = g == 0
+        if g:
+            breaks.append(row)
+        if areas:
+            heading = f"Areas {areas[0].index} to {areas[-1].index}"
+            heading += " and the overall score" if with_overall else ""
+        else:
+            heading = "Overall score"
+        put(ws, row, 0, heading, f.heading)
+        ws.set_row(row, 22)
         row += 1
-    put(ws, row, 0, "Units counted", f.net_label)
-    put(ws, row, 1, data.overall.n, f.net_cell)
-    put(ws, row, 2, "", f.net_cell)
-    for i, area in enumerate(areas):
-        put(ws, row, 3 + 2 * i, data.area_spread[area.id].n, f.net_cell)
-        put(ws, row, 4 + 2 * i, "", f.net_cell)
-    row += 1
-    rag_cf(ws, f, top + 2, 2, row - 1, 2 + 2 * len(areas))
-    first_unit = row
-    for code in data.units:
-        r = data.results[code]
-        put(ws, row, 0, data.name(code), f.bold)
-        put(ws, row, 1, r.overall, f.pct)
-        overall_word = r.overall_rag if r.complete else f"{r.overall_rag} ({words['incomplete']})"
-        put(ws, row, 2, overall_word if r.overall is not None else words["no_score"], f.wrap)
-        for i, area in enumerate(areas):
-            res = r.areas.get(area.id)
-            put(ws, row, 3 + 2 * i, res.percent if res else None, f.pct)
-            put(ws, row, 4 + 2 * i, rag_word(data, res), f.wrap)
-        row += 1
-    rag_cf(ws, f, first_unit, 2, row - 1, 2 + 2 * len(areas))
-    if include_missing:
-        for c in data.completion:
-            if c.status == "returned":
-                continue
-            put(ws, row, 0, data.name(c.code), f.missing)
-            word = words["rejected"] if c.status == "rejected" else words["not_returned"]
-            ws.merge_range(row, 1, row, 2, "", f.missing)
-            put(ws, row, 1, word, f.missing)
+        # (header, spread, per-unit figure, width) for each percent / RAG pair
+        pairs = []
+        if with_overall:
+            pairs.append(("Overall", data.overall, None))
+        pairs += [(data.area_short(a), data.area_spread[a.id], a) for a in areas]
+        headers = ["Unit"]
+        for label, _s, _a in pairs:
+            headers += [f"{label} (%)", f"{label} RAG"]
+        n_rows = len(net_rows) + 1 + len(data.units) + len(missing)
+        table_label = f"{prefix}_areas_{areas[0].index}_to_{areas[-1].index}" if areas else prefix
+        first = book.table(ws, row, 0, headers, n_rows, table_label)
+        fit_row(ws, row, zip(headers, widths), bold=True)
+        row = first
+        for label, pick, with_rag in net_rows:
+            put(ws, row, 0, label, f.net_label)
+            for i, (_l, spread, _a) in enumerate(pairs):
+                value = pick(spread)
+                put(ws, row, 1 + 2 * i, shown(value), f.net_pct if value is not None else f.missing)
+                word = (rag_of(data, value) or MISSING) if with_rag else NOT_APPLICABLE
+                put(ws, row, 2 + 2 * i, word, f.net_cell)
             row += 1
+        put(ws, row, 0, "Units counted", f.net_label)
+        for i, (_l, spread, _a) in enumerate(pairs):
+            put(ws, row, 1 + 2 * i, spread.n, f.net_cell)
+            put(ws, row, 2 + 2 * i, NOT_APPLICABLE, f.net_cell)
+        row += 1
+        for code in data.units:
+            r = data.results[code]
+            put(ws, row, 0, data.name(code), f.bold_wrap)
+            cells = [(data.name(code), widths[0])]
+            for i, (_l, _s, area) in enumerate(pairs):
+                if area is None:
+                    value = r.overall
+                    if r.overall is None:
+                        word = words["no_score"]
+                    elif r.complete:
+                        word = r.overall_rag
+                    else:
+                        word = f"{r.overall_rag} ({words['incomplete']})"
+                else:
+                    res = r.areas.get(area.id)
+                    value = res.percent if res else None
+                    word = rag_word(data, res) or MISSING
+                put(ws, row, 1 + 2 * i, shown(value), f.pct if value is not None else f.missing)
+                put(ws, row, 2 + 2 * i, word, f.wrap)
+                cells.append((word, widths[2 + 2 * i]))
+            fit_row(ws, row, cells)
+            row += 1
+        rag_cf(ws, f, first, 2, row - 1, 2 * len(pairs))
+        for c in missing:
+            put(ws, row, 0, data.name(c.code), f.missing)
+            status = words["rejected"] if c.status == "rejected" else words["not_returned"]
+            for i, (_l, _s, area) in enumerate(pairs):
+                put(ws, row, 1 + 2 * i, MISSING, f.missing)
+                put(ws, row, 2 + 2 * i, status if area is None else MISSING, f.missing)
+            row += 1
+        row += 1
+    if breaks:
+        ws.set_h_pagebreaks(breaks)
     return row
 
 
@@ -165,30 +233,66 @@ def day_text(iso: str) -> str:
     return f"{day.day} {month_name(day.strftime('%Y-%m'))}"
 
 
+AREA_HEADERS = [
+    "Area",
+    "Network median (%)",
+    "RAG of median",
+    "Lowest (%)",
+    "Highest (%)",
+    "Units counted",
+    "Incomplete (units)",
+    "Green (units)",
+    "Amber (units)",
+    "Red (units)",
+    "Service user took part (% of units)",
+]
+
+
 def area_spread_row(ws, f, data: PeriodData, area: Area, row: int) -> Spread:
-    """One area's network figures in columns A to K: median, RAG, range, counts, co-production."""
+    """One area's network figures in columns A to K (:data:`AREA_HEADERS`): median, RAG,
+    range, counts, co-production. A figure there is none of is ``[x]``."""
     s = data.area_spread[area.id]
     g, a, r = data.area_rag[area.id]
     yes, total = data.area_coproduction.get(area.id, (0, 0))
-    put(ws, row, 0, data.area_short(area), f.bold)
-    put(ws, row, 1, s.median, f.pct)
+    put(ws, row, 0, data.area_short(area), f.bold_wrap)
+    put(ws, row, 1, shown(s.median), f.pct if s.median is not None else f.missing)
     word = rag_of(data, s.median)
-    put(ws, row, 2, word, f.rag[word])
-    put(ws, row, 3, s.low, f.pct)
-    put(ws, row, 4, s.high, f.pct)
+    put(ws, row, 2, word or MISSING, f.rag[word] if word else f.missing)
+    put(ws, row, 3, shown(s.low), f.pct if s.low is not None else f.missing)
+    put(ws, row, 4, shown(s.high), f.pct if s.high is not None else f.missing)
     for col, value in enumerate((s.n, data.area_incomplete[area.id], g, a, r), start=5):
         put(ws, row, col, value, f.int)
-    put(ws, row, 10, 100.0 * yes / total if total else None, f.pct)
+    share = 100.0 * yes / total if total else None
+    put(ws, row, 10, shown(share), f.pct if share is not None else f.missing)
     return s
 
 
-def completion_table(ws, f, data: PeriodData, head: int, notes: bool) -> int:
-    """Who returned, was rejected or is missing, with co-production; returns the next free row."""
+COMPLETION_HEADERS = [
+    "Unit",
+    "Status",
+    "Received",
+    "Areas agreed with a service user",
+    "Areas recorded",
+    "Share (%)",
+]
+
+
+def completion_table(
+    ws, f, data: PeriodData, head: int, notes: bool, *, book: Book | None = None,
+    name: str = "Completion",
+) -> int:
+    """Who returned, was rejected or is missing, with co-production; returns the next free row.
+
+    With ``book`` the rows are an Excel table (one header row at ``head``); a
+    figure there is none of is ``[x]``, a note that does not apply ``[z]``.
+    """
     words = presentation()["words"]
-    headers = ["Unit", "Status", "Received", "Areas agreed with a service user",
-               "Areas recorded", "Share (%)"] + (["Note"] if notes else [])
-    for col, text in enumerate(headers):
-        put(ws, head, col, text, f.header)
+    headers = COMPLETION_HEADERS + (["Note"] if notes else [])
+    if book is not None:
+        book.table(ws, head, 0, headers, len(data.completion), name)
+    else:
+        for col, text in enumerate(headers):
+            put(ws, head, col, text, f.header)
     ws.set_row(head, 34 if notes else 48)
     row = head + 1
     status_fmt = {"returned": f.rag["Green"], "rejected": f.rag["Red"], "missing": f.rag["Amber"]}
@@ -196,12 +300,13 @@ def completion_table(ws, f, data: PeriodData, head: int, notes: bool) -> int:
                    "missing": words["not_returned"]}
     for entry in data.completion:
         yes, total = data.coproduction.get(entry.code, (None, None))
+        share = 100.0 * yes / total if total else None
         put(ws, row, 0, data.name(entry.code), f.bold)
         put(ws, row, 1, status_word[entry.status], status_fmt[entry.status])
-        put(ws, row, 2, entry.received, f.cell)
-        put(ws, row, 3, yes, f.int)
-        put(ws, row, 4, total, f.int)
-        put(ws, row, 5, 100.0 * yes / total if total else None, f.pct)
+        put(ws, row, 2, shown(entry.received), f.cell if entry.received else f.missing)
+        put(ws, row, 3, shown(yes), f.int if yes is not None else f.missing)
+        put(ws, row, 4, shown(total), f.int if total is not None else f.missing)
+        put(ws, row, 5, shown(share), f.pct if share is not None else f.missing)
         if notes:
             note = ""
             if entry.status == "rejected":
@@ -209,11 +314,14 @@ def completion_table(ws, f, data: PeriodData, head: int, notes: bool) -> int:
             elif entry.later_rejected:
                 note = (f"A later file ({entry.later_rejected}) was not accepted; "
                         "this return still counts.")
-            put(ws, row, 6, note, f.wrap)
+            put(ws, row, 6, note or NOT_APPLICABLE, f.wrap if note else f.missing)
             if note:
-                ws.set_row(row, max(18, wrapped_lines(note, 80) * 15.5 + 4))
+                fit_row(ws, row, [(note, COMPLETION_NOTE_WIDTH)])
         row += 1
     return row
+
+
+COMPLETION_NOTE_WIDTH = 50
 
 
 def ranking_sheet(book: Book, data: PeriodData, intro: str) -> None:
@@ -222,18 +330,20 @@ def ranking_sheet(book: Book, data: PeriodData, intro: str) -> None:
     set_widths(ws, [8, 30, 12, 12])
     put(ws, 0, 0, f"Ranking by overall score, {data.month}", f.title)
     paragraph(ws, 1, 0, 3, intro, f.text, 60)
-    for col, text in enumerate(["Rank", "Unit", "Overall (%)", "RAG"]):
-        put(ws, 3, col, text, f.header)
     ranked = sorted(
         (u for u in data.units if data.results[u].overall is not None),
         key=lambda u: (-data.results[u].overall, unit_order(data.network)(u)),
     )
-    row = 4
+    if not ranked:
+        paragraph(ws, 3, 0, 3, "No unit has an overall score this month.", f.muted, 60)
+        print_wide(ws, landscape=False)
+        return
+    row = book.table(ws, 3, 0, ["Rank", "Unit", "Overall (%)", "RAG"], len(ranked), "Ranking")
     for rank, code in enumerate(ranked, start=1):
         r = data.results[code]
         put(ws, row, 0, rank, f.int)
         put(ws, row, 1, data.name(code), f.bold)
         put(ws, row, 2, r.overall, f.pct)
-        put(ws, row, 3, r.overall_rag, f.rag.get(r.overall_rag, f.cell))
+        put(ws, row, 3, r.overall_rag or MISSING, f.rag.get(r.overall_rag, f.cell))
         row += 1
     print_wide(ws, 3, landscape=False)

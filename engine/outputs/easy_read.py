@@ -1,127 +1,353 @@
-"""Easy read: plain words with a picture beside every line, for the ward's noticeboard."""
+"""Easy read: a page per ward for its noticeboard, and a page for all the wards.
+
+Easy read puts a picture beside every line (picture on the left, a short
+sentence on the right), one idea per line, in short everyday words and large
+print. Each page prints on one A4 portrait page at 100 %: it is made to fit by
+its layout (row heights and column widths), never by shrinking, so every word
+prints at the size set in ``[easy_read]`` of ``reports.toml`` (14 pt or more).
+
+The pictures are drawn by the project (:mod:`.pictures`) and shipped as PNG
+files; each carries alt text saying what it shows.
+"""
 
 from __future__ import annotations
 
-from .common import cover, rag_of
-from .figures import PeriodData
-from .sheets import Book, paragraph, presentation, put, wrapped_lines
+import dataclasses
+import math
+from dataclasses import dataclass
+
+from .common import cover
+from .figures import PeriodData, month_name, months_before
+from .pictures import AREA_PICTURES, PICTURES, picture
+from .sheets import Book, presentation, put
+
+# Layout of the page: three (picture, words) pairs across; a line of its own
+# puts its words across the five columns right of its picture.
+# The widths fit A4 portrait in both Excel (Calibri: 7 pixels a character) and
+# LibreOffice where Calibri is missing (DejaVu Sans: about 9.5 pixels a character,
+# so the same columns come out a third wider); the page must never spill over.
+PICTURE_WIDTH = 8.0  # characters: 61 pixels in Excel
+WORDS_WIDTH = 16.5  # characters: 120 pixels in Excel; 13 letters of 14 pt a line
+COLUMNS = 6
+PICTURE_PX = 58  # about 1.5 cm
+PAGE_HEIGHT_PT = 11.69 * 72  # A4 portrait
+MARGIN_IN = {"left": 0.3, "right": 0.3, "top": 0.35, "bottom": 0.35}
+SPARE_PT = 14  # room left at the foot of the page for rounding in spreadsheet programs
+ROW_PT = 56  # the height of a line when the page has room to spare
+PER_ROW = 3  # parts of ward life side by side
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of the page: a picture and a sentence, in a style."""
+
+    picture: str
+    text: str
+    style: str = "text"  # text | title | month | green | amber | red
+
+
+@dataclass(frozen=True)
+class Parts:
+    """Parts of ward life side by side, each with its picture (area ids)."""
+
+    areas: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """The parts of ward life sorted by how they are going (area ids, in bank order)."""
+
+    green: tuple[str, ...]
+    amber: tuple[str, ...]
+    red: tuple[str, ...]
+    not_done: tuple[str, ...]
+
+
+def _words() -> dict:
+    return presentation()["easy_read"]
+
+
+def _count(key: str, n: int, prefix: str = "") -> str:
+    forms = _words()[key]
+    text = forms["none" if n == 0 else "one" if n == 1 else "many"].format(n=n)
+    if prefix and text:
+        text = prefix + text[0].lower() + text[1:]
+    return text
+
+
+def _verdict_lines(v: Verdicts, prefix: str = "") -> list:
+    """How many parts are going well, getting there and need work, with the good and the bad."""
+    rows: list = []
+    for key, style, areas in (
+        ("going_well", "green", v.green),
+        ("getting_there", "amber", v.amber),
+        ("needs_work", "red", v.red),
+    ):
+        # The colour band marks parts that are there; a count of none is a plain line.
+        rows.append(Line(key, _count(key, len(areas), prefix), style if areas else "text"))
+        if style != "amber":
+            rows += _grid(areas)
+    if v.not_done:
+        rows.append(Line("not_done", _count("not_done", len(v.not_done), prefix)))
+    return rows
+
+
+def _grid(areas: tuple[str, ...]) -> list[Parts]:
+    return [Parts(areas[i : i + PER_ROW]) for i in range(0, len(areas), PER_ROW)]
+
+
+def _trend(now: float | None, before: float | None) -> str | None:
+    """better | worse | same (also the name of its picture), by a whole percentage point
+    or more; None without both."""
+    if now is None or before is None:
+        return None
+    diff = now - before
+    return "better" if diff >= 1 else "worse" if diff <= -1 else "same"
+
+
+# --- what each page says --------------------------------------------------------------------
+
+
+def unit_lines(data: PeriodData, code: str) -> list:
+    """The lines of a ward's own page (a :class:`Line` or a row of :class:`Parts` each)."""
+    w = _words()
+    result = data.results[code]
+    n = len(data.areas)
+    green, amber, red, not_done = [], [], [], []
+    for area in data.areas:
+        res = result.areas.get(area.id)
+        if res is None or res.percent is None or not res.complete:
+            not_done.append(area.id)
+        else:
+            {"Green": green, "Amber": amber, "Red": red}.get(res.rag, not_done).append(area.id)
+    verdicts = Verdicts(tuple(green), tuple(amber), tuple(red), tuple(not_done))
+
+    signed = data.signoffs.get(code, {})
+    yes = sum(1 for area in data.areas if signed.get(area.id) == "Yes")
+    if yes == n:
+        helped = w["helped_all"].format(n=n)
+    elif yes:
+        helped = w["helped_some"].format(yes=yes, n=n)
+    else:
+        helped = w["helped_none"]
+
+    rows: list = [
+        Line("ward", data.name(code), "title"),
+        Line("calendar", w["unit_month"].format(month=data.month), "month"),
+        Line("look", w["unit_looked"].format(n=n)),
+        Line("together", helped),
+        *_verdict_lines(verdicts),
+    ]
+    earlier = [
+        (per, overall)
+        for per, overall, _rag in data.unit_months.get(code, [])
+        if per < data.period and overall is not None
+    ]
+    trend = _trend(result.overall, earlier[-1][1] if earlier else None)
+    if trend is None:
+        rows.append(Line("calendar", w["no_compare"]))
+    elif earlier[-1][0] == months_before(data.period, 1):
+        rows.append(Line(trend, w[trend]))
+    else:
+        since = w[f"{trend}_since"].format(month=month_name(earlier[-1][0]).split()[0])
+        rows.append(Line(trend, since))
+    rows.append(Line("plan", w["unit_next"] if red else w["unit_next_all_good"]))
+    rows += [Line("question", w["ask_more"]), Line("speech", w["ask_who"])]
+    return rows
+
+
+def network_lines(data: PeriodData) -> list:
+    """The lines of the page for all the wards."""
+    w = _words()
+    rows: list = [
+        Line("ward", w["all_heading"], "title"),
+        Line("calendar", w["all_month"].format(month=data.month), "month"),
+    ]
+    if not data.units:
+        rows += [
+            Line("not_done", w["no_returns"]),
+            Line("calendar", w["no_returns_next"]),
+            Line("question", w["ask_more"]),
+            Line("speech", w["ask_who"]),
+        ]
+        return rows
+    c = data.counts()
+    rows += [
+        Line(
+            "post", w["all_returned"].format(returned=c["returned"], units=len(data.network.units))
+        ),
+        Line("look", w["all_looked"].format(n=len(data.areas))),
+    ]
+    share = data.coproduction_share()
+    if share is not None:
+        tenths = round(share / 10)
+        if share == 100:
+            helped = w["all_helped_all"]
+        elif tenths == 10:
+            helped = w["all_helped_nearly_all"]
+        elif share == 0:
+            helped = w["all_helped_none"]
+        else:
+            helped = w["all_helped"].format(share=max(1, tenths))
+        rows.append(Line("together", helped))
+    sorted_areas: dict[str, list[str]] = {"Green": [], "Amber": [], "Red": [], "": []}
+    for area in data.areas:
+        median = data.area_spread[area.id].median
+        rag = data.network.rag(median) if median is not None else ""
+        sorted_areas.get(rag, sorted_areas[""]).append(area.id)
+    verdicts = Verdicts(*(tuple(sorted_areas[k]) for k in ("Green", "Amber", "Red", "")))
+    rows += _verdict_lines(verdicts, w["all_prefix"])
+    prev = data.previous()
+    trend = _trend(data.overall.median, prev.overall.median if prev is not None else None)
+    if trend is not None:
+        rows.append(Line(trend, w[f"all_{trend}"]))
+    rows += [
+        Line("plan", w["all_next"]),
+        Line("question", w["ask_more"]),
+        Line("speech", w["ask_who"]),
+    ]
+    return rows
+
+
+# --- writing a page -------------------------------------------------------------------------
+
+
+class _Styles:
+    """The formats of the easy-read pages (made once per workbook)."""
+
+    def __init__(self, book: Book):
+        p = presentation()
+        w, c, font = p["easy_read"], p["colours"], p["fonts"]["name"]
+        base = {"font_name": font, "valign": "vcenter", "text_wrap": True}
+        add = book.wb.add_format
+        self.title_size = w["title_size"]
+        self.formats = {
+            "title": add({**base, "bold": True, "font_size": w["title_size"], "bottom": 2}),
+            "month": add({**base, "bold": True, "font_size": w["month_size"]}),
+            "text": add({**base, "font_size": w["size"]}),
+            "area": add({**base, "font_size": w["area_size"]}),
+            "title_picture": add({**base, "font_size": w["size"], "bottom": 2}),
+        }
+        for style, fill in (("green", "green_fill"), ("amber", "amber_fill"), ("red", "red_fill")):
+            self.formats[style] = add(
+                {**base, "bold": True, "font_size": w["size"], "bg_color": c[fill]}
+            )
+
+
+def _title_height(text: str, size: float) -> float:
+    """The height of the title line: one line of large print, or two for a long name."""
+    across = (COLUMNS // 2 - 1) * (PICTURE_WIDTH + WORDS_WIDTH) + PICTURE_WIDTH
+    per_line = max(1, int(across * 7 * 0.75 / (0.58 * size)))  # points across / points a letter
+    lines = -(-len(text) // per_line)
+    return float(max(ROW_PT, math.ceil(lines * size * 1.25 + 8)))
+
+
+def _row_height(rows: int, taken: float = 0.0) -> float:
+    """The height of the other lines: as tall as there is room for, up to :data:`ROW_PT`."""
+    room = PAGE_HEIGHT_PT - 72 * (MARGIN_IN["top"] + MARGIN_IN["bottom"]) - SPARE_PT - taken
+    return float(min(ROW_PT, int(room / max(rows, 1))))
+
+
+def _place(book: Book, ws, row: int, col: int, name: str, height_pt: float, right: bool = False):
+    """A picture in a cell, middle of the row; at the right end of a words column if ``right``."""
+    size = min(PICTURE_PX, int(height_pt * 4 / 3) - 6)
+    png = picture(name)
+    width_px, dpi = _png_size(png)
+    scale = size / (width_px * 96 / dpi)
+    col_px = int((WORDS_WIDTH if right else PICTURE_WIDTH) * 7 + 5)
+    x = col_px - size - 6 if right else (col_px - size) // 2
+    y = max(0, (int(height_pt * 4 / 3) - size) // 2)
+    book.insert_image(
+        ws,
+        row,
+        col,
+        png,
+        PICTURES[name].file,
+        PICTURES[name].alt,
+        {"x_scale": scale, "y_scale": scale, "x_offset": x, "y_offset": y, "object_position": 1},
+    )
+
+
+def _png_size(png: bytes) -> tuple[int, float]:
+    """Width in pixels and dots per inch of a PNG (96 when it does not say)."""
+    width = int.from_bytes(png[16:20], "big")
+    at = png.find(b"pHYs")
+    if at < 0:
+        return width, 96.0
+    per_metre = int.from_bytes(png[at + 4 : at + 8], "big")
+    unit = png[at + 12]
+    return width, (per_metre * 0.0254 if unit == 1 and per_metre else 96.0)
+
+
+def write_page(book: Book, st: _Styles, name: str, about: str, rows: list) -> None:
+    """An easy-read sheet: its lines with their pictures, on one A4 portrait page at 100 %."""
+    areas = _words()["areas"]
+    ws = book.sheet(name, about)
+    for col in range(COLUMNS):
+        ws.set_column(col, col, PICTURE_WIDTH if col % 2 == 0 else WORDS_WIDTH)
+    title = rows[0]
+    top = _title_height(title.text, st.title_size)
+    height = _row_height(len(rows) - 1, top)
+    for r, row in enumerate(rows):
+        ws.set_row(r, top if r == 0 else height)
+        if r == 0:
+            # The title is in A1, so its picture sits at the right end of the line.
+            ws.merge_range(r, 0, r, COLUMNS - 2, "", st.formats["title"])
+            put(ws, r, 0, row.text, st.formats["title"])
+            put(ws, r, COLUMNS - 1, "", st.formats["title_picture"])
+            _place(book, ws, r, COLUMNS - 1, row.picture, top, right=True)
+        elif isinstance(row, Line):
+            fmt = st.formats[row.style]
+            ws.merge_range(r, 1, r, COLUMNS - 1, "", fmt)
+            put(ws, r, 1, row.text, fmt)
+            _place(book, ws, r, 0, row.picture, height)
+        else:
+            for i, area in enumerate(row.areas):
+                put(ws, r, 2 * i + 1, areas[area], st.formats["area"])
+                _place(book, ws, r, 2 * i, AREA_PICTURES[area], height)
+    ws.hide_gridlines(2)
+    ws.set_portrait()
+    ws.set_paper(9)  # A4
+    ws.set_margins(**MARGIN_IN)
+    ws.set_print_scale(100)
+    ws.center_horizontally()
+    ws.print_area(0, 0, len(rows) - 1, COLUMNS - 1)
+
+
+# --- the workbooks --------------------------------------------------------------------------
+
+
+def _cover(data: PeriodData, title: str, unit_page: bool):
+    """The cover: what these pages are, and (in plain words) which sheet to print."""
+    w = _words()
+    lines = [
+        line.format(unit_sheet=w["unit_sheet"], all_sheet=w["all_sheet"])
+        for line in w["cover_lines"]
+    ]
+    base = cover(data, title, w["cover_about"])
+    return dataclasses.replace(base, how_to_read=lines if unit_page else lines[1:])
 
 
 def easy_read_workbook(data: PeriodData) -> bytes:
-    """One A4 page in plain words for service users and carers."""
-    pres = presentation()
-    p, words = pres["easy_read"], pres["words"]
-    title = p["title"].format(month=data.month)
-    book = Book(data, title, cover(data, title, p["cover_about"]))
-    f = book.f
-    ws = book.sheet("Easy read", "The month in plain words with pictures")
-    ws.set_column(0, 0, 52)
-    ws.set_column(1, 1, 20)
-    width = 72
-    size = pres["fonts"]["easy_read"]
-    line = 1.45 * size
-    put(ws, 0, 0, p["title"].format(month=data.month), f.easy_title)
-    ws.set_row(0, 34)
-    row = 2
-    paragraph(ws, row, 0, 1, p["about"], f.easy, width, line, size)
-    row += 2
-    c = data.counts()
-    if not data.units:
-        paragraph(ws, row, 0, 1, p["no_returns"], f.easy_bold, width, line, size)
-        row += 2
-    else:
-        paragraph(
-            ws,
-            row,
-            0,
-            1,
-            p["returned"].format(returned=c["returned"], units=len(data.network.units)),
-            f.easy,
-            width,
-            line,
-            size,
-        )
-        row += 1
-        share = data.coproduction_share()
-        if share is not None:
-            paragraph(
-                ws,
-                row,
-                0,
-                1,
-                p["coproduction"].format(share=round(share / 10)),
-                f.easy,
-                width,
-                line,
-                size,
-            )
-            row += 1
-        row += 1
-        put(ws, row, 0, p["table_heading"], f.easy_bold)
-        ws.set_row(row, 24)
-        row += 1
-        put(ws, row, 0, "What it is about", f.easy_header)
-        put(ws, row, 1, "How it is going", f.easy_header)
-        ws.set_row(row, 24)
-        row += 1
-        easy_words = {
-            "Green": words["easy_green"],
-            "Amber": words["easy_amber"],
-            "Red": words["easy_red"],
-        }
-        good, work = [], []
-        for area in data.areas:
-            median = data.area_spread[area.id].median
-            rag = rag_of(data, median)
-            phrase = p.get("areas", {}).get(area.id, area.name)
-            put(ws, row, 0, phrase, f.easy_cell)
-            put(ws, row, 1, easy_words.get(rag, "-"), f.easy_rag[rag])
-            ws.set_row(row, max(24.0, wrapped_lines(phrase, 52, size) * line + 2))
-            if rag == "Green":
-                good.append(area.name)
-            elif rag == "Red":
-                work.append(area.name)
-            row += 1
-        row += 1
-        if good:
-            paragraph(
-                ws,
-                row,
-                0,
-                1,
-                p["going_well"].format(areas=", ".join(good)),
-                f.easy,
-                width,
-                line,
-                size,
-            )
-            row += 1
-        paragraph(
-            ws,
-            row,
-            0,
-            1,
-            p["needs_work"].format(areas=", ".join(work)) if work else p["nothing_needs_work"],
-            f.easy,
-            width,
-            line,
-            size,
-        )
-        row += 1
-        prev = data.previous()
-        now = data.overall.median
-        if prev is not None and prev.overall.median is not None and now is not None:
-            diff = now - prev.overall.median
-            key = "trend_up" if diff >= 1 else "trend_down" if diff <= -1 else "trend_same"
-            paragraph(ws, row, 0, 1, p[key], f.easy, width, line, size)
-            row += 1
-    row += 1
-    paragraph(ws, row, 0, 1, p["next"], f.easy, width, line, size)
-    ws.hide_gridlines(2)
-    ws.set_portrait()
-    ws.set_paper(9)
-    ws.set_margins(left=0.6, right=0.6, top=0.6, bottom=0.6)
-    ws.fit_to_pages(1, 1)
-    ws.print_area(0, 0, row, 1)
+    """The easy-read page for all the wards: one A4 page in plain words with pictures."""
+    w = _words()
+    title = w["title"].format(month=data.month)
+    book = Book(data, title, _cover(data, title, unit_page=False))
+    write_page(book, _Styles(book), w["all_sheet"], w["all_sheet_about"], network_lines(data))
     return book.close()
 
+
+def unit_easy_read_workbook(data: PeriodData, code: str) -> bytes:
+    """A ward's easy-read page for its noticeboard (one A4 page), then the page for all wards.
+
+    ``code`` must be a unit with a return counted for the month (``KeyError`` if not).
+    """
+    if code not in data.results:
+        raise KeyError(f"{code} has no return counted for {data.month}")
+    w = _words()
+    title = w["unit_title"].format(unit=data.name(code), month=data.month)
+    book = Book(data, title, _cover(data, title, unit_page=True))
+    styles = _Styles(book)
+    write_page(book, styles, w["unit_sheet"], w["unit_sheet_about"], unit_lines(data, code))
+    write_page(book, styles, w["all_sheet"], w["all_sheet_about"], network_lines(data))
+    return book.close()

@@ -1,5 +1,8 @@
 """The feedback workbook of one unit: its results against the network, its trend,
 strengths, priorities and an action plan to fill in.
+
+Other units are never named here: the charts show the range of all units and how
+many units score in each band, with the unit's own values picked out as "Your unit".
 """
 
 from __future__ import annotations
@@ -7,21 +10,27 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..bank import Area
-from ..workbook import month_name, row_height, text_lines
 from . import charts as C
+from . import spc
 from .common import IDEAS_PER_STANDARD, cover, rag_word
 from .figures import AreaResult, PeriodData, StandardLine, UnitResult
 from .images import chart_palette
 from .sheets import (
     Book,
+    month_name,
     paragraph,
     pct_text,
     presentation,
     print_wide,
     put,
+    row_height,
     set_widths,
+    text_lines,
     wrapped_lines,
 )
+
+MISSING = "[x]"  # no figure: nothing returned or nothing to count
+NOT_APPLICABLE = "[z]"  # the column does not apply to the row
 
 
 def feedback_workbook(data: PeriodData, code: str) -> bytes:
@@ -35,162 +44,23 @@ def feedback_workbook(data: PeriodData, code: str) -> bytes:
     _feedback_results(book, data, p, code, unit_name, result)
     _feedback_standards(book, data, p, code)
     _feedback_trend(book, data, p, code)
+    _feedback_spc(book, data, code)
     _feedback_strengths(book, data, p, code, result)
     _feedback_action_plan(book, data, p, result)
     return book.close()
 
 
-def _feedback_results(
-    book, data: PeriodData, p: dict, code: str, unit_name: str, result: UnitResult
-):
-    f = book.f
-    ws = book.sheet("Your results", "Your scores in each area against the network, and how they changed")
-    changes = _changes(data, code)
-    widths = FEEDBACK_WIDTHS["results"] + [FEEDBACK_WIDTHS["change"]] * len(changes)
-    set_widths(ws, widths)
-    last_col = 7 + len(changes)
-    put(ws, 0, 0, p["title"].format(unit_name=unit_name, month=data.month), f.title)
-    ws.set_row(0, 26)
-    rag = result.overall_rag or presentation()["words"]["no_score"]
-    intro = p["intro"].format(
-        overall=pct_text(result.overall),
-        rag=rag,
-        median=pct_text(data.overall.median),
-        n=len(data.units),
-    )
-    paragraph(ws, 1, 0, last_col, intro, f.text, sum(widths))
-    head = 3
-    headers = [
-        "Area",
-        "Your score (%)",
-        "Your RAG",
-        "Network median (%)",
-        "Network lowest (%)",
-        "Network highest (%)",
-        "Difference from median (points)",
-        "Service user took part",
-    ] + [c[0] for c in changes]
-    for col, text in enumerate(headers):
-        put(ws, head, col, text, f.header)
-    ws.set_row(head, _fb_header_height(headers, widths))
-    row = head + 1
-    yes_no = data.signoffs.get(code, {})
-    for area in data.areas:
-        res = result.areas.get(area.id)
-        s = data.area_spread[area.id]
-        pct = res.percent if res else None
-        put(ws, row, 0, data.area_short(area), f.bold_wrap)
-        _fb_fit(
-            ws,
-            row,
-            (data.area_short(area), widths[0], True),
-            (rag_word(data, res), widths[2], False),
-        )
-        put(ws, row, 1, pct, f.pct)
-        put(
-            ws,
-            row,
-            2,
-            rag_word(data, res),
-            f.rag_wrap.get(res.rag if res and res.complete else "", f.wrap),
-        )
-        put(ws, row, 3, s.median, f.pct)
-        put(ws, row, 4, s.low, f.pct)
-        put(ws, row, 5, s.high, f.pct)
-        put(ws, row, 6, None if pct is None or s.median is None else pct - s.median, f.points)
-        put(ws, row, 7, yes_no.get(area.id, ""), f.cell)
-        for k, (_h, before, _total) in enumerate(changes):
-            then = before.get(area.id)
-            put(ws, row, 8 + k, None if pct is None or then is None else pct - then, f.points)
-        row += 1
-    last = row - 1
-    s = data.overall
-    put(ws, row, 0, "Overall", f.net_label)
-    put(ws, row, 1, result.overall, f.net_pct)
-    put(ws, row, 2, result.overall_rag, f.rag_bold.get(result.overall_rag, f.net_cell))
-    put(ws, row, 3, s.median, f.net_pct)
-    put(ws, row, 4, s.low, f.net_pct)
-    put(ws, row, 5, s.high, f.net_pct)
-    diff = None if result.overall is None or s.median is None else result.overall - s.median
-    put(ws, row, 6, diff, f.points)
-    put(ws, row, 7, "", f.net_cell)
-    for k, (_h, _before, then) in enumerate(changes):
-        value = None if result.overall is None or then is None else result.overall - then
-        put(ws, row, 8 + k, value, f.points)
-    chart = C.bars_against_network(
-        book.wb,
-        title=f"Your score in each area against the network median, {data.month}",
-        categories=("Your results", head + 1, 0, last, 0),
-        values=("Your results", head + 1, 1, last, 1),
-        network=("Your results", head + 1, 3, last, 3),
-        values_name="Your score",
-        network_name="Network median",
-        x_title="Area",
-        palette=chart_palette(),
-        size=(FEEDBACK_CHART_WIDTH, 500),
-        rotate=-45,
-    )
-    ws.insert_chart(row + 2, 0, chart)
-    # One page wide at full size: the table on the first page, the chart on the next
-    # (a chart split by a page break prints in two halves).
-    print_wide(ws)
-    ws.set_h_pagebreaks([row + 1])
-
-
-def _feedback_standards(book, data: PeriodData, p: dict, code: str) -> None:
-    f = book.f
-    ws = book.sheet("Standards", "Every standard: your rating, the network median and the share of units that met it")
-    widths = FEEDBACK_WIDTHS["standards"]
-    set_widths(ws, widths)
-    put(ws, 0, 0, f"Standard by standard, {data.month}", f.title)
-    ws.set_row(0, 26)
-    paragraph(ws, 1, 0, 4, p["standards_intro"], f.text, sum(widths))
-    head = 3
-    headers = [
-        "ID",
-        "Standard",
-        "Your rating",
-        "Network median (%)",
-        f"Units rating it {data.best_label} (%)",
-    ]
-    for col, text in enumerate(headers):
-        put(ws, head, col, text, f.header)
-    ws.set_row(head, _fb_header_height(headers, widths))
-    row = head + 1
-    ratings = data.ratings.get(code, {})
-    for area in data.areas:
-        ws.merge_range(row, 0, row, 4, "", f.net_label)
-        put(ws, row, 0, data.area_label(area), f.net_label)
-        row += 1
-        for line in data.standards.get(area.id, []):
-            st = data.standard_stats[line.id]
-            label = ratings.get(line.id, "")
-            put(ws, row, 0, line.id, f.cell)
-            put(ws, row, 1, line.text, f.wrap)
-            put(ws, row, 2, label or "Not rated", f.rating.get(label, f.cell))
-            put(ws, row, 3, st.median, f.pct)
-            put(ws, row, 4, st.share_met, f.pct)
-            _fb_fit(ws, row, (line.text, widths[1], False))
-            row += 1
-    print_wide(ws, head)
-
-
-@lru_cache(maxsize=4096)
-def std_height(text: str) -> float:
-    return max(18.0, wrapped_lines(text, 70) * 15.5 + 4)
-
-
-# The unit feedback workbook prints one page wide at 93 % or more (11 pt text at
-# 10.2 pt or more) even where LibreOffice stands in a wider font for Calibri
-# (DejaVu Sans: its columns come out 1.37 x as wide as Excel's): every sheet's
-# widths add up to 110 characters or less, and charts are at most 760 pixels wide.
+# The unit feedback workbook prints one page wide with its text at 10 pt or more even
+# where LibreOffice stands in a wider font for Calibri (its columns come out wider than
+# Excel's): every sheet's widths add up to about 110 characters or less (A4 landscape),
+# and charts are at most 760 pixels wide.
 FEEDBACK_WIDTHS = {
-    # Area, Your score, Your RAG, median, lowest, highest, difference, service user;
-    "results": [24, 8, 12, 8, 8, 8, 10, 8],
+    # Area, Your score, Your RAG, median, lowest, highest, range, difference, service user;
+    "results": [22, 8, 11, 8, 8, 8, 8, 9, 8],
     # then one column per earlier month compared.
-    "change": 10,
-    "standards": [8, 66, 12, 10, 12],
-    "trend": [12, 13, 13, 13, 13],
+    "change": 9,
+    "standards": [15, 8, 55, 12, 10, 12],
+    "trend": [12, 10, 12, 10, 10, 10],
     # Area, ID, Standard, Your rating, Your score, median, units Met, why / ideas.
     "strengths": [13, 7, 22, 11, 7, 8, 8, 35],
     # Area, Your score, RAG, standards to work on, what will change, who leads, by when.
@@ -200,6 +70,21 @@ FEEDBACK_CHART_WIDTH = 760
 # Months the trend table can list with its chart below it on the same page.
 FEEDBACK_TREND_ROWS_WITH_CHART = 7
 FEEDBACK_FONT_SIZE = 11
+BAND = 5  # points per band of the overall score chart (0 to 4.9, 5 to 9.9, ... 95 to 100)
+
+
+@lru_cache(maxsize=4096)
+def std_height(text: str) -> float:
+    """The height of a row showing a standard's wording in a column 70 characters wide."""
+    return max(18.0, wrapped_lines(text, 70) * 15.5 + 4)
+
+
+def _value(ws, row: int, col: int, value, fmt, missing_fmt, reason: str = MISSING) -> None:
+    """A figure, or ``[x]`` (``reason``) where there is none: no cell in a table is empty."""
+    if value is None or value == "":
+        put(ws, row, col, reason, missing_fmt)
+    else:
+        put(ws, row, col, value, fmt)
 
 
 def _fb_fit(ws, row: int, *cells: tuple[str, float, bool], minimum: int = 1) -> None:
@@ -218,41 +103,303 @@ def _fb_header_height(headers: list[str], widths: list[float]) -> float:
     return row_height(max(text_lines(t, w, size * 1.1) for t, w in zip(headers, widths)), size)
 
 
-def _feedback_trend(book, data: PeriodData, p: dict, code: str) -> None:
-    f = book.f
-    ws = book.sheet("Trend", "Your overall score month by month, next to the network median")
-    widths = FEEDBACK_WIDTHS["trend"]
-    set_widths(ws, widths)
-    put(ws, 0, 0, f"Your trend up to {data.month}", f.title)
+def _title(ws, book: Book, text: str) -> None:
+    put(ws, 0, 0, text, book.f.title)
     ws.set_row(0, 26)
-    paragraph(ws, 1, 0, 4, p["trend_intro"], f.text, sum(widths))
+
+
+def _feedback_results(
+    book, data: PeriodData, p: dict, code: str, unit_name: str, result: UnitResult
+):
+    f = book.f
+    sheet = "Your results"
+    ws = book.sheet(sheet, "Your scores in each area against the network, and how they changed")
+    changes = _changes(data, code)
+    widths = FEEDBACK_WIDTHS["results"] + [FEEDBACK_WIDTHS["change"]] * len(changes)
+    set_widths(ws, widths)
+    last_col = len(widths) - 1
+    _title(ws, book, p["title"].format(unit_name=unit_name, month=data.month))
+    rag = result.overall_rag or presentation()["words"]["no_score"]
+    intro = p["intro"].format(
+        overall=pct_text(result.overall),
+        rag=rag,
+        median=pct_text(data.overall.median),
+        n=len(data.units),
+    )
+    paragraph(ws, 1, 0, last_col, intro, f.text, sum(widths))
     head = 3
-    headers = ["Month", "Your overall (%)", "Your RAG", "Network median (%)"]
-    for col, text in enumerate(headers):
-        put(ws, head, col, text, f.header)
+    headers = [
+        "Area",
+        "Your score (%)",
+        "Your RAG",
+        "Network median (%)",
+        "Network lowest (%)",
+        "Network highest (%)",
+        "Range, lowest to highest (points)",
+        "Difference from median (points)",
+        "Service user took part",
+    ] + [c[0] for c in changes]
+    row = book.table(ws, head, 0, headers, len(data.areas) + 1, "Your_results")
     ws.set_row(head, _fb_header_height(headers, widths))
-    medians = {m.period: m.overall.median for m in data.months}
-    row = head + 1
-    for per, overall, word in data.unit_months.get(code, []):
-        put(ws, row, 0, per, f.bold)
-        put(ws, row, 1, overall, f.pct)
-        put(ws, row, 2, word, f.rag.get(word, f.cell))
-        put(ws, row, 3, medians.get(per), f.pct)
+    yes_no = data.signoffs.get(code, {})
+    miss = f.missing
+    for area in data.areas:
+        res = result.areas.get(area.id)
+        s = data.area_spread[area.id]
+        pct = res.percent if res else None
+        word = rag_word(data, res)
+        put(ws, row, 0, data.area_short(area), f.bold_wrap)
+        _fb_fit(ws, row, (data.area_short(area), widths[0], True), (word, widths[2], False))
+        _value(ws, row, 1, pct, f.pct, miss)
+        _value(
+            ws, row, 2, word, f.rag_wrap.get(res.rag if res and res.complete else "", f.wrap), miss
+        )
+        _value(ws, row, 3, s.median, f.pct, miss)
+        _value(ws, row, 4, s.low, f.pct, miss)
+        _value(ws, row, 5, s.high, f.pct, miss)
+        span = None if s.low is None or s.high is None else s.high - s.low
+        _value(ws, row, 6, span, f.points, miss)
+        diff = None if pct is None or s.median is None else pct - s.median
+        _value(ws, row, 7, diff, f.points, miss)
+        _value(ws, row, 8, yes_no.get(area.id, ""), f.cell, miss)
+        for k, (_h, before, _total) in enumerate(changes):
+            then = before.get(area.id)
+            _value(
+                ws, row, 9 + k, None if pct is None or then is None else pct - then, f.points, miss
+            )
         row += 1
     last = row - 1
+    s = data.overall
+    put(ws, row, 0, "Overall", f.net_label)
+    _value(ws, row, 1, result.overall, f.net_pct, miss)
+    _value(ws, row, 2, result.overall_rag, f.rag_bold.get(result.overall_rag, f.net_cell), miss)
+    _value(ws, row, 3, s.median, f.net_pct, miss)
+    _value(ws, row, 4, s.low, f.net_pct, miss)
+    _value(ws, row, 5, s.high, f.net_pct, miss)
+    _value(ws, row, 6, None if s.low is None or s.high is None else s.high - s.low, f.points, miss)
+    diff = None if result.overall is None or s.median is None else result.overall - s.median
+    _value(ws, row, 7, diff, f.points, miss)
+    put(ws, row, 8, NOT_APPLICABLE, f.net_cell)
+    for k, (_h, _before, then) in enumerate(changes):
+        value = None if result.overall is None or then is None else result.overall - then
+        _value(ws, row, 9 + k, value, f.points, miss)
+    table_end = row
+    # Page 2: where the unit stands in each area, against the range of all units.
+    chart_row = table_end + 2
     pal = chart_palette()
+    chart = C.unit_in_range(
+        book.wb,
+        title=f"Your score in each area against the range of all units, {data.month}",
+        categories=(sheet, head + 1, 0, last, 0),
+        lows=(sheet, head + 1, 4, last, 4),
+        spans=(sheet, head + 1, 6, last, 6),
+        medians=(sheet, head + 1, 3, last, 3),
+        values=(sheet, head + 1, 1, last, 1),
+        values_name="Your unit",
+        palette=pal,
+        size=(FEEDBACK_CHART_WIDTH, 520),
+    )
+    below = [
+        (pct, data.area_spread[a.id].median, data.area_short(a))
+        for a in data.areas
+        if (pct := (result.areas[a.id].percent if a.id in result.areas else None)) is not None
+        and data.area_spread[a.id].median is not None
+    ]
+    under = [name for pct, median, name in below if pct < median]
+    book.insert_chart(
+        ws,
+        chart_row,
+        0,
+        chart,
+        f"Chart of your score in each of the {len(data.areas)} areas as a large blue dot, "
+        f"with the network median as an orange diamond and the range from the lowest to the "
+        f"highest unit as a grey bar (other units are not named). You are below the network "
+        f"median in {len(under)} of {len(below)} areas with a score"
+        + (f": {', '.join(under)}." if under else "."),
+    )
+    # Page 3: how many units score in each band, the unit's own band picked out.
+    band_row = chart_row + 28
+    _overall_bands(book, ws, data, result, band_row, sheet)
+    # One page wide at full size: a chart split by a page break prints in two halves.
+    print_wide(ws)
+    ws.set_h_pagebreaks([table_end + 1, band_row])
+
+
+def _overall_bands(book, ws, data: PeriodData, result: UnitResult, top: int, sheet: str) -> None:
+    """A table and a chart of how many units score in each band of the overall score."""
+    f = book.f
+    counted = [r.overall for r in data.results.values() if r.complete and r.overall is not None]
+    mine = result.overall if result.complete else None
+    bands = 100 // BAND
+    index = lambda v: min(bands - 1, int(v // BAND))  # noqa: E731 (100 % is in the top band)
+    counts = [0] * bands
+    for value in counted:
+        counts[index(value)] += 1
+    own = index(mine) if mine is not None else None
+    put(ws, top, 0, f"Overall scores of all units, {data.month}", f.heading)
+    ws.set_row(top, 22)
+    intro = (
+        "How many units have an overall score in each band. Other units are not named; "
+        "your unit is the blue block labelled 'Your unit'."
+    )
+    if mine is None:
+        intro += " Your overall score is not counted this month: some of your areas are incomplete."
+    widths = FEEDBACK_WIDTHS["results"]
+    paragraph(ws, top + 1, 0, 2, intro, f.text, sum(widths[:3]))
+    head = top + 2
+    headers = ["Overall score band (%)", "Other units (number)", "Your unit (number)"]
+    row = book.table(ws, head, 0, headers, bands, "Units_by_overall_score")
+    ws.set_row(head, _fb_header_height(headers, widths[:3]))
+    first = row
+    for i in range(bands):
+        low = i * BAND
+        label = f"{low} to 100" if i == bands - 1 else f"{low} to {low + BAND - 0.1:g}"
+        put(ws, row, 0, label, f.cell)
+        put(ws, row, 1, counts[i] - (1 if i == own else 0), f.int)
+        put(ws, row, 2, 1 if i == own else 0, f.int)
+        row += 1
+    chart = C.units_by_band(
+        book.wb,
+        title="Units by overall score",
+        categories=(sheet, first, 0, row - 1, 0),
+        others=(sheet, first, 1, row - 1, 1),
+        own=(sheet, first, 2, row - 1, 2),
+        own_band=own,
+        most=max(counts),
+        palette=chart_palette(),
+        size=(440, 480),
+    )
+    if own is None:
+        where = "Your overall score is not counted this month."
+    else:
+        same = counts[own] - 1
+        where = (
+            f"Your unit ({mine:.1f}%) is in the {own * BAND} to "
+            f"{'100' if own == bands - 1 else f'{own * BAND + BAND - 0.1:g}'}% band, "
+            f"with {same} other unit{'s' if same != 1 else ''}."
+        )
+    book.insert_chart(
+        ws,
+        head,
+        3,
+        chart,
+        f"Bar chart of how many of the {len(counted)} units with a complete return have "
+        f"an overall score in each {BAND}-point band; other units are grey and not named, "
+        f"your unit is the blue block labelled 'Your unit'. {where}",
+        {"x_offset": 12},
+    )
+
+
+def _feedback_standards(book, data: PeriodData, p: dict, code: str) -> None:
+    f = book.f
+    ws = book.sheet(
+        "Standards",
+        "Every standard: your rating, the network median and the share of units that met it",
+    )
+    widths = FEEDBACK_WIDTHS["standards"]
+    set_widths(ws, widths)
+    _title(ws, book, f"Standard by standard, {data.month}")
+    paragraph(ws, 1, 0, len(widths) - 1, p["standards_intro"], f.text, sum(widths))
+    head = 3
+    headers = [
+        "Area",
+        "ID",
+        "Standard",
+        "Your rating",
+        "Network median (%)",
+        f"Units rating it {data.best_label} (%)",
+    ]
+    n = sum(len(data.standards.get(a.id, [])) for a in data.areas)
+    row = book.table(ws, head, 0, headers, n, "Standards")
+    ws.set_row(head, _fb_header_height(headers, widths))
+    ratings = data.ratings.get(code, {})
+    if not n:
+        for col in range(len(headers)):
+            put(ws, row, col, MISSING, f.missing)
+    for area in data.areas:
+        for line in data.standards.get(area.id, []):
+            st = data.standard_stats[line.id]
+            label = ratings.get(line.id, "")
+            put(ws, row, 0, data.area_short(area), f.wrap)
+            put(ws, row, 1, line.id, f.cell)
+            put(ws, row, 2, line.text, f.wrap)
+            put(ws, row, 3, label or "Not rated", f.rating.get(label, f.cell))
+            _value(ws, row, 4, st.median, f.pct, f.missing)
+            _value(ws, row, 5, st.share_met, f.pct, f.missing)
+            _fb_fit(
+                ws, row, (line.text, widths[2], False), (data.area_short(area), widths[0], False)
+            )
+            row += 1
+    print_wide(ws, head)
+
+
+def _feedback_trend(book, data: PeriodData, p: dict, code: str) -> None:
+    f = book.f
+    ws = book.sheet(
+        "Trend", "Your overall score month by month, next to the network median and range"
+    )
+    widths = FEEDBACK_WIDTHS["trend"]
+    set_widths(ws, widths)
+    _title(ws, book, f"Your trend up to {data.month}")
+    paragraph(ws, 1, 0, len(widths) - 1, p["trend_intro"], f.text, sum(widths))
+    head = 3
+    headers = [
+        "Month",
+        "Your overall (%)",
+        "Your RAG",
+        "Network median (%)",
+        "Network lowest (%)",
+        "Network highest (%)",
+    ]
+    months = data.unit_months.get(code, [])
+    row = book.table(ws, head, 0, headers, len(months), "Your_trend")
+    ws.set_row(head, _fb_header_height(headers, widths))
+    network = {m.period: m.overall for m in data.months}
+    if not months:
+        for col in range(len(headers)):
+            put(ws, row, col, MISSING, f.missing)
+    for per, overall, word in months:
+        spread = network.get(per)
+        put(ws, row, 0, per, f.bold)
+        _value(ws, row, 1, overall, f.pct, f.missing)
+        _value(ws, row, 2, word, f.rag.get(word, f.cell), f.missing)
+        _value(ws, row, 3, spread.median if spread else None, f.pct, f.missing)
+        _value(ws, row, 4, spread.low if spread else None, f.pct, f.missing)
+        _value(ws, row, 5, spread.high if spread else None, f.pct, f.missing)
+        row += 1
+    last = max(row - 1, head + 1)
+    pal = chart_palette()
+    cats = ("Trend", head + 1, 0, last, 0)
     chart = C.trend_lines(
         book.wb,
-        title=f"Your overall score and the network median by month, up to {data.month}",
-        categories=("Trend", head + 1, 0, last, 0),
+        title=f"Your overall score against the network by month, up to {data.month}",
+        categories=cats,
         series=[
-            ("Your overall score", ("Trend", head + 1, 1, last, 1), pal.unit, "solid"),
-            ("Network median", ("Trend", head + 1, 3, last, 3), pal.network, "dash"),
+            ("Your unit", ("Trend", head + 1, 1, last, 1), pal.unit, "solid", 4),
+            ("Network median", ("Trend", head + 1, 3, last, 3), pal.network, "dash", 2.25),
+            ("Lowest unit", ("Trend", head + 1, 4, last, 4), pal.other, "round_dot", 1.5),
+            ("Highest unit", ("Trend", head + 1, 5, last, 5), pal.other, "round_dot", 1.5),
         ],
-        size=(FEEDBACK_CHART_WIDTH, 380),
+        size=(FEEDBACK_CHART_WIDTH, 400),
     )
-    # Below the table, not beside it: side by side they would not fit a page at full size.
-    ws.insert_chart(row + 1, 0, chart)
+    if months and months[-1][1] is not None:
+        first_value = next((v for _p, v, _w in months if v is not None), None)
+        change = months[-1][1] - first_value if first_value is not None else 0.0
+        summary = (
+            f"Your overall score was {months[-1][1]:.1f}% in {month_name(months[-1][0])}, "
+            f"{change:+.1f} points since {month_name(months[0][0])}."
+        )
+    else:
+        summary = "There is no overall score of yours to show yet."
+    book.insert_chart(
+        ws,
+        row + 1,
+        0,
+        chart,
+        "Line chart of your overall score by month (thick blue line, 'Your unit') against the "
+        "network median (dashed orange) and the lowest and highest unit (dotted grey; other "
+        f"units are not named). {summary}",
+    )
     print_wide(ws, head)
     if row - head > FEEDBACK_TREND_ROWS_WITH_CHART:
         ws.set_h_pagebreaks([row])  # the chart on a page of its own, never split
@@ -284,9 +431,13 @@ def _ideas(data: PeriodData, code: str, qid: str) -> list[str]:
 
 def _feedback_strengths(book, data: PeriodData, p: dict, code: str, result: UnitResult) -> None:
     f = book.f
-    ws = book.sheet("Strengths and priorities", "What is going well and what to work on, with ideas from other units")
+    ws = book.sheet(
+        "Strengths and priorities",
+        "What is going well and what to work on, with ideas from other units",
+    )
     widths = FEEDBACK_WIDTHS["strengths"]
     set_widths(ws, widths)
+    _title(ws, book, f"Strengths and priorities, {data.month}")
     headers = [
         "Area",
         "ID",
@@ -295,35 +446,38 @@ def _feedback_strengths(book, data: PeriodData, p: dict, code: str, result: Unit
         "Your score (%)",
         "Network median (%)",
         f"Units rating it {data.best_label} (%)",
-        "",
     ]
     ratings = data.ratings.get(code, {})
     own_notes = data.notes.get(code, {})
     best = data.best_label
-    row = 0
+    row = 2
 
-    def section(title: str, intro: str, last_header: str) -> None:
+    def section(title: str, intro: str, last_header: str, rows: int, name: str) -> None:
         nonlocal row
-        put(ws, row, 0, title, f.title)
-        ws.set_row(row, 26)
+        put(ws, row, 0, title, f.heading)
+        ws.set_row(row, 22)
         paragraph(ws, row + 1, 0, 7, intro, f.text, sum(widths))
-        for col, text in enumerate(headers[:-1] + [last_header]):
-            put(ws, row + 2, col, text, f.header)
-        ws.set_row(row + 2, _fb_header_height(headers[:-1] + [last_header], widths))
-        row += 3
+        row = book.table(ws, row + 2, 0, headers + [last_header], rows, name)
+        ws.set_row(row - 1, _fb_header_height(headers + [last_header], widths))
 
-    def area_row(area: Area, res: AreaResult) -> None:
+    def area_row(area: Area, res: AreaResult, extra: str) -> None:
         nonlocal row
         word = rag_word(data, res)
         put(ws, row, 0, data.area_label(area), f.bold_wrap)
-        put(ws, row, 1, "", f.cell)
+        put(ws, row, 1, NOT_APPLICABLE, f.missing)
         put(ws, row, 2, "Whole area", f.bold)
-        put(ws, row, 3, word, f.rag_wrap.get(res.rag if res.complete else "", f.wrap))
-        put(ws, row, 4, res.percent, f.pct)
-        put(ws, row, 5, data.area_spread[area.id].median, f.pct)
-        put(ws, row, 6, "", f.cell)
-        put(ws, row, 7, "", f.cell)
-        _fb_fit(ws, row, (data.area_label(area), widths[0], True), (word, widths[3], False))
+        _value(ws, row, 3, word, f.rag_wrap.get(res.rag if res.complete else "", f.wrap), f.missing)
+        _value(ws, row, 4, res.percent, f.pct, f.missing)
+        _value(ws, row, 5, data.area_spread[area.id].median, f.pct, f.missing)
+        put(ws, row, 6, NOT_APPLICABLE, f.missing)
+        put(ws, row, 7, extra or NOT_APPLICABLE, f.wrap if extra else f.missing)
+        _fb_fit(
+            ws,
+            row,
+            (data.area_label(area), widths[0], True),
+            (word, widths[3], False),
+            (extra, widths[7], False),
+        )
         row += 1
 
     def standard_row(area: Area, line: StandardLine, label: str, extra: str) -> None:
@@ -333,10 +487,10 @@ def _feedback_strengths(book, data: PeriodData, p: dict, code: str, result: Unit
         put(ws, row, 1, line.id, f.cell)
         put(ws, row, 2, line.text, f.wrap)
         put(ws, row, 3, label or "Not rated", f.rating.get(label, f.cell))
-        put(ws, row, 4, "", f.cell)
-        put(ws, row, 5, st.median, f.pct)
-        put(ws, row, 6, st.share_met, f.pct)
-        put(ws, row, 7, extra, f.wrap)
+        put(ws, row, 4, NOT_APPLICABLE, f.missing)
+        _value(ws, row, 5, st.median, f.pct, f.missing)
+        _value(ws, row, 6, st.share_met, f.pct, f.missing)
+        _value(ws, row, 7, extra, f.wrap, f.missing)
         _fb_fit(
             ws,
             row,
@@ -346,7 +500,6 @@ def _feedback_strengths(book, data: PeriodData, p: dict, code: str, result: Unit
         )
         row += 1
 
-    section(p["strengths_title"], p["strengths_intro"], "Why")
     strong = []
     for area in data.areas:
         res = result.areas.get(area.id)
@@ -363,10 +516,21 @@ def _feedback_strengths(book, data: PeriodData, p: dict, code: str, result: Unit
             if ratings.get(line.id) == best and st.share_met is not None and st.share_met < 50:
                 rare.append((area, line))
     if not strong and not rare:
-        paragraph(ws, row, 0, 7, p["no_strengths"], f.muted, sum(widths))
-        row += 1
+        put(ws, row, 0, p["strengths_title"], f.heading)
+        paragraph(ws, row + 1, 0, 7, p["no_strengths"], f.muted, sum(widths))
+        row += 2
+    else:
+        section(
+            p["strengths_title"], p["strengths_intro"], "Why", len(strong) + len(rare), "Strengths"
+        )
     for _k, _i, area, res in strong:
-        area_row(area, res)
+        median = data.area_spread[area.id].median
+        why = []
+        if res.rag == "Green":
+            why.append("Rated Green")
+        if median is not None and res.percent > median:
+            why.append(f"{res.percent - median:.1f} points above the network median")
+        area_row(area, res, "; ".join(why) + ".")
     for area, line in rare:
         share = data.standard_stats[line.id].share_met
         standard_row(
@@ -376,22 +540,37 @@ def _feedback_strengths(book, data: PeriodData, p: dict, code: str, result: Unit
             f"You met this; only {share:.0f}% of units did. Others could learn from your evidence.",
         )
     row += 1
-    section(p["priorities_title"], p["priorities_intro"], "Ideas from other units / your notes")
     weak = []
     for area in data.areas:
         res = result.areas.get(area.id)
         if res is not None and res.rag in ("Red", "Amber") and res.percent is not None:
             weak.append((res.percent, area.index, area, res))
     weak.sort(key=lambda x: x[:2])
+    todo = {
+        area.id: [
+            line
+            for line in data.standards.get(area.id, [])
+            if ratings.get(line.id, "") != best
+            and data.labels.get(ratings.get(line.id, "")) != "na"
+        ]
+        for _pct, _i, area, _res in weak
+    }
     if not weak:
-        paragraph(ws, row, 0, 7, p["no_priorities"], f.muted, sum(widths))
-        row += 1
+        put(ws, row, 0, p["priorities_title"], f.heading)
+        paragraph(ws, row + 1, 0, 7, p["no_priorities"], f.muted, sum(widths))
+        row += 2
+    else:
+        section(
+            p["priorities_title"],
+            p["priorities_intro"],
+            "Ideas from other units and your notes",
+            len(weak) + sum(len(v) for v in todo.values()),
+            "Priorities",
+        )
     for _pct, _i, area, res in weak:
-        area_row(area, res)
-        for line in data.standards.get(area.id, []):
+        area_row(area, res, "")
+        for line in todo[area.id]:
             label = ratings.get(line.id, "")
-            if label == best or data.labels.get(label) == "na":
-                continue
             parts = [f"Idea: {t}" for t in _ideas(data, code, line.id)]
             note = own_notes.get(line.id)
             if note:
@@ -402,12 +581,29 @@ def _feedback_strengths(book, data: PeriodData, p: dict, code: str, result: Unit
 
 def _feedback_action_plan(book, data: PeriodData, p: dict, result: UnitResult) -> None:
     f = book.f
-    ws = book.sheet("Action plan", "Your plan for the areas rated Red or Amber: fill in the white cells")
+    ws = book.sheet(
+        "Action plan", "Your plan for the areas rated Red or Amber: fill in the white cells"
+    )
     widths = FEEDBACK_WIDTHS["plan"]
     set_widths(ws, widths)
-    put(ws, 0, 0, f"Action plan, {data.month}", f.title)
-    ws.set_row(0, 26)
-    paragraph(ws, 1, 0, 6, p["action_intro"], f.text, sum(widths))
+    _title(ws, book, f"Action plan, {data.month}")
+    blank = p.get("plan_blank", "To fill in")
+    c = presentation()["colours"]
+    to_fill = book.wb.add_format(
+        {
+            "font_name": presentation()["fonts"]["name"],
+            "font_size": FEEDBACK_FONT_SIZE,
+            "valign": "top",
+            "text_wrap": True,
+            "italic": True,
+            "font_color": c["muted_text"],
+            "locked": False,
+            "bg_color": c["unlocked_fill"],
+            "border": 1,
+            "border_color": c["border"],
+        }
+    )
+    paragraph(ws, 1, 0, 6, p["action_intro"].format(blank=blank), f.text, sum(widths))
     head = 3
     headers = [
         "Area",
@@ -418,10 +614,6 @@ def _feedback_action_plan(book, data: PeriodData, p: dict, result: UnitResult) -
         "Who leads",
         "By when",
     ]
-    for col, text in enumerate(headers):
-        put(ws, head, col, text, f.header)
-    ws.set_row(head, _fb_header_height(headers, widths))
-    row = head + 1
     ratings = data.ratings.get(result.code, {})
     weak = []
     for area in data.areas:
@@ -429,9 +621,14 @@ def _feedback_action_plan(book, data: PeriodData, p: dict, result: UnitResult) -
         if res is not None and res.rag in ("Red", "Amber"):
             weak.append((res.percent if res.percent is not None else 0, area.index, area, res))
     weak.sort(key=lambda x: x[:2])
+    spare = int(p.get("spare_rows", 5))
     if not weak:
-        paragraph(ws, row, 0, 6, p["action_none"], f.muted, sum(widths))
-        row += 1
+        # Above the table, so every row of the table is a row of the plan.
+        paragraph(ws, head, 0, 6, p["action_none"], f.muted, sum(widths))
+        head += 2
+    # The plan's cells are typed in, so the table has no filter buttons to get in the way.
+    row = book.table(ws, head, 0, headers, len(weak) + spare, "Action_plan", autofilter=False)
+    ws.set_row(head, _fb_header_height(headers, widths))
     for _pct, _i, area, res in weak:
         todo = [
             line.id
@@ -440,12 +637,12 @@ def _feedback_action_plan(book, data: PeriodData, p: dict, result: UnitResult) -
             and data.labels.get(ratings.get(line.id, "")) != "na"
         ]
         put(ws, row, 0, data.area_label(area), f.bold_wrap)
-        put(ws, row, 1, res.percent, f.pct)
+        _value(ws, row, 1, res.percent, f.pct, f.missing)
         word = rag_word(data, res)
         put(ws, row, 2, word, f.rag_wrap.get(res.rag if res.complete else "", f.wrap))
-        put(ws, row, 3, ", ".join(todo), f.wrap)
+        _value(ws, row, 3, ", ".join(todo), f.wrap, f.missing)
         for col in (4, 5, 6):
-            ws.write_blank(row, col, None, f.unlocked)
+            put(ws, row, col, blank, to_fill)
         # Room to write four lines in the plan cells, and the area and standards in full.
         _fb_fit(
             ws,
@@ -456,12 +653,33 @@ def _feedback_action_plan(book, data: PeriodData, p: dict, result: UnitResult) -
             minimum=4,
         )
         row += 1
-    for _ in range(int(p.get("spare_rows", 5))):
+    for _ in range(spare):
         for col in range(7):
-            ws.write_blank(row, col, None, f.unlocked)
+            if col in (1, 2):
+                put(ws, row, col, NOT_APPLICABLE, f.missing)
+            else:
+                put(ws, row, col, blank, to_fill)
         ws.set_row(row, row_height(4, FEEDBACK_FONT_SIZE))
         row += 1
     # Only the plan cells can be typed in; rows and columns can be resized for long text.
     ws.protect("", {"format_rows": True, "format_columns": True})
     print_wide(ws, head)
 
+
+def _feedback_spc(book: Book, data: PeriodData, code: str) -> None:
+    """The unit's overall score and each area as process control charts."""
+    target = data.network.green
+    overall = [(per, v) for per, v, _rag in data.unit_months.get(code, []) if v is not None]
+    blocks = [("Overall score", spc.xmr([p for p, _ in overall], [v for _, v in overall], target))]
+    by_area = data.unit_area_months.get(code, {})
+    for area in data.areas:
+        scores = by_area.get(area.id, {})
+        months = sorted(scores)
+        blocks.append((data.area_label(area), spc.xmr(months, [scores[m] for m in months], target)))
+    spc.add_spc_sheet(
+        book,
+        "SPC",
+        "Your overall score and each area as process control charts, month by month",
+        f"Your scores as process control charts, up to {data.month}",
+        blocks,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import charts as C
+from . import spc
 from .figures import PeriodData
 from .sheets import presentation
 
@@ -55,5 +56,8 @@ def chart_images(data: PeriodData) -> dict[str, bytes]:
             palette=pal,
         ),
     }
+    images[f"SeQuIn_network_spc_{per}.png"] = spc.xmr_png(
+        spc.network_xmr(data), f"Network median score as a process control chart, up to {data.month}"
+    )
     return images
 

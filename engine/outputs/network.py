@@ -1,5 +1,9 @@
 """The network benchmark workbook: every unit against every area, per area, trends, gaps,
 the evidence library and completion.
+
+Every table is an Excel table with one header row, and every printed page is A4
+at 9 pt or more: wide figures are split into several tables (the units grid,
+the area medians by month, unit scores by month) rather than shrunk to fit.
 """
 
 from __future__ import annotations
@@ -8,19 +12,24 @@ from .. import template as T
 from ..bank import Area
 from . import charts as C
 from .common import (
-    GRID_AREA_WIDTHS,
-    GRID_WIDTHS,
+    AREA_HEADERS,
+    AREAS_PER_TABLE,
+    COMPLETION_NOTE_WIDTH,
+    MISSING,
+    NOT_APPLICABLE,
     UNITS_LISTED,
     area_spread_row,
     completion_table,
     cover,
+    fit_row,
+    no_figure_note,
     rag_of,
     rag_word,
     ranking_sheet,
     received_phrase,
+    shown,
     units_grid,
 )
-from .feedback import std_height
 from .figures import PeriodData, unit_order
 from .images import chart_palette
 from .sheets import (
@@ -31,8 +40,22 @@ from .sheets import (
     print_wide,
     put,
     set_widths,
-    wrapped_lines,
 )
+
+AREA_WIDTHS = [22, 9, 9, 9, 9, 9, 11, 9, 9, 9, 13]
+AREA_SHEET_WIDTHS = [36, 10, 11, 14, 14, 14, 14, 14]
+TREND_WIDTHS = [20] + [13] * 6
+TREND_AREAS_PER_TABLE = 6
+TREND_MONTHS_PER_TABLE = 6
+GAP_WIDTHS = [6, 16, 8, 9, 9, 9, 9, 9, 9, 42]
+LIBRARY_WIDTHS = [14, 9, 36, 12, 56]
+COMPLETION_WIDTHS = [22, 12, 12, 12, 10, 9, COMPLETION_NOTE_WIDTH]
+
+
+def _px(widths: list[float]) -> int:
+    """Pixels the columns take (a chart is placed by them): no chart is wider than its tables,
+    so it never makes a printed page wider than the tables do."""
+    return sum(int(w * 7 + 5) for w in widths)
 
 
 def network_workbook(data: PeriodData) -> bytes:
@@ -53,13 +76,25 @@ def network_workbook(data: PeriodData) -> bytes:
     return book.close()
 
 
+def _title(ws, f, text: str) -> None:
+    put(ws, 0, 0, text, f.title)
+    ws.set_row(0, 26)
+
+
+def _pct(f, value):
+    """A percentage cell: the figure, or ``[x]``."""
+    return shown(value), (f.pct if value is not None else f.missing)
+
+
 def _network_overview(book: Book, data: PeriodData, p: dict) -> None:
     f = book.f
-    ws = book.sheet("Overview", "Every unit against every area this month, with the network median, lowest and highest")
-    ncols = 3 + 2 * len(data.areas)
-    set_widths(ws, GRID_WIDTHS + GRID_AREA_WIDTHS * len(data.areas))
-    put(ws, 0, 0, p["title"].format(network=data.network.name, month=data.month), f.title)
-    ws.set_row(0, 26)
+    ws = book.sheet(
+        "Overview",
+        "Every unit against every area this month, with the network median, lowest and highest",
+    )
+    per = AREAS_PER_TABLE
+    width = sum(AREA_SHEET_WIDTHS)
+    _title(ws, f, p["title"].format(network=data.network.name, month=data.month))
     counts = data.counts()
     intro = p["overview_intro"].format(
         returned=counts["returned"],
@@ -68,52 +103,44 @@ def _network_overview(book: Book, data: PeriodData, p: dict) -> None:
         received=received_phrase(data),
         rag_rule=data.rag_rule(),
     )
-    paragraph(ws, 1, 0, min(ncols - 1, 16), intro, f.text, 180)
-    units_grid(book, data, ws, 3, include_missing=True)
-    print_wide(ws, 4)
+    last_col = 2 * (per + 1)
+    paragraph(ws, 1, 0, last_col, f"{intro} {no_figure_note(book)}", f.text, width)
+    tables = max(1, -(-len(data.areas) // per))
+    paragraph(ws, 2, 0, last_col, p["overview_tables"].format(n=tables, per=per), f.text, width)
+    units_grid(book, data, ws, 4, include_missing=True, per_table=per, name="Overview")
+    print_wide(ws)
 
 
 def _network_areas(book: Book, data: PeriodData, p: dict) -> None:
     f = book.f
-    ws = book.sheet("Areas", "Each area across the network: median, range and how many units are Green, Amber or Red")
-    headers = [
-        "Area",
-        "Network median (%)",
-        "RAG of median",
-        "Lowest (%)",
-        "Highest (%)",
-        "Units counted",
-        "Incomplete",
-        "Green (units)",
-        "Amber (units)",
-        "Red (units)",
-        "Service user took part (% of units)",
-    ]
-    set_widths(ws, [28, 12, 12, 11, 11, 11, 11, 11, 11, 11, 14])
-    put(ws, 0, 0, f"Areas across the network, {data.month}", f.title)
-    ws.set_row(0, 26)
-    paragraph(ws, 1, 0, 10, p["areas_intro"], f.text, 150)
+    ws = book.sheet(
+        "Areas",
+        "Each area across the network: median, range and how many units are Green, Amber or Red",
+    )
+    set_widths(ws, AREA_WIDTHS)
+    _title(ws, f, f"Areas across the network, {data.month}")
+    paragraph(ws, 1, 0, 10, f"{p['areas_intro']} {no_figure_note(book)}", f.text, sum(AREA_WIDTHS))
     head = 3
-    for col, text in enumerate(headers):
-        put(ws, head, col, text, f.header)
-    ws.set_row(head, 48)
-    row = head + 1
+    row = book.table(ws, head, 0, AREA_HEADERS, len(data.areas) + 1, "Areas")
+    fit_row(ws, head, zip(AREA_HEADERS, AREA_WIDTHS), bold=True)
     for area in data.areas:
-        s = area_spread_row(ws, f, data, area, row)
+        area_spread_row(ws, f, data, area, row)
+        fit_row(ws, row, [(data.area_short(area), AREA_WIDTHS[0])], bold=True)
         row += 1
     s = data.overall
-    put(ws, row, 0, "Overall (complete returns)", f.net_label)
-    put(ws, row, 1, s.median, f.net_pct)
+    put(ws, row, 0, "Overall score", f.net_label)
+    put(ws, row, 1, shown(s.median), f.net_pct)
     word = rag_of(data, s.median)
-    put(ws, row, 2, word, f.rag_bold[word])
-    put(ws, row, 3, s.low, f.net_pct)
-    put(ws, row, 4, s.high, f.net_pct)
+    put(ws, row, 2, word or MISSING, f.rag_bold[word] if word else f.net_cell)
+    put(ws, row, 3, shown(s.low), f.net_pct)
+    put(ws, row, 4, shown(s.high), f.net_pct)
     put(ws, row, 5, s.n, f.net_cell)
     for col in range(6, 10):
-        put(ws, row, col, "", f.net_cell)
-    put(ws, row, 10, data.coproduction_share(), f.net_pct)
+        put(ws, row, col, NOT_APPLICABLE, f.net_cell)
+    put(ws, row, 10, shown(data.coproduction_share()), f.net_pct)
+    fit_row(ws, row, [("Overall score", AREA_WIDTHS[0])], bold=True)
     last = head + len(data.areas)
-    if data.units:
+    if data.units and data.areas:
         chart = C.medians_with_range(
             book.wb,
             title=f"Network median per area with lowest and highest unit, {data.month}",
@@ -122,78 +149,79 @@ def _network_areas(book: Book, data: PeriodData, p: dict) -> None:
             lows=("Areas", head + 1, 3, last, 3),
             highs=("Areas", head + 1, 4, last, 4),
             palette=chart_palette(),
-            size=(980, 460),
+            size=(_px(AREA_WIDTHS) - 10, 460),
         )
-        ws.insert_chart(row + 2, 0, chart)
-    print_wide(ws, head)
+        ws.set_h_pagebreaks([row + 2])  # the chart on a page of its own
+        book.insert_chart(ws, row + 2, 0, chart, _areas_alt(data))
+    print_wide(ws)
+
+
+def _areas_alt(data: PeriodData) -> str:
+    medians = [
+        (data.area_spread[a.id].median, a) for a in data.areas
+        if data.area_spread[a.id].median is not None
+    ]
+    text = (
+        f"Column chart of the network median score of each of the {len(data.areas)} areas "
+        f"in {data.month}, with markers for the lowest and highest unit."
+    )
+    if medians:
+        top = max(medians, key=lambda m: m[0])
+        low = min(medians, key=lambda m: m[0])
+        text += (
+            f" Highest median: {top[1].name}, {pct_text(top[0])}. "
+            f"Lowest median: {low[1].name}, {pct_text(low[0])}."
+        )
+    return text
 
 
 def _network_area_sheet(book: Book, data: PeriodData, p: dict, area: Area) -> None:
     f = book.f
     name = T.area_sheet_name(area.index, area.short_name)
-    ws = book.sheet(name, f"Area {area.index}, {area.name}: each unit against the network, standard by standard")
-    lines = data.standards.get(area.id, [])
-    n_std = len(lines)
-    set_widths(ws, [20, 10, 17, 11, 12] + [12] * max(1, n_std))
-    last_col = 4 + n_std
-    put(ws, 0, 0, f"Area {area.index} of {len(data.areas)}: {area.name}", f.title)
-    ws.set_row(0, 26)
-    paragraph(ws, 1, 0, last_col, area.description, f.text, 160)
-    s = data.area_spread[area.id]
-    paragraph(
-        ws,
-        2,
-        0,
-        last_col,
-        p["area_intro"].format(
-            median=pct_text(s.median),
-            low=pct_text(s.low),
-            high=pct_text(s.high),
-            n=s.n,
-            standard_rule=data.standard_rule(),
-        ),
-        f.text,
-        160,
+    ws = book.sheet(
+        name, f"Area {area.index}, {area.name}: each unit against the network, standard by standard"
     )
+    widths = AREA_SHEET_WIDTHS
+    set_widths(ws, widths)
+    lines = data.standards.get(area.id, [])
+    last_col = len(widths) - 1
+    _title(ws, f, f"Area {area.index} of {len(data.areas)}: {area.name}")
+    paragraph(ws, 1, 0, last_col, area.description, f.text, sum(widths))
+    s = data.area_spread[area.id]
+    intro = p["area_intro"].format(
+        median=pct_text(s.median),
+        low=pct_text(s.low),
+        high=pct_text(s.high),
+        n=s.n,
+        standard_rule=data.standard_rule(),
+    )
+    paragraph(ws, 2, 0, last_col, f"{intro} {no_figure_note(book)}", f.text, sum(widths))
+
+    # Each unit's score against the network median.
     head = 4
-    for col, text in enumerate(
-        ["Unit", "Score (%)", "RAG", "Network median (%)", "Difference from median (points)"]
-    ):
-        put(ws, head, col, text, f.header)
-    for i, line in enumerate(lines):
-        put(ws, head, 5 + i, line.id, f.header)
-    ws.set_row(head, 48)
-    row = head + 1
+    headers = ["Unit", "Score (%)", "RAG", "Network median (%)", "Difference from median (points)"]
+    row = book.table(ws, head, 0, headers, len(data.units) + 1, f"Area_{area.index}_scores")
+    fit_row(ws, head, zip(headers, widths), bold=True)
     put(ws, row, 0, "Network median", f.net_label)
-    put(ws, row, 1, s.median, f.net_pct)
+    put(ws, row, 1, shown(s.median), f.net_pct)
     word = rag_of(data, s.median)
-    put(ws, row, 2, word, f.rag_bold[word])
-    put(ws, row, 3, "", f.net_cell)
-    put(ws, row, 4, "", f.net_cell)
-    for i, line in enumerate(lines):
-        put(ws, row, 5 + i, data.standard_stats[line.id].median, f.net_pct)
-    row += 1
-    put(ws, row, 0, "Rated Met (% of units)", f.net_label)
-    for col in range(1, 5):
-        put(ws, row, col, "", f.net_cell)
-    for i, line in enumerate(lines):
-        put(ws, row, 5 + i, data.standard_stats[line.id].share_met, f.net_pct)
+    put(ws, row, 2, word or MISSING, f.rag_bold[word] if word else f.net_cell)
+    put(ws, row, 3, NOT_APPLICABLE, f.net_cell)
+    put(ws, row, 4, NOT_APPLICABLE, f.net_cell)
     row += 1
     first = row
     for code in data.units:
         res = data.results[code].areas.get(area.id)
         pct = res.percent if res else None
         put(ws, row, 0, data.name(code), f.bold)
-        put(ws, row, 1, pct, f.pct)
-        word = rag_word(data, res)
-        put(ws, row, 2, word, f.rag.get(res.rag if res and res.complete else "", f.cell))
-        put(ws, row, 3, s.median, f.pct)
+        put(ws, row, 1, *_pct(f, pct))
+        word = rag_word(data, res) or MISSING
+        fill = res.rag if res and res.complete and res.percent is not None else ""
+        put(ws, row, 2, word, f.rag_wrap[fill] if word != MISSING else f.missing)
+        put(ws, row, 3, *_pct(f, s.median))
         diff = None if pct is None or s.median is None else pct - s.median
-        put(ws, row, 4, diff, f.points)
-        ratings = data.ratings.get(code, {})
-        for i, line in enumerate(lines):
-            label = ratings.get(line.id, "")
-            put(ws, row, 5 + i, label or "Not rated", f.rating.get(label, f.cell))
+        put(ws, row, 4, shown(diff), f.points if diff is not None else f.missing)
+        fit_row(ws, row, [(word, widths[2]), (data.name(code), widths[0])])
         row += 1
     last = row - 1
     row += 1
@@ -208,33 +236,68 @@ def _network_area_sheet(book: Book, data: PeriodData, p: dict, area: Area) -> No
             network_name="Network median",
             x_title="Unit",
             palette=chart_palette(),
-            size=(min(1400, max(760, 40 * len(data.units))), 400),
+            size=(_px(widths) - 10, 400),
             rotate=-45 if len(data.units) > 12 else 0,
         )
-        ws.insert_chart(row, 0, chart)
+        alt = (
+            f"Column chart of each unit's score in {area.name} for {data.month}, with the network "
+            f"median ({pct_text(s.median)}) marked against each unit. Scores of units that "
+            f"completed the area range from {pct_text(s.low)} to {pct_text(s.high)}."
+        )
+        # The chart starts a printed page; the standards follow it.
+        ws.set_h_pagebreaks([row])
+        book.insert_chart(ws, row, 0, chart, alt)
         row += 22
-    put(ws, row, 0, "The standards", f.heading)
+
+    # Standard by standard: the network figures and which units gave which rating.
+    put(ws, row, 0, p["standards_heading"], f.heading)
+    ws.set_row(row, 22)
     row += 1
-    put(ws, row, 0, "ID", f.header)
-    ws.merge_range(row, 1, row, last_col, "Standard", f.header)
+    paragraph(
+        ws, row, 0, last_col, p["standards_intro"].format(best=data.best_label), f.text,
+        sum(widths),
+    )
     row += 1
+    if not lines:
+        return print_wide(ws)
+    labels = [sc.label for sc in data.network.scale]
+    not_rated = presentation()["words"]["not_rated"]
+    headers = ["Standard", "Network median (%)", f"Rated {data.best_label} (% of units)"]
+    headers += [f"{label} (units)" for label in labels] + [f"{not_rated} (units)"]
+    head = row
+    row = book.table(ws, head, 0, headers, len(lines), f"Area_{area.index}_standards")
+    fit_row(ws, head, zip(headers, widths), bold=True)
     for line in lines:
-        put(ws, row, 0, line.id, f.bold)
-        ws.merge_range(row, 1, row, last_col, "", f.wrap)
-        put(ws, row, 1, line.text, f.wrap)
-        ws.set_row(row, max(18, wrapped_lines(line.text, 70 + 12 * n_std) * 15.5 + 4))
+        st = data.standard_stats[line.id]
+        by_label: dict[str, list[str]] = {label: [] for label in labels + [""]}
+        for code in data.units:
+            label = data.ratings.get(code, {}).get(line.id, "")
+            by_label.setdefault(label, []).append(code)
+        text = f"{line.id}: {line.text}"
+        put(ws, row, 0, text, f.wrap)
+        put(ws, row, 1, *_pct(f, st.median))
+        put(ws, row, 2, *_pct(f, st.share_met))
+        cells = [(text, widths[0])]
+        for k, label in enumerate(labels + [""]):
+            units = by_label.get(label, [])
+            listed = ", ".join(data.name(u) for u in units) if units else "None"
+            put(ws, row, 3 + k, listed, f.wrap if units else f.missing)
+            cells.append((listed, widths[3 + k] if 3 + k < len(widths) else widths[-1]))
+        fit_row(ws, row, cells)
         row += 1
-    print_wide(ws, head)
+    print_wide(ws)
 
 
 def _network_trends(book: Book, data: PeriodData, p: dict) -> None:
     f = book.f
     ws = book.sheet("Trends", "The network median and range by month")
     areas = data.areas
-    set_widths(ws, [20, 10, 12, 10, 10, 13] + [12] * len(areas))
-    put(ws, 0, 0, f"Trends up to {data.month}", f.title)
-    ws.set_row(0, 26)
-    paragraph(ws, 1, 0, 10, p["trends_intro"].format(month=data.month), f.text, 120)
+    widths = TREND_WIDTHS
+    set_widths(ws, widths)
+    last_col = len(widths) - 1
+    _title(ws, f, f"Trends up to {data.month}")
+    intro = p["trends_intro"].format(month=data.month)
+    paragraph(ws, 1, 0, last_col, f"{intro} {no_figure_note(book)}", f.text, sum(widths))
     head = 3
     headers = [
         "Month",
@@ -243,23 +306,24 @@ def _network_trends(book: Book, data: PeriodData, p: dict) -> None:
         "Lowest (%)",
         "Highest (%)",
         "Service user took part (% of areas)",
-    ] + [f"{a.index}. {a.short_name}: median (%)" for a in areas]
-    for col, text in enumerate(headers):
-        put(ws, head, col, text, f.header)
-    ws.set_row(head, 62)
-    row = head + 1
+    ]
+    row = book.table(ws, head, 0, headers, len(data.months), "Trends")
+    fit_row(ws, head, zip(headers, widths), bold=True)
     for m in data.months:
         put(ws, row, 0, m.period, f.bold)
         put(ws, row, 1, m.returned, f.int)
-        put(ws, row, 2, m.overall.median, f.pct)
-        put(ws, row, 3, m.overall.low, f.pct)
-        put(ws, row, 4, m.overall.high, f.pct)
-        put(ws, row, 5, m.coproduction, f.pct)
-        for i, a in enumerate(areas):
-            put(ws, row, 6 + i, m.areas[a.id].median, f.pct)
+        for col, value in enumerate(
+            (m.overall.median, m.overall.low, m.overall.high, m.coproduction), start=2
+        ):
+            put(ws, row, col, *_pct(f, value))
+        row += 1
+    if not data.months:
+        for col in range(len(headers)):
+            put(ws, row, col, MISSING, f.missing)
         row += 1
     last = row - 1
     row += 1
+    breaks = []
     if data.months:
         pal = chart_palette()
         chart = C.trend_lines(
@@ -277,49 +341,82 @@ def _network_trends(book: Book, data: PeriodData, p: dict) -> None:
                     "round_dot",
                 ),
             ],
-            size=(900, 400),
+            size=(_px(widths) - 10, 400),
         )
-        ws.insert_chart(row, 0, chart)
+        latest = data.months[-1]
+        alt = (
+            f"Line chart of the network median overall score by month, {data.months[0].period} "
+            f"to {latest.period}, with the lowest and highest unit and the share of areas agreed "
+            f"with a service user. Median in {latest.period}: {pct_text(latest.overall.median)}."
+        )
+        breaks.append(row)  # the chart starts a printed page; the area medians follow it
+        book.insert_chart(ws, row, 0, chart, alt)
         row += 22
-    put(ws, row, 0, "Overall score (%) by unit and month", f.heading)
+
+    # Each area's network median by month, in tables of up to six areas.
+    put(ws, row, 0, p["trends_areas_heading"], f.heading)
+    ws.set_row(row, 22)
     row += 1
-    put(ws, row, 0, "Unit", f.header)
-    for i, m in enumerate(data.months):
-        put(ws, row, 1 + i, m.period, f.header)
-    row += 1
-    index = {m.period: i for i, m in enumerate(data.months)}
-    for code in sorted(data.unit_months, key=unit_order(data.network)):
-        put(ws, row, 0, data.name(code), f.bold)
-        for per, overall, _rag in data.unit_months.get(code, []):
-            put(ws, row, 1 + index[per], overall, f.pct)
+    step = TREND_AREAS_PER_TABLE
+    for i in range(0, len(areas), step):
+        group = areas[i : i + step]
+        headers = ["Month"] + [f"{data.area_short(a)} (%)" for a in group]
+        name = f"Trends_areas_{group[0].index}_to_{group[-1].index}"
+        top = row
+        row = book.table(ws, top, 0, headers, max(1, len(data.months)), name)
+        fit_row(ws, top, zip(headers, widths), bold=True)
+        for m in data.months:
+            put(ws, row, 0, m.period, f.bold)
+            for k, a in enumerate(group):
+                put(ws, row, 1 + k, *_pct(f, m.areas[a.id].median))
+            row += 1
+        if not data.months:
+            for col in range(len(headers)):
+                put(ws, row, col, MISSING, f.missing)
+            row += 1
         row += 1
-    print_wide(ws, head)
+
+    # Each unit's overall score by month, in tables of up to six months.
+    codes = sorted(data.unit_months, key=unit_order(data.network))
+    if codes and data.months:
+        breaks.append(row)
+        put(ws, row, 0, p["trends_units_heading"], f.heading)
+        ws.set_row(row, 22)
+        row += 1
+        periods = [m.period for m in data.months]
+        step = TREND_MONTHS_PER_TABLE
+        # The latest months make a full table; the earliest table may have fewer.
+        starts = list(range(len(periods) - step, -step, -step))[::-1]
+        for start in starts:
+            chunk = periods[max(0, start) : start + step]
+            headers = ["Unit"] + chunk
+            top = row
+            row = book.table(
+                ws, top, 0, headers, len(codes), f"Trends_units_{chunk[0]}_to_{chunk[-1]}"
+            )
+            fit_row(ws, top, zip(headers, widths), bold=True)
+            for code in codes:
+                scores = {per: overall for per, overall, _rag in data.unit_months.get(code, [])}
+                put(ws, row, 0, data.name(code), f.bold)
+                for k, per in enumerate(chunk):
+                    put(ws, row, 1 + k, *_pct(f, scores.get(per)))
+                row += 1
+            row += 1
+    ws.set_h_pagebreaks(breaks)
+    print_wide(ws)
 
 
 def _network_gaps(book: Book, data: PeriodData, p: dict) -> None:
     f = book.f
     ws = book.sheet("Gaps", "Areas and standards where most units are not there yet")
-    set_widths(ws, [7, 30, 10, 11, 11, 11, 11, 12, 12])
-    put(ws, 0, 0, f"Gaps in provision, {data.month}", f.title)
-    ws.set_row(0, 26)
-    paragraph(ws, 1, 0, 9, p["gaps_intro"], f.text, 190)
+    widths = GAP_WIDTHS
+    set_widths(ws, widths)
+    last_col = len(widths) - 1
+    _title(ws, f, f"Gaps in provision, {data.month}")
+    paragraph(ws, 1, 0, last_col, p["gaps_intro"], f.text, sum(widths))
     row = 3
     put(ws, row, 0, "Areas where most units are Red or Amber", f.heading)
-    row += 1
-    for col, text in enumerate(
-        [
-            "Rank",
-            "Area",
-            "Units counted",
-            "Red (units)",
-            "Amber (units)",
-            "Green (units)",
-            "Red or Amber (%)",
-            "Network median (%)",
-        ]
-    ):
-        put(ws, row, col, text, f.header)
-    ws.set_row(row, 34)
+    ws.set_row(row, 22)
     row += 1
     gaps = []
     for area in data.areas:
@@ -331,18 +428,34 @@ def _network_gaps(book: Book, data: PeriodData, p: dict) -> None:
             )
     gaps.sort(key=lambda x: x[:3])
     if not gaps:
-        paragraph(ws, row, 0, 9, p["gaps_none_areas"], f.muted, 190)
+        paragraph(ws, row, 0, last_col, p["gaps_none_areas"], f.muted, sum(widths))
         row += 1
-    for rank, (_share, _m, _i, area, g, a, r, n) in enumerate(gaps, start=1):
-        put(ws, row, 0, rank, f.int)
-        put(ws, row, 1, data.area_label(area), f.bold_wrap)
-        for col, value in enumerate((n, r, a, g), start=2):
-            put(ws, row, col, value, f.int)
-        put(ws, row, 6, 100.0 * (a + r) / n, f.pct)
-        put(ws, row, 7, data.area_spread[area.id].median, f.pct)
-        row += 1
+    else:
+        headers = [
+            "Rank",
+            "Area",
+            "Units counted",
+            "Red (units)",
+            "Amber (units)",
+            "Green (units)",
+            "Red or Amber (%)",
+            "Network median (%)",
+        ]
+        top = row
+        row = book.table(ws, top, 0, headers, len(gaps), "Gaps_areas")
+        fit_row(ws, top, zip(headers, widths), bold=True)
+        for rank, (_share, _m, _i, area, g, a, r, n) in enumerate(gaps, start=1):
+            put(ws, row, 0, rank, f.int)
+            put(ws, row, 1, data.area_short(area), f.bold_wrap)
+            for col, value in enumerate((n, r, a, g), start=2):
+                put(ws, row, col, value, f.int)
+            put(ws, row, 6, 100.0 * (a + r) / n, f.pct)
+            put(ws, row, 7, *_pct(f, data.area_spread[area.id].median))
+            fit_row(ws, row, [(data.area_short(area), widths[1])], bold=True)
+            row += 1
     row += 1
     put(ws, row, 0, f"Standards that most units did not rate {data.best_label}", f.heading)
+    ws.set_row(row, 22)
     row += 1
     labels = [s.label for s in data.network.scale]
     order = [
@@ -351,15 +464,6 @@ def _network_gaps(book: Book, data: PeriodData, p: dict) -> None:
         for lab in labels
         if data.labels[lab] == role
     ]
-    below_col = 3 + len(order)
-    std_col = below_col + 2
-    head = ["Rank", "Area", "ID"] + [f"{lab} (units)" for lab in order]
-    head += [f"Below {data.best_label} (%)", "Network median (%)", "Standard"]
-    for col, text in enumerate(head):
-        put(ws, row, col, text, f.header)
-    ws.set_column(std_col, std_col, 70)
-    ws.set_row(row, 34)
-    row += 1
     area_by_id = {a.id: a for a in data.areas}
     gaps_std = []
     for lines in data.standards.values():
@@ -370,20 +474,32 @@ def _network_gaps(book: Book, data: PeriodData, p: dict) -> None:
                 gaps_std.append((-st.share_below, -worst, line.id, line, st))
     gaps_std.sort(key=lambda x: x[:3])
     if not gaps_std:
-        paragraph(ws, row, 0, std_col, p["gaps_none_standards"], f.muted, 190)
+        paragraph(ws, row, 0, last_col, p["gaps_none_standards"], f.muted, sum(widths))
+        print_wide(ws)
+        return
+    headers = ["Rank", "Area", "ID"] + [f"{lab} (units)" for lab in order]
+    headers += [f"Below {data.best_label} (%)", "Network median (%)", "Standard"]
+    std_col = len(headers) - 1
+    top = row
+    row = book.table(ws, top, 0, headers, len(gaps_std), "Gaps_standards")
+    col_widths = widths[: std_col] + [widths[-1]]
+    fit_row(ws, top, zip(headers, col_widths), bold=True)
+    if std_col != len(widths) - 1:
+        ws.set_column(std_col, std_col, widths[-1])
     for rank, (_s, _w, _id, line, st) in enumerate(gaps_std, start=1):
         area = area_by_id.get(line.area_id)
+        area_text = data.area_short(area) if area else line.area_id
         put(ws, row, 0, rank, f.int)
-        put(ws, row, 1, data.area_label(area) if area else line.area_id, f.bold_wrap)
+        put(ws, row, 1, area_text, f.bold_wrap)
         put(ws, row, 2, line.id, f.cell)
         for k, lab in enumerate(order):
             put(ws, row, 3 + k, st.counts.get(lab, 0), f.int)
-        put(ws, row, below_col, st.share_below, f.pct)
-        put(ws, row, below_col + 1, st.median, f.pct)
+        put(ws, row, std_col - 2, *_pct(f, st.share_below))
+        put(ws, row, std_col - 1, *_pct(f, st.median))
         put(ws, row, std_col, line.text, f.wrap)
-        ws.set_row(row, std_height(line.text))
+        fit_row(ws, row, [(line.text, widths[-1]), (area_text, widths[1])])
         row += 1
-    print_wide(ws)
+    print_wide(ws, top)
 
 
 def _units_phrase(data: PeriodData, units: tuple[str, ...]) -> str:
@@ -395,41 +511,50 @@ def _units_phrase(data: PeriodData, units: tuple[str, ...]) -> str:
 
 def _network_library(book: Book, data: PeriodData, p: dict) -> None:
     f = book.f
-    ws = book.sheet("Evidence library", "Good practice to learn from: evidence of standards rated Met, by standard")
-    set_widths(ws, [26, 9, 50, 16, 70])
-    put(ws, 0, 0, f"Evidence library: good practice, {data.month}", f.title)
-    ws.set_row(0, 26)
-    paragraph(ws, 1, 0, 4, p["library_intro"], f.text, 170)
+    ws = book.sheet(
+        "Evidence library",
+        "Good practice to learn from: evidence of standards rated Met, by standard",
+    )
+    widths = LIBRARY_WIDTHS
+    set_widths(ws, widths)
+    _title(ws, f, f"Evidence library: good practice, {data.month}")
+    paragraph(ws, 1, 0, 4, p["library_intro"], f.text, sum(widths))
     head = 3
-    for col, text in enumerate(["Area", "ID", "Standard", "Unit(s)", "Evidence"]):
-        put(ws, head, col, text, f.header)
-    row = head + 1
+    if not data.library:
+        paragraph(ws, head, 0, 4, p["library_none"], f.muted, sum(widths))
+        print_wide(ws)
+        return
+    headers = ["Area", "ID", "Standard", "Unit(s)", "Evidence"]
+    row = book.table(ws, head, 0, headers, len(data.library), "Evidence_library")
+    fit_row(ws, head, zip(headers, widths), bold=True)
     area_by_id = {a.id: a for a in data.areas}
     texts = {line.id: line.text for lines in data.standards.values() for line in lines}
-    if not data.library:
-        paragraph(ws, row, 0, 4, p["library_none"], f.muted, 170)
     for e in data.library:
         area = area_by_id.get(e.area_id)
-        put(ws, row, 0, area.name if area else e.area_id, f.wrap)
+        area_text = data.area_short(area) if area else e.area_id
+        std = texts.get(e.standard_id, "") or MISSING
+        units = _units_phrase(data, e.units) or MISSING
+        put(ws, row, 0, area_text, f.wrap)
         put(ws, row, 1, e.standard_id, f.cell)
-        std = texts.get(e.standard_id, "")
         put(ws, row, 2, std, f.wrap)
-        put(ws, row, 3, _units_phrase(data, e.units), f.wrap)
-        put(ws, row, 4, e.text, f.wrap)
-        ws.set_row(row, max(18, max(wrapped_lines(std, 50), wrapped_lines(e.text, 70)) * 15.5 + 4))
+        put(ws, row, 3, units, f.wrap)
+        put(ws, row, 4, e.text or MISSING, f.wrap)
+        fit_row(ws, row, zip((area_text, e.standard_id, std, units, e.text), widths))
         row += 1
-    if data.library:
-        ws.autofilter(head, 0, row - 1, 4)
     print_wide(ws, head)
 
 
 def _network_completion(book: Book, data: PeriodData, p: dict) -> None:
     f = book.f
-    ws = book.sheet("Completion", "Who returned, who was rejected and who is missing, and co-production")
-    set_widths(ws, [30, 14, 12, 13, 11, 12, 80])
-    put(ws, 0, 0, f"Completion and co-production, {data.month}", f.title)
-    ws.set_row(0, 26)
-    paragraph(ws, 1, 0, 6, p["completion_intro"].format(month=data.month), f.text, 170)
+    ws = book.sheet(
+        "Completion", "Who returned, who was rejected and who is missing, and co-production"
+    )
+    widths = COMPLETION_WIDTHS
+    set_widths(ws, widths)
+    last_col = len(widths) - 1
+    _title(ws, f, f"Completion and co-production, {data.month}")
+    intro = p["completion_intro"].format(month=data.month)
+    paragraph(ws, 1, 0, last_col, f"{intro} {no_figure_note(book)}", f.text, sum(widths))
     c = data.counts()
     share = data.coproduction_share()
     summary = (
@@ -437,27 +562,35 @@ def _network_completion(book: Book, data: PeriodData, p: dict) -> None:
         f"{len(data.network.units)} units. Areas agreed with a service user taking part: "
         f"{pct_text(share)}."
     )
-    paragraph(ws, 2, 0, 6, summary, f.text, 170)
+    paragraph(ws, 2, 0, last_col, summary, f.text, sum(widths))
     row = 3
     if data.unidentified:
-        paragraph(ws, row, 0, 6, p["unidentified"].format(n=data.unidentified), f.muted, 170)
+        paragraph(
+            ws, row, 0, last_col, p["unidentified"].format(n=data.unidentified), f.muted,
+            sum(widths),
+        )
         row += 1
     head = row + 1
-    row = completion_table(ws, f, data, head, notes=True)
-    row += 1
+    if data.completion:
+        row = completion_table(ws, f, data, head, notes=True, book=book, name="Completion")
+        fit_row(ws, head, zip(["Areas agreed with a service user"] * len(widths), widths[3:4]),
+                bold=True)
+        row += 1
+    else:
+        row = head
     put(ws, row, 0, "Co-production by area", f.heading)
+    ws.set_row(row, 22)
     row += 1
-    for col, text in enumerate(["Area", "Returns", "With a service user", "Share (%)"]):
-        put(ws, row, col, text, f.header)
-    ws.set_row(row, 34)
-    row += 1
+    headers = ["Area", "Returns", "With a service user", "Share (%)"]
+    top = row
+    row = book.table(ws, top, 0, headers, len(data.areas), "Coproduction_by_area")
+    fit_row(ws, top, zip(headers, widths), bold=True)
     for area in data.areas:
         yes, total = data.area_coproduction.get(area.id, (0, 0))
-        put(ws, row, 0, data.area_label(area), f.bold)
+        put(ws, row, 0, data.area_short(area), f.bold_wrap)
         put(ws, row, 1, total, f.int)
         put(ws, row, 2, yes, f.int)
-        put(ws, row, 3, 100.0 * yes / total if total else None, f.pct)
+        put(ws, row, 3, *_pct(f, 100.0 * yes / total if total else None))
+        fit_row(ws, row, [(data.area_short(area), widths[0])], bold=True)
         row += 1
     print_wide(ws, head)
-
-

@@ -12,13 +12,12 @@ import re
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import xlsxwriter
 from xlsxwriter.core import Core
 from xlsxwriter.packager import Packager
-
 
 if TYPE_CHECKING:
     from .figures import PeriodData
@@ -177,6 +176,13 @@ class Formats:
         easy = {**base, "font_size": font["easy_read"], "valign": "vcenter"}
         self._specs = {
             "title": {**base, "bold": True, "font_size": font["title"], "valign": "vcenter"},
+            "title_wrap": {
+                **base,
+                "bold": True,
+                "font_size": font["title"],
+                "valign": "vcenter",
+                "text_wrap": True,
+            },
             "heading": {**base, "bold": True, "font_size": font["heading"], "valign": "vcenter"},
             "text": {**base, "text_wrap": True},
             "muted": {**base, "italic": True, "font_color": c["muted_text"], "text_wrap": True},
@@ -491,10 +497,12 @@ class Book:
 
 def _write_cover(book: Book) -> None:
     f, ws, c = book.f, book._cover_ws, book.cover
-    ws.set_column(0, 0, 100)
+    ws.set_column(0, 0, COVER_WIDTH)
     ws.hide_gridlines(2)
-    put(ws, 0, 0, c.title, f.title)
-    ws.set_row(0, 26)
+    # Wrapped: a long title must not run past the column, or printing would shrink the page.
+    size = presentation()["fonts"]["title"]
+    ws.write_string(0, 0, clean(c.title), f.title_wrap)
+    ws.set_row(0, row_height(text_lines(c.title, COVER_WIDTH, size), size))
     row = 2
     for heading, text in (
         ("What this is", c.about),
@@ -504,25 +512,25 @@ def _write_cover(book: Book) -> None:
         ("Contact", c.contact),
     ):
         put(ws, row, 0, heading, f.heading)
-        paragraph(ws, row + 1, 0, 0, text, f.text, 100)
+        paragraph(ws, row + 1, 0, 0, text, f.text, COVER_WIDTH)
         row += 3
     if c.how_to_read:
         put(ws, row, 0, "How to read it", f.heading)
         row += 1
         for line in c.how_to_read:
-            paragraph(ws, row, 0, 0, line, f.text, 100)
+            paragraph(ws, row, 0, 0, line, f.text, COVER_WIDTH)
             row += 1
     print_wide(ws, landscape=False)
 
 
 def _write_contents(book: Book) -> None:
     f, ws = book.f, book._contents_ws
-    ws.set_column(0, 0, 30)
-    ws.set_column(1, 1, 80)
+    ws.set_column(0, 0, 24)
+    ws.set_column(1, 1, 46)
     ws.hide_gridlines(2)
     put(ws, 0, 0, "Contents", f.title)
     ws.set_row(0, 26)
-    put(ws, 1, 0, "Select a sheet name to go to it.", f.text)
+    paragraph(ws, 1, 0, 1, "Select a sheet name to go to it.", f.text, 70)
     entries = [
         SheetEntry("Cover", "What this workbook is, for which month, and who to ask"),
         SheetEntry("Notes", "Notes used in this workbook, and its accessibility check"),
@@ -531,24 +539,30 @@ def _write_contents(book: Book) -> None:
     row = book.table(ws, 3, 0, ["Sheet", "What it shows"], len(entries), "Contents")
     for e in entries:
         ws.write_url(row, 0, f"internal:'{e.name}'!A1", f.link, string=e.name)
-        paragraph(ws, row, 1, 1, e.about, f.wrap, 80)
+        paragraph(ws, row, 1, 1, e.about, f.wrap, 46)
         row += 1
     print_wide(ws, 3, landscape=False)
 
 
+# Widths in characters. LibreOffice prints a character of column width as up to 7.5 pt
+# (Calibri is shown as a wider font where it is not installed): 70 fits A4 portrait.
+COVER_WIDTH = 70
+
+
 def _write_notes(book: Book, results: list) -> None:
     f, ws = book.f, book._notes_ws
-    ws.set_column(0, 0, 14)
-    ws.set_column(1, 1, 90)
+    ws.set_column(0, 0, 12)
+    ws.set_column(1, 1, 56)
+    ws.set_column(2, 2, 34)
     ws.hide_gridlines(2)
     put(ws, 0, 0, "Notes", f.title)
     ws.set_row(0, 26)
-    put(ws, 1, 0, "Notes are marked in the sheets like this: [note 1].", f.text)
+    paragraph(ws, 1, 0, 2, "Notes are marked in the sheets like this: [note 1].", f.text, 102)
     notes = book.notes or ["This workbook has no notes."]
     row = book.table(ws, 3, 0, ["Note number", "Note text"], len(notes), "Notes")
     for i, text in enumerate(notes, start=1):
         put(ws, row, 0, f"[note {i}]" if book.notes else "[z]", f.cell)
-        paragraph(ws, row, 1, 1, text, f.wrap, 90)
+        paragraph(ws, row, 1, 1, text, f.wrap, 56)
         row += 1
     row += 1
     put(ws, row, 0, "Accessibility check", f.heading)
@@ -562,19 +576,20 @@ def _write_notes(book: Book, results: list) -> None:
         f"When it was written, this workbook was checked against the rules for releasing "
         f"statistics in spreadsheets: {met} of {len(results)} rules met.",
         f.text,
-        104,
+        68,
     )
     row += 2
     row = book.table(
         ws, row, 0, ["Rule met", "Rule", "What was found"], len(results), "Accessibility_check"
     )
-    ws.set_column(2, 2, 50)
     for r in results:
         put(ws, row, 0, "Yes" if r.met else "No", f.cell)
-        paragraph(ws, row, 1, 1, r.rule, f.wrap, 90)
+        put(ws, row, 1, r.rule, f.wrap)
         put(ws, row, 2, r.detail or "[z]", f.wrap)
+        lines = max(text_lines(r.rule, 56, 11), text_lines(r.detail or "[z]", 34, 11))
+        ws.set_row(row, row_height(lines, 11))
         row += 1
-    print_wide(ws, 3, landscape=False)
+    print_wide(ws, 3, landscape=True)
 
 
 def rag_cf(ws, f: Formats, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
