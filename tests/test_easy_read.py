@@ -231,9 +231,13 @@ def all_lines(easy) -> dict[tuple[str, str], list[str]]:
 def test_every_line_is_in_plain_words(easy, hyphenator):
     hard = []
     scores = []
+    # A ward's own name heads its page: a name is not a sentence to score.
+    names = {u.name for u in easy[1].network.units}
     for where, lines in all_lines(easy).items():
         assert lines, where
         for line in lines:
+            if line in names:
+                continue
             score = reading_ease(line, hyphenator)
             scores.append(score)
             if score < MIN_READING_EASE:
@@ -364,7 +368,7 @@ def test_each_ward_page_says_what_the_ward_found(easy):
     areas = w["areas"]
     for code, path in books.items():
         ws = openpyxl.load_workbook(path)[UNIT_SHEET]
-        assert ws["A1"].value == data.name(code)
+        assert ws["A1"].value == data.network.unit(code).name  # its own name, not a code
         assert home.network.unit(code).name in ws["A1"].value
         text = [t for texts in sheet_lines(path, UNIT_SHEET).values() for t in texts]
         assert w["unit_month"].format(month="March 2026") in text

@@ -123,8 +123,10 @@ def test_an_easy_read_page_with_a_picture_per_line_for_every_unit_that_returned(
 
 
 @pytest.mark.slow
-def test_network_feedback_and_commissioner_pages_print_at_9_pt_or_more(  # noqa: F811
-    demo, tmp_path, box_per_point
+def test_network_feedback_and_commissioner_pages_print_at_9_pt_or_more(
+    demo,
+    tmp_path,
+    box_per_point,  # noqa: F811 (the fixture imported above)
 ):
     """Every printed A4 page of the network, one feedback and the commissioner workbook."""
     from .test_print import printed_sizes, render

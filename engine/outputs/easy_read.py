@@ -132,7 +132,7 @@ def unit_lines(data: PeriodData, code: str) -> list:
         helped = w["helped_none"]
 
     rows: list = [
-        Line("ward", data.name(code), "title"),
+        Line("ward", ward_name(data, code), "title"),
         Line("calendar", w["unit_month"].format(month=data.month), "month"),
         Line("look", w["unit_looked"].format(n=n)),
         Line("together", helped),
@@ -337,6 +337,13 @@ def easy_read_workbook(data: PeriodData) -> bytes:
     return book.close()
 
 
+def ward_name(data: PeriodData, code: str) -> str:
+    """The ward's own name: its page is for its own noticeboard, as its feedback is for its
+    own team, so it is named even where shared outputs show codes only."""
+    unit = data.network.unit(code)
+    return unit.name if unit and unit.name else code
+
+
 def unit_easy_read_workbook(data: PeriodData, code: str) -> bytes:
     """A ward's easy-read page for its noticeboard (one A4 page), then the page for all wards.
 
@@ -345,7 +352,7 @@ def unit_easy_read_workbook(data: PeriodData, code: str) -> bytes:
     if code not in data.results:
         raise KeyError(f"{code} has no return counted for {data.month}")
     w = _words()
-    title = w["unit_title"].format(unit=data.name(code), month=data.month)
+    title = w["unit_title"].format(unit=ward_name(data, code), month=data.month)
     book = Book(data, title, _cover(data, title, unit_page=True))
     styles = _Styles(book)
     write_page(book, styles, w["unit_sheet"], w["unit_sheet_about"], unit_lines(data, code))
