@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import gc
 import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from ..files import write_atomic
@@ -18,6 +23,60 @@ from .images import chart_images
 from .network import network_workbook
 
 log = logging.getLogger(__name__)
+
+# Each unit's own workbooks (feedback, easy read) are built on every core once a month has
+# this many units; below it, starting the workers costs more than it saves.
+PARALLEL_FROM = 8
+_FIGURES: PeriodData | None = None  # what forked workers build from
+
+
+def _unit_books_of(data: PeriodData, code: str) -> tuple[str, bytes, bytes]:
+    """A unit's feedback and easy-read workbooks."""
+    return code, feedback_workbook(data, code), unit_easy_read_workbook(data, code)
+
+
+def _unit_books(code: str) -> tuple[str, bytes, bytes]:
+    assert _FIGURES is not None  # set before the workers were forked
+    return _unit_books_of(_FIGURES, code)
+
+
+def _workers(data: PeriodData) -> int:
+    """How many processes build the units' workbooks (0: build them here, in order).
+
+    Workers are forked, so they share the month's figures without copying them; a
+    process with other threads running (the watcher) is never forked.
+    """
+    cores = os.cpu_count() or 1
+    if (
+        cores < 2
+        or len(data.units) < PARALLEL_FROM
+        or threading.active_count() > 1
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        return 0
+    return min(cores, len(data.units))
+
+
+def _each_unit(data: PeriodData, then) -> Iterator[tuple[str, bytes, bytes]]:
+    """Every unit's workbooks, in unit order; ``then()`` runs here while workers build them."""
+    global _FIGURES
+    workers = _workers(data)
+    if not workers:
+        then()
+        for code in data.units:
+            yield _unit_books_of(data, code)
+        return
+    _FIGURES = data
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            chunk = max(1, len(data.units) // (workers * 4))
+            results = pool.map(_unit_books, data.units, chunksize=chunk)
+            then()
+            yield from results
+    finally:
+        _FIGURES = None
+
 
 
 def period_folder(home: Home, period: str) -> Path:
@@ -54,21 +113,16 @@ def write_outputs(home: Home, data: PeriodData) -> tuple[list[Path], list[Path]]
                 log.warning("could not replace %s (%s); it is left as it was", path, exc.strerror)
                 locked.append(path)
 
-        emit(folder / f"SeQuIn_network_{period}.xlsx", lambda: network_workbook(data))
-        emit(folder / f"SeQuIn_commissioners_{period}.xlsx", lambda: commissioner_workbook(data))
-        emit(folder / f"SeQuIn_easy_read_{period}.xlsx", lambda: easy_read_workbook(data))
-        for code in data.units:
-            emit(
-                folder / "feedback" / f"SeQuIn_feedback_{code}_{period}.xlsx",
-                lambda code=code: feedback_workbook(data, code),
-            )
-        for code in data.units:
-            emit(
-                folder / "easy_read" / f"SeQuIn_easy_read_{code}_{period}.xlsx",
-                lambda code=code: unit_easy_read_workbook(data, code),
-            )
-        for name, png in chart_images(data).items():
-            emit(folder / "charts" / name, lambda png=png: png)
+        def shared() -> None:
+            emit(folder / f"SeQuIn_network_{period}.xlsx", lambda: network_workbook(data))
+            emit(folder / f"SeQuIn_commissioners_{period}.xlsx", lambda: commissioner_workbook(data))
+            emit(folder / f"SeQuIn_easy_read_{period}.xlsx", lambda: easy_read_workbook(data))
+            for name, png in chart_images(data).items():
+                emit(folder / "charts" / name, lambda png=png: png)
+
+        for code, feedback, easy in _each_unit(data, shared):
+            emit(folder / "feedback" / f"SeQuIn_feedback_{code}_{period}.xlsx", lambda b=feedback: b)
+            emit(folder / "easy_read" / f"SeQuIn_easy_read_{code}_{period}.xlsx", lambda b=easy: b)
         emit(folder / f"SeQuIn_scores_{period}.csv", lambda: scores_csv(data))
         emit(folder / f"SeQuIn_evidence_{period}.csv", lambda: evidence_csv(data))
     finally:
