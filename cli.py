@@ -49,7 +49,9 @@ class _Group(click.Group):
             try:
                 return super().invoke(ctx)
             finally:
-                if sys.stdout is not None:  # here, so that a closed pipe is met while errors are handled
+                if (
+                    sys.stdout is not None
+                ):  # here, so that a closed pipe is met while errors are handled
                     sys.stdout.flush()
         except BrokenPipeError:
             _silence_stdout()
@@ -67,8 +69,11 @@ class _Group(click.Group):
             where = Path(exc.filename) if exc.filename else None
             if exc.errno == errno.ENOSPC:
                 folder = where.parent if where else self._home(ctx)
-                _fail(ctx, f"the disk holding {folder} is full",
-                      "Free some space on that disk, then run the command again.")
+                _fail(
+                    ctx,
+                    f"the disk holding {folder} is full",
+                    "Free some space on that disk, then run the command again.",
+                )
             what = exc.strerror or str(exc)
             if isinstance(exc, PermissionError):
                 hint = "Check that you may read and write there (and that no other program holds the file)."
@@ -90,8 +95,12 @@ def _check_period(ctx, param, value):
 
 
 home_option = click.option(
-    "--home", "home_dir", type=click.Path(path_type=Path),
-    envvar="SEQUIN_HOME", default=".", show_default="SEQUIN_HOME or the current folder",
+    "--home",
+    "home_dir",
+    type=click.Path(path_type=Path),
+    envvar="SEQUIN_HOME",
+    default=".",
+    show_default="SEQUIN_HOME or the current folder",
     help="The network home (holds network.toml, inbox/, outbox/, the ledger and the secret).",
 )
 
@@ -105,8 +114,12 @@ def home_options(func=None, *, new_ok: bool = False):
 
     def decorate(func):
         @home_option
-        @click.option("--allow-open-secret", is_flag=True, hidden=False,
-                      help="Run even if other users can read the signing secret.")
+        @click.option(
+            "--allow-open-secret",
+            is_flag=True,
+            hidden=False,
+            help="Run even if other users can read the signing secret.",
+        )
         @functools.wraps(func)
         def wrapper(*args, home_dir: Path, allow_open_secret: bool, **kwargs):
             from engine.home import open_home
@@ -121,8 +134,13 @@ def home_options(func=None, *, new_ok: bool = False):
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-period_option = click.option("--period", required=True, metavar="YYYY-MM", callback=_check_period,
-                             help="The month, e.g. 2026-11.")
+period_option = click.option(
+    "--period",
+    required=True,
+    metavar="YYYY-MM",
+    callback=_check_period,
+    help="The month, e.g. 2026-11.",
+)
 
 
 def _on_ledger(home, func, *args, **kwargs):
@@ -154,8 +172,14 @@ def main():
 
 @main.command()
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
-@click.option("--home", "home_dir", type=click.Path(path_type=Path),
-              envvar="SEQUIN_HOME", default=".", help="Same as DIRECTORY.")
+@click.option(
+    "--home",
+    "home_dir",
+    type=click.Path(path_type=Path),
+    envvar="SEQUIN_HOME",
+    default=".",
+    help="Same as DIRECTORY.",
+)
 def init(directory: Path | None, home_dir: Path):
     """Create a home: network.toml with the default network, inbox/, outbox/ and a secret.
 
@@ -189,7 +213,9 @@ def generate(home, period: str, units: tuple[str, ...], as_json: bool):
     else:
         for p in paths:
             click.echo(str(p))
-        click.echo(f"{len(paths)} workbook(s) for {period}. Email each unit its own file.", err=True)
+        click.echo(
+            f"{len(paths)} workbook(s) for {period}. Email each unit its own file.", err=True
+        )
 
 
 def _print_findings(findings) -> None:
@@ -205,8 +231,10 @@ def _print_scores(scores, bank) -> None:
     for area in bank.areas:
         a = scores.areas[area.id]
         pct = "-" if a.percent is None else f"{a.percent:.1f}%"
-        click.echo(f"  {area.id}  {pct:>7}  {a.rag or '':6} {a.answered}/{a.total}"
-                   f"{'' if a.complete else '  incomplete'}")
+        click.echo(
+            f"  {area.id}  {pct:>7}  {a.rag or '':6} {a.answered}/{a.total}"
+            f"{'' if a.complete else '  incomplete'}"
+        )
 
 
 @main.command()
@@ -235,8 +263,10 @@ def validate(home, file: Path, as_json: bool):
             _print_json(result)
         else:
             state = "VALID" if v.valid else "NOT VALID"
-            click.echo(f"{file.name}: {state}"
-                       + (f"  (unit {ret.unit}, {ret.period}, bank {ret.bank_version})" if ret else ""))
+            click.echo(
+                f"{file.name}: {state}"
+                + (f"  (unit {ret.unit}, {ret.period}, bank {ret.bank_version})" if ret else "")
+            )
             _print_findings(v.findings)
             if ret is not None:
                 _print_scores(v.scores, intake.banks[ret.bank_version])
@@ -287,8 +317,13 @@ class _LogHandler(logging.StreamHandler):
 
 
 @main.command()
-@click.option("--poll", type=float, default=None, metavar="SECONDS",
-              help="Poll the folder every SECONDS instead of native events (for network shares).")
+@click.option(
+    "--poll",
+    type=float,
+    default=None,
+    metavar="SECONDS",
+    help="Poll the folder every SECONDS instead of native events (for network shares).",
+)
 @click.option("--once", is_flag=True, help="Process what is in the inbox now, then exit.")
 @home_options
 def watch(home, poll: float | None, once: bool):
@@ -296,14 +331,21 @@ def watch(home, poll: float | None, once: bool):
     from engine.pipeline import Intake
     from engine.watcher import Watcher
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S",
-                        handlers=[_LogHandler(sys.stdout)])
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(message)s",
+        datefmt="%Y-%m-%d %H:%M:%S",
+        handlers=[_LogHandler(sys.stdout)],
+    )
     log = logging.getLogger("sequin.watch")
     with Intake(home) as intake:
         refresh = _refresher(home)
-        watcher = Watcher(intake, poll=poll,
-                          refresh=lambda periods: refresh(periods, ledger=intake.ledger),
-                          background_refresh=not once)
+        watcher = Watcher(
+            intake,
+            poll=poll,
+            refresh=lambda periods: refresh(periods, ledger=intake.ledger),
+            background_refresh=not once,
+        )
         if not once:
             mode = f"polling every {poll:g} s" if poll else "native events"
             log.info(f"watching {intake.home.inbox} ({mode}); Ctrl+C to stop")
@@ -335,17 +377,23 @@ def status(home, period: str, as_json: bool):
     elif data["due_in_days"]:
         due += f", in {data['due_in_days']} day(s)"
     closed = f"; CLOSED {data['closed_at'][:10]}" if data["closed_at"] else ""
-    click.echo(f"{data['month']} ({period}), {due}{closed}: {c['returned']} returned, "
-               f"{c['rejected']} rejected, {c['held']} held, {c['missing']} missing")
+    click.echo(
+        f"{data['month']} ({period}), {due}{closed}: {c['returned']} returned, "
+        f"{c['rejected']} rejected, {c['held']} held, {c['missing']} missing"
+    )
     for u in data["units"]:
         label = f"  {u['unit']:5} {u['name'][:24]:24}"
         late = f"  {u['days_overdue']} day(s) overdue" if u.get("days_overdue") else ""
         if u["status"] == "returned":
             pct = u["overall_percent"]
-            click.echo(f"{label} returned  {'-' if pct is None else f'{pct:.1f}%'} {u['overall_rag']}"
-                       f"  (received {u['received_at'][:10]})")
+            click.echo(
+                f"{label} returned  {'-' if pct is None else f'{pct:.1f}%'} {u['overall_rag']}"
+                f"  (received {u['received_at'][:10]})"
+            )
             if u.get("later_rejected"):
-                click.echo(f"{'':32} a later file was rejected: {u['later_rejected']} (see the inbox)")
+                click.echo(
+                    f"{'':32} a later file was rejected: {u['later_rejected']} (see the inbox)"
+                )
         elif u["status"] == "rejected":
             why = "; ".join(w["code"] for w in u["why"])
             click.echo(f"{label} rejected  {u['file']}: {why}{late}")
@@ -355,8 +403,14 @@ def status(home, period: str, as_json: bool):
         else:
             click.echo(f"{label} missing{late}")
         for h in u.get("held", []):
-            why = "arrived after the month was closed" if h["why"] == "closed-month" else "an older save"
-            click.echo(f"{'':32} kept, NOT counted ({why}): {h['file']}; to count it: {h['release']}")
+            why = (
+                "arrived after the month was closed"
+                if h["why"] == "closed-month"
+                else "an older save"
+            )
+            click.echo(
+                f"{'':32} kept, NOT counted ({why}): {h['file']}; to count it: {h['release']}"
+            )
     for f in data["unidentified_rejected_files"]:
         click.echo(f"  rejected file not from any unit: {f['file']}  (report: {f['report']})")
 
@@ -380,14 +434,18 @@ def chase(home, period: str, as_json: bool):
         late = f", {data['days_overdue']} day(s) overdue" if data["days_overdue"] else ""
         click.echo(f"{data['month']} returns were due {data['due_date']}{late}. To chase:")
         for u in data["units"]:
-            click.echo(f"  {u['name']} ({u['unit']}): {u['status']}. {u['what_is_needed']}"
-                       + (f" (problems report: {u['problems_report']})" if u["problems_report"] else ""))
+            click.echo(
+                f"  {u['name']} ({u['unit']}): {u['status']}. {u['what_is_needed']}"
+                + (f" (problems report: {u['problems_report']})" if u["problems_report"] else "")
+            )
     click.echo(f"For mail merge: {data['csv']}")
 
 
 @main.command("returns")
 @click.option("--unit", default=None, metavar="CODE", help="Only this unit.")
-@click.option("--period", default=None, metavar="YYYY-MM", callback=_check_period, help="Only this month.")
+@click.option(
+    "--period", default=None, metavar="YYYY-MM", callback=_check_period, help="Only this month."
+)
 @json_option
 @home_options
 def returns_cmd(home, unit: str | None, period: str | None, as_json: bool):
@@ -399,11 +457,18 @@ def returns_cmd(home, unit: str | None, period: str | None, as_json: bool):
         _print_json({"returns": rows})
         return
     if not rows:
-        click.echo("No files recorded" + (f" for {unit}" if unit else "") + (f" in {period}" if period else "") + ".")
+        click.echo(
+            "No files recorded"
+            + (f" for {unit}" if unit else "")
+            + (f" in {period}" if period else "")
+            + "."
+        )
     for r in rows:
         pct = "" if r["overall_percent"] is None else f" {r['overall_percent']:.1f}%"
-        click.echo(f"#{r['id']:<5} {r['arrived_at'][:16].replace('T', ' ')}  {r['unit'] or '-':5} "
-                   f"{r['period'] or '-':7}  {r['state']}{pct}  {r['file']}")
+        click.echo(
+            f"#{r['id']:<5} {r['arrived_at'][:16].replace('T', ' ')}  {r['unit'] or '-':5} "
+            f"{r['period'] or '-':7}  {r['state']}{pct}  {r['file']}"
+        )
         click.echo(f"{'':8}-> {r['where']}")
 
 
@@ -422,15 +487,21 @@ def close(home, period: str, reopen: bool, as_json: bool):
         return
     c = data["counts"]
     if reopen:
-        click.echo(f"{data['month']} is open again. Returns for it are counted as they arrive; "
-                   f"returns held while it was closed still need 'sequin release'.")
+        click.echo(
+            f"{data['month']} is open again. Returns for it are counted as they arrive; "
+            f"returns held while it was closed still need 'sequin release'."
+        )
     else:
-        click.echo(f"{data['month']} is closed ({c['returned']} returned, {c['missing']} missing, "
-                   f"{c['rejected']} rejected). Returns for it that arrive now are held, not counted, "
-                   f"until you run 'sequin release FILE'.")
+        click.echo(
+            f"{data['month']} is closed ({c['returned']} returned, {c['missing']} missing, "
+            f"{c['rejected']} rejected). Returns for it that arrive now are held, not counted, "
+            f"until you run 'sequin release FILE'."
+        )
         if data["outputs_pending"]:
-            click.echo("Note: its outputs are not up to date yet; run 'sequin report --period "
-                       f"{period}' before sharing them.")
+            click.echo(
+                "Note: its outputs are not up to date yet; run 'sequin report --period "
+                f"{period}' before sharing them."
+            )
 
 
 @main.command()
@@ -469,10 +540,14 @@ def release(home, file: str, as_json: bool):
         return
     r = result["released"]
     if result["already_counted"]:
-        click.echo(f"{r['file']} is already the return counted for {result['unit']}, {result['month']}.")
+        click.echo(
+            f"{r['file']} is already the return counted for {result['unit']}, {result['month']}."
+        )
         return
     pct = "-" if r["overall_percent"] is None else f"{r['overall_percent']:.1f}%"
-    click.echo(f"{r['file']} is now counted for {result['unit']}, {result['month']} (overall {pct}).")
+    click.echo(
+        f"{r['file']} is now counted for {result['unit']}, {result['month']} (overall {pct})."
+    )
     if result["replaced"]:
         click.echo(f"It replaces {result['replaced']['file']}, which stays in the history.")
     click.echo(f"Outputs: {result['outputs']}.")
@@ -500,8 +575,13 @@ def report(home, period: str, as_json: bool):
 
 
 @main.command()
-@click.option("--months", type=click.IntRange(1, 36), default=14, show_default=True,
-              help="How many months of synthetic returns to take in.")
+@click.option(
+    "--months",
+    type=click.IntRange(1, 36),
+    default=14,
+    show_default=True,
+    help="How many months of synthetic returns to take in.",
+)
 @home_options(new_ok=True)
 def demo(home, months: int):
     """Run the whole cycle on the default network with synthetic returns.
@@ -516,11 +596,15 @@ def demo(home, months: int):
     rejected = sum(o.outcome == "rejected" for o in result.outcomes)
     last = result.periods[-1]
     click.echo("")
-    click.echo(f"Demo done: {len(result.periods)} months ({result.periods[0]} to {last}), "
-               f"{accepted} returns accepted, {rejected} rejected.")
+    click.echo(
+        f"Demo done: {len(result.periods)} months ({result.periods[0]} to {last}), "
+        f"{accepted} returns accepted, {rejected} rejected."
+    )
     if result.held:
-        click.echo(f"The months before {last} were closed; {result.held} arrived late and is held "
-                   f"(sequin release \"{result.held}\" would count it).")
+        click.echo(
+            f"The months before {last} were closed; {result.held} arrived late and is held "
+            f'(sequin release "{result.held}" would count it).'
+        )
     click.echo("Where to look:")
     click.echo(f"  unit workbooks to send:  {home.outbox / last / 'workbooks'}")
     click.echo(f"  what needs you:          {home.inbox}  (rejected files, held returns)")

@@ -120,15 +120,23 @@ def generation(p: dict) -> dict:
         for path in paths:
             workbook.write_atomic(scratch / path.name, path.read_bytes())
         write = (time.perf_counter() - begin) * 1000
-    return {"workbooks": len(paths), "seconds": seconds, "cpu_seconds": cpu,
-            "write_seconds": write / 1000, "mean_bytes": sum(sizes) / len(sizes)}
+    return {
+        "workbooks": len(paths),
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "write_seconds": write / 1000,
+        "mean_bytes": sum(sizes) / len(sizes),
+    }
 
 
 def _cpu_with_children() -> float:
     """CPU time of this process and of the helper processes it has waited for."""
     import resource
 
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    own, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
@@ -141,9 +149,12 @@ def intake_setup(p: dict) -> dict:
     start = time.perf_counter()
     home = D.make_home(root / "home-template")
     files = D.write_returns(home, root / "returns", p["returns"])
-    return {"template": str(home.root), "files": [str(f) for f in files],
-            "seconds": time.perf_counter() - start,
-            "mean_bytes": sum(f.stat().st_size for f in files) / len(files)}
+    return {
+        "template": str(home.root),
+        "files": [str(f) for f in files],
+        "seconds": time.perf_counter() - start,
+        "mean_bytes": sum(f.stat().st_size for f in files) / len(files),
+    }
 
 
 def _read_with_calamine(path: Path) -> None:
@@ -204,9 +215,14 @@ def intake_steady(p: dict) -> dict:
     returns = len(files)
     archive, archived = D.folder_bytes(home.archive)
     return {
-        "warmup": p["warmup"], "intake_ms": intake, "calamine_ms": calamine, "openpyxl_ms": openpyxl_ms,
-        "worker_peak_mb": worker_peak, "returns": returns,
-        "ledger_bytes": D.ledger_bytes(home.ledger_path), "archive_bytes": archive,
+        "warmup": p["warmup"],
+        "intake_ms": intake,
+        "calamine_ms": calamine,
+        "openpyxl_ms": openpyxl_ms,
+        "worker_peak_mb": worker_peak,
+        "returns": returns,
+        "ledger_bytes": D.ledger_bytes(home.ledger_path),
+        "archive_bytes": archive,
         "archived_files": archived,
         "mean_return_bytes": sum(f.stat().st_size for f in files) / returns,
     }
@@ -242,6 +258,7 @@ def _timed_commits(stages: Stages, transaction):
     The part of a commit that happens inside ``Ledger.record`` is noted as
     ``commit_in_record`` too, so that it is not counted twice.
     """
+
     @contextlib.contextmanager
     def timed():
         manager = transaction()
@@ -277,8 +294,13 @@ def intake_breakdown(p: dict) -> dict:
     home = D.copy_home(Path(p["template"]), Path(p["root"]) / "home")
     files = [Path(f) for f in p["files"]]
     stages = Stages()
-    for name, stage in (("check_return", "checks"), ("score", "score"), ("sha256_file", "hash"),
-                        ("write_atomic", "archive_write"), ("write_text_atomic", "receipt_write")):
+    for name, stage in (
+        ("check_return", "checks"),
+        ("score", "score"),
+        ("sha256_file", "hash"),
+        ("write_atomic", "archive_write"),
+        ("write_text_atomic", "receipt_write"),
+    ):
         setattr(pipeline, name, stages.wrap(stage, getattr(pipeline, name)))
     fsync = []
     with Intake(home) as engine:
@@ -347,8 +369,12 @@ def report_setup(p: dict) -> dict:
         db = sqlite3.connect(home.ledger_path)
         n = db.execute("SELECT COUNT(*) FROM returns").fetchone()[0]
         db.close()
-        homes[f"{u}x{m}"] = {"home": str(home.root), "period": periods[m - 1], "returns": n,
-                             "ledger_bytes": D.ledger_bytes(home.ledger_path)}
+        homes[f"{u}x{m}"] = {
+            "home": str(home.root),
+            "period": periods[m - 1],
+            "returns": n,
+            "ledger_bytes": D.ledger_bytes(home.ledger_path),
+        }
     return {"homes": homes, "filled": returns, "fill_seconds": fill_seconds}
 
 
@@ -363,8 +389,15 @@ def report_build(p: dict) -> dict:
     if outbox.exists():
         shutil.rmtree(outbox)
     stages = Stages()
-    for name in ("collect", "network_workbook", "commissioner_workbook", "easy_read_workbook",
-                 "feedback_workbook", "chart_images", "write_atomic"):
+    for name in (
+        "collect",
+        "network_workbook",
+        "commissioner_workbook",
+        "easy_read_workbook",
+        "feedback_workbook",
+        "chart_images",
+        "write_atomic",
+    ):
         if hasattr(R, name):
             setattr(R, name, stages.wrap(name, getattr(R, name)))
     ledger = Ledger(home.ledger_path)
@@ -376,8 +409,13 @@ def report_build(p: dict) -> dict:
     finally:
         ledger.close()
     stages.next_file()
-    return {"seconds": seconds, "cpu_seconds": cpu, "outputs": len(paths), "bytes": sum(x.stat().st_size for x in paths),
-            "stages_ms": stages.files[0]}
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "outputs": len(paths),
+        "bytes": sum(x.stat().st_size for x in paths),
+        "stages_ms": stages.files[0],
+    }
 
 
 # --- watcher ----------------------------------------------------------------------------------
@@ -400,7 +438,9 @@ class _Watch:
         deadline = time.monotonic() + 60
         while b"watching" not in self.log.read_bytes() or self.dirty_periods() is None:
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the watcher did not start: {self.log.read_text(errors='replace')}")
+                raise RuntimeError(
+                    f"the watcher did not start: {self.log.read_text(errors='replace')}"
+                )
             time.sleep(0.05)
         time.sleep(1.0)
 
@@ -420,7 +460,9 @@ class _Watch:
 
     def check(self) -> None:
         if self.proc.poll() is not None:
-            raise RuntimeError(f"the watcher stopped: {self.log.read_text(errors='replace')[-2000:]}")
+            raise RuntimeError(
+                f"the watcher stopped: {self.log.read_text(errors='replace')[-2000:]}"
+            )
 
     def stop(self) -> None:
         """Stop the watcher as Ctrl+C would, and make sure its worker has gone too."""
@@ -512,13 +554,21 @@ def watcher(p: dict) -> dict:
             time.sleep(rng.uniform(0, 0.5))
         w.check()
         peaks = _watch_peaks(w)
-    return {"poll": p.get("poll"), "warmup": p["warmup"], "latency_s": latencies, "refreshed_s": refreshed,
-            **peaks}
+    return {
+        "poll": p.get("poll"),
+        "warmup": p["warmup"],
+        "latency_s": latencies,
+        "refreshed_s": refreshed,
+        **peaks,
+    }
 
 
 def _watch_peaks(w: _Watch) -> dict:
     worker_peaks = [x for x in (peak_mb(pid) for pid in children(w.proc.pid)) if x is not None]
-    return {"watcher_peak_mb": peak_mb(w.proc.pid), "worker_peak_mb": max(worker_peaks, default=None)}
+    return {
+        "watcher_peak_mb": peak_mb(w.proc.pid),
+        "worker_peak_mb": max(worker_peaks, default=None),
+    }
 
 
 def watcher_busy(p: dict) -> dict:

@@ -110,8 +110,9 @@ class _RawReturns:
         self.network, self.bank = home.network, home.bank()
         unit = self.network.units[0].code
         period = FIRST_MONTH
-        data = build_workbook(self.network, self.bank, unit, period,
-                              home.token(unit, period, self.bank.version))
+        data = build_workbook(
+            self.network, self.bank, unit, period, home.token(unit, period, self.bank.version)
+        )
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / T.file_name(unit, period)
             path.write_bytes(data)
@@ -153,8 +154,13 @@ def fill_ledger(home: Home, periods: list[str], units: Iterable[str] | None = No
         for month_index, period in enumerate(periods):
             for position, unit in enumerate(codes):
                 name = T.file_name(unit, period)
-                findings, ret = check_return(raws.raw(unit, period, month_index), network=network,
-                                             banks=banks, secret=secret, file_name=name)
+                findings, ret = check_return(
+                    raws.raw(unit, period, month_index),
+                    network=network,
+                    banks=banks,
+                    secret=secret,
+                    file_name=name,
+                )
                 if ret is None or has_errors(findings):
                     raise RuntimeError(f"synthetic return {name} was not accepted: {findings[:3]}")
                 scores = score(banks[ret.bank_version], network, ret.ratings())
@@ -162,8 +168,14 @@ def fill_ledger(home: Home, periods: list[str], units: Iterable[str] | None = No
                 arrived = f"{period}-{day:02d}T10:00:00+00:00"
                 count += 1
                 ledger.record(
-                    sha256=f"{count:064x}", original_name=name, size=43_000, arrived_at=arrived,
-                    outcome="accepted", findings=findings, ret=ret, scores=scores,
+                    sha256=f"{count:064x}",
+                    original_name=name,
+                    size=43_000,
+                    arrived_at=arrived,
+                    outcome="accepted",
+                    findings=findings,
+                    ret=ret,
+                    scores=scores,
                     report_name=name + ".receipt.txt",
                 )
         ledger.db.execute("UPDATE drops SET state = 'done'")
@@ -185,14 +197,18 @@ def subset_ledger(source: Home, root: Path, units: int, last_period: str) -> Hom
     try:
         db.execute("ATTACH DATABASE ? AS src", (str(source.ledger_path),))
         db.execute("BEGIN")
-        db.execute("INSERT INTO returns SELECT * FROM src.returns WHERE unit <= ? AND period <= ?",
-                   (last_unit, last_period))
+        db.execute(
+            "INSERT INTO returns SELECT * FROM src.returns WHERE unit <= ? AND period <= ?",
+            (last_unit, last_period),
+        )
         kept = "SELECT id FROM main.returns"
         for table in ("answers", "signoffs", "area_scores"):
             db.execute(f"INSERT INTO {table} SELECT * FROM src.{table} WHERE return_id IN ({kept})")
         db.execute(f"INSERT INTO drops SELECT * FROM src.drops WHERE return_id IN ({kept})")
-        db.execute("INSERT INTO findings SELECT * FROM src.findings "
-                   "WHERE drop_id IN (SELECT id FROM main.drops)")
+        db.execute(
+            "INSERT INTO findings SELECT * FROM src.findings "
+            "WHERE drop_id IN (SELECT id FROM main.drops)"
+        )
         db.execute("INSERT OR IGNORE INTO dirty_periods SELECT DISTINCT period FROM main.returns")
         db.execute("COMMIT")
         db.execute("DETACH DATABASE src")

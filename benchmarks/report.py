@@ -81,11 +81,22 @@ def _filesystem(path: Path) -> str:
 def engine_version(repo: Path) -> str:
     """The repository's commit, and whether the engine has changes not yet committed."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True,
-                                text=True, timeout=30, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "engine", "cli.py",
-                                "workbook_templates"], cwd=repo, capture_output=True, text=True,
-                               timeout=30, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "engine", "cli.py", "workbook_templates"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return f"commit {commit}" + (", with uncommitted changes to the engine" if dirty else "")
@@ -183,14 +194,21 @@ def _generation_rows(results: dict) -> list[dict]:
         runs = g["runs"]
         total = median([r["seconds"] for r in runs])
         n = runs[0]["workbooks"]
-        rows.append({
-            "workbooks": n, "runs": len(runs), "total_s": total, "per_ms": total / n * 1000,
-            "write_ms": median([r["write_seconds"] for r in runs]) / n * 1000,
-            "cpu_ms": median([r["cpu_seconds"] for r in runs]) / n * 1000,
-            "peak": max(r["peak_mb"] for r in runs), "bytes": runs[0]["mean_bytes"],
-            "min_s": min(r["seconds"] for r in runs), "max_s": max(r["seconds"] for r in runs),
-            "others": _others(runs),
-        })
+        rows.append(
+            {
+                "workbooks": n,
+                "runs": len(runs),
+                "total_s": total,
+                "per_ms": total / n * 1000,
+                "write_ms": median([r["write_seconds"] for r in runs]) / n * 1000,
+                "cpu_ms": median([r["cpu_seconds"] for r in runs]) / n * 1000,
+                "peak": max(r["peak_mb"] for r in runs),
+                "bytes": runs[0]["mean_bytes"],
+                "min_s": min(r["seconds"] for r in runs),
+                "max_s": max(r["seconds"] for r in runs),
+                "others": _others(runs),
+            }
+        )
     return rows
 
 
@@ -202,8 +220,11 @@ def _intake_figures(results: dict) -> dict | None:
     st = intake["steady"]
     w = st["warmup"]
     out = {
-        "returns": len(st["intake_ms"]) - w, "warmup": w,
-        "intake": st["intake_ms"][w:], "calamine": st["calamine_ms"][w:], "openpyxl": st["openpyxl_ms"][w:],
+        "returns": len(st["intake_ms"]) - w,
+        "warmup": w,
+        "intake": st["intake_ms"][w:],
+        "calamine": st["calamine_ms"][w:],
+        "openpyxl": st["openpyxl_ms"][w:],
         "steady": st,
     }
     out["ratio_calamine"] = median(out["intake"]) / median(out["calamine"])
@@ -226,14 +247,24 @@ def _report_rows(results: dict) -> list[dict]:
         for run in runs:
             for k, v in run.get("stages_ms", {}).items():
                 stages.setdefault(k, []).append(v)
-        rows.append({
-            "units": r["units"], "months": r["months"], "returns": r["returns"], "n": len(runs),
-            "time": median([x["seconds"] for x in runs]), "min": min(x["seconds"] for x in runs),
-            "cpu": median([x["cpu_seconds"] for x in runs]),
-            "max": max(x["seconds"] for x in runs), "peak": max(x["peak_mb"] for x in runs),
-            "outputs": runs[0]["outputs"], "bytes": runs[0]["bytes"], "ledger_bytes": r["ledger_bytes"],
-            "stages": {k: median(v) for k, v in stages.items()}, "others": _others(runs),
-        })
+        rows.append(
+            {
+                "units": r["units"],
+                "months": r["months"],
+                "returns": r["returns"],
+                "n": len(runs),
+                "time": median([x["seconds"] for x in runs]),
+                "min": min(x["seconds"] for x in runs),
+                "cpu": median([x["cpu_seconds"] for x in runs]),
+                "max": max(x["seconds"] for x in runs),
+                "peak": max(x["peak_mb"] for x in runs),
+                "outputs": runs[0]["outputs"],
+                "bytes": runs[0]["bytes"],
+                "ledger_bytes": r["ledger_bytes"],
+                "stages": {k: median(v) for k, v in stages.items()},
+                "others": _others(runs),
+            }
+        )
     return rows
 
 
@@ -243,12 +274,23 @@ def _watcher_rows(results: dict) -> list[dict]:
     for w in results.get("watcher", []):
         k = w["warmup"]
         lat, ref = w["latency_s"][k:], w["refreshed_s"][k:]
-        rows.append({
-            "mode": "native events (default)" if not w["poll"] else f"polling every {w['poll']:g} s (--poll {w['poll']:g})",
-            "native": not w["poll"], "files": len(lat), "warmup": k, "median": median(lat), "p90": p90(lat),
-            "max": max(lat), "refreshed": median(ref), "watcher_peak": w["watcher_peak_mb"],
-            "worker_peak": w["worker_peak_mb"], "others": _others([w]),
-        })
+        rows.append(
+            {
+                "mode": "native events (default)"
+                if not w["poll"]
+                else f"polling every {w['poll']:g} s (--poll {w['poll']:g})",
+                "native": not w["poll"],
+                "files": len(lat),
+                "warmup": k,
+                "median": median(lat),
+                "p90": p90(lat),
+                "max": max(lat),
+                "refreshed": median(ref),
+                "watcher_peak": w["watcher_peak_mb"],
+                "worker_peak": w["worker_peak_mb"],
+                "others": _others([w]),
+            }
+        )
     return rows
 
 
@@ -265,39 +307,66 @@ def render(results: dict) -> str:
     lines = [
         "# SeQuIn engine benchmarks",
         "",
-        (f"Generated by `{meta['command']}` on {meta['date']} in {meta['duration_s'] / 60:.1f} minutes. "
-         "Every figure below comes from that one run; run the same command to regenerate this file."),
+        (
+            f"Generated by `{meta['command']}` on {meta['date']} in {meta['duration_s'] / 60:.1f} minutes. "
+            "Every figure below comes from that one run; run the same command to regenerate this file."
+        ),
         "",
-        ("Each measurement runs in a fresh process. Times are wall-clock medians over repeated runs "
-         "or files; CPU time, where shown, is the measuring process's own user + system time; "
-         "other work is the CPU time of every other process on the machine during a measurement "
-         "divided by its wall time (2.00 would be both cores kept busy by other work); "
-         "peak memory is the measuring process's peak resident set (`VmHWM`), in MiB. All data is "
-         "synthetic, made by the engine: workbooks generated, then filled in and saved the way a "
-         "spreadsheet application saves them (shared strings)."),
+        (
+            "Each measurement runs in a fresh process. Times are wall-clock medians over repeated runs "
+            "or files; CPU time, where shown, is the measuring process's own user + system time; "
+            "other work is the CPU time of every other process on the machine during a measurement "
+            "divided by its wall time (2.00 would be both cores kept busy by other work); "
+            "peak memory is the measuring process's peak resident set (`VmHWM`), in MiB. All data is "
+            "synthetic, made by the engine: workbooks generated, then filled in and saved the way a "
+            "spreadsheet application saves them (shared strings)."
+        ),
         "",
     ]
     if meta.get("quick"):
-        lines += [("**Quick run (`--quick`): tiny sizes, for checking that the suite works; the "
-                   "figures are not comparable with the targets.**"), ""]
+        lines += [
+            (
+                "**Quick run (`--quick`): tiny sizes, for checking that the suite works; the "
+                "figures are not comparable with the targets.**"
+            ),
+            "",
+        ]
     if results.get("errors"):
-        lines += ["**Some measurements failed:**", ""] + [f"- {e}" for e in results["errors"]] + [""]
+        lines += (
+            ["**Some measurements failed:**", ""] + [f"- {e}" for e in results["errors"]] + [""]
+        )
 
     lines += ["## Machine", ""]
     rows = [[k, v] for k, v in meta["machine"].items()]
-    rows.append(["Load average (1 min) at start / end",
-                 f"{meta['load_start']:.2f} / {meta['load_end']:.2f}"])
-    rows.append(["Other work on the machine during the run (CPU time of other processes / wall time)",
-                 _cores(meta.get("other_cores"))])
+    rows.append(
+        [
+            "Load average (1 min) at start / end",
+            f"{meta['load_start']:.2f} / {meta['load_end']:.2f}",
+        ]
+    )
+    rows.append(
+        [
+            "Other work on the machine during the run (CPU time of other processes / wall time)",
+            _cores(meta.get("other_cores")),
+        ]
+    )
     if meta.get("speed_probes"):
-        rows.append([("Speed probe: a fixed CPU workload in the driving process, lower is faster "
-                      "(at start, after each section, at the end)"),
-                     ", ".join(f"{label} {value:.0f} ms" for label, value in meta["speed_probes"])])
+        rows.append(
+            [
+                (
+                    "Speed probe: a fixed CPU workload in the driving process, lower is faster "
+                    "(at start, after each section, at the end)"
+                ),
+                ", ".join(f"{label} {value:.0f} ms" for label, value in meta["speed_probes"]),
+            ]
+        )
     lines += _table(["", ""], rows)
 
     lines += ["## Targets", ""]
-    lines += _table(["Target", "Figure", "Limit or reference", "Ratio", "Meets target"],
-                    _target_rows(results, gen, intake, reports, watch))
+    lines += _table(
+        ["Target", "Figure", "Limit or reference", "Ratio", "Meets target"],
+        _target_rows(results, gen, intake, reports, watch),
+    )
 
     lines += _generation_section(gen)
     lines += _intake_section(intake, results)
@@ -312,72 +381,177 @@ def _target_rows(results, gen, intake, reports, watch) -> list[list[str]]:
     rows = []
     if intake:
         i, c, o = median(intake["intake"]), median(intake["calamine"]), median(intake["openpyxl"])
-        rows.append(["Intake of one return, end to end, takes less time than openpyxl loading the file",
-                     _ms(i), f"openpyxl load {_ms(o)}", _ratio(intake["ratio_openpyxl"]),
-                     _yes(intake["ratio_openpyxl"] < INTAKE_VS_OPENPYXL)])
-        rows.append([(f"Intake of one return, end to end, at most {INTAKE_VS_CALAMINE:g} x python-calamine "
-                      "reading its values"), _ms(i), f"python-calamine {_ms(c)}", _ratio(intake["ratio_calamine"]),
-                     _yes(intake["ratio_calamine"] <= INTAKE_VS_CALAMINE)])
+        rows.append(
+            [
+                "Intake of one return, end to end, takes less time than openpyxl loading the file",
+                _ms(i),
+                f"openpyxl load {_ms(o)}",
+                _ratio(intake["ratio_openpyxl"]),
+                _yes(intake["ratio_openpyxl"] < INTAKE_VS_OPENPYXL),
+            ]
+        )
+        rows.append(
+            [
+                (
+                    f"Intake of one return, end to end, at most {INTAKE_VS_CALAMINE:g} x python-calamine "
+                    "reading its values"
+                ),
+                _ms(i),
+                f"python-calamine {_ms(c)}",
+                _ratio(intake["ratio_calamine"]),
+                _yes(intake["ratio_calamine"] <= INTAKE_VS_CALAMINE),
+            ]
+        )
     else:
-        rows.append(["Intake of one return against the reference readers", "-", "-", "-", _yes(None)])
+        rows.append(
+            ["Intake of one return against the reference readers", "-", "-", "-", _yes(None)]
+        )
     big = max(gen, key=lambda g: g["workbooks"]) if gen else None
     if big:
-        rows.append([f"Generation: at most {GENERATION_MS:g} ms per workbook ({big['workbooks']} workbooks)",
-                     _ms(big["per_ms"]), f"{GENERATION_MS:g} ms", _ratio(big["per_ms"] / GENERATION_MS),
-                     _yes(big["per_ms"] <= GENERATION_MS)])
+        rows.append(
+            [
+                f"Generation: at most {GENERATION_MS:g} ms per workbook ({big['workbooks']} workbooks)",
+                _ms(big["per_ms"]),
+                f"{GENERATION_MS:g} ms",
+                _ratio(big["per_ms"] / GENERATION_MS),
+                _yes(big["per_ms"] <= GENERATION_MS),
+            ]
+        )
     g500 = next((g for g in gen if g["workbooks"] == 500), None)
-    rows.append([f"Generation: 500 workbooks in under {GENERATION_500_S:g} s",
-                 _s(g500["total_s"]) if g500 else "-", f"{GENERATION_500_S:g} s",
-                 _ratio(g500["total_s"] / GENERATION_500_S) if g500 else "-",
-                 _yes(g500["total_s"] < GENERATION_500_S if g500 else None)])
+    rows.append(
+        [
+            f"Generation: 500 workbooks in under {GENERATION_500_S:g} s",
+            _s(g500["total_s"]) if g500 else "-",
+            f"{GENERATION_500_S:g} s",
+            _ratio(g500["total_s"] / GENERATION_500_S) if g500 else "-",
+            _yes(g500["total_s"] < GENERATION_500_S if g500 else None),
+        ]
+    )
     for units, months, limit in (REPORT_SMALL, REPORT_LARGE):
         r = next((x for x in reports if (x["units"], x["months"]) == (units, months)), None)
-        rows.append([f"Reporting: one month's outputs rebuilt in under {limit:g} s, {units} units x {months} months",
-                     _s(r["time"]) if r else "-", f"{limit:g} s", _ratio(r["time"] / limit) if r else "-",
-                     _yes(r["time"] < limit if r else None)])
+        rows.append(
+            [
+                f"Reporting: one month's outputs rebuilt in under {limit:g} s, {units} units x {months} months",
+                _s(r["time"]) if r else "-",
+                f"{limit:g} s",
+                _ratio(r["time"] / limit) if r else "-",
+                _yes(r["time"] < limit if r else None),
+            ]
+        )
     r = next((x for x in reports if (x["units"], x["months"]) == REPORT_LARGE[:2]), None)
-    rows.append([f"Reporting: peak memory under 1 GiB, {REPORT_LARGE[0]} units x {REPORT_LARGE[1]} months",
-                 _mib(r["peak"]) if r else "-", f"{REPORT_LARGE_MIB:g} MiB",
-                 _ratio(r["peak"] / REPORT_LARGE_MIB) if r else "-",
-                 _yes(r["peak"] < REPORT_LARGE_MIB if r else None)])
+    rows.append(
+        [
+            f"Reporting: peak memory under 1 GiB, {REPORT_LARGE[0]} units x {REPORT_LARGE[1]} months",
+            _mib(r["peak"]) if r else "-",
+            f"{REPORT_LARGE_MIB:g} MiB",
+            _ratio(r["peak"] / REPORT_LARGE_MIB) if r else "-",
+            _yes(r["peak"] < REPORT_LARGE_MIB if r else None),
+        ]
+    )
     growth = _growth(reports)
     if growth:
         worst = max(growth, key=lambda g: g["exponent"])
-        rows.append([("Reporting: cost grows no faster than linearly with units x months "
-                      "(largest exponent k in time ~ (units x months)^k between consecutive sizes, "
-                      f"here {worst['from']['units']} x {worst['from']['months']} to "
-                      f"{worst['to']['units']} x {worst['to']['months']})"),
-                     f"k = {worst['exponent']:.2f}", "k = 1", _ratio(worst["exponent"]), _linear(worst)])
+        rows.append(
+            [
+                (
+                    "Reporting: cost grows no faster than linearly with units x months "
+                    "(largest exponent k in time ~ (units x months)^k between consecutive sizes, "
+                    f"here {worst['from']['units']} x {worst['from']['months']} to "
+                    f"{worst['to']['units']} x {worst['to']['months']})"
+                ),
+                f"k = {worst['exponent']:.2f}",
+                "k = 1",
+                _ratio(worst["exponent"]),
+                _linear(worst),
+            ]
+        )
     else:
-        rows.append(["Reporting: cost grows no faster than linearly with units x months", "-", "k = 1", "-",
-                     _yes(None)])
+        rows.append(
+            [
+                "Reporting: cost grows no faster than linearly with units x months",
+                "-",
+                "k = 1",
+                "-",
+                _yes(None),
+            ]
+        )
     native = next((w for w in watch if w["native"]), None)
-    rows.append([(f"Watcher latency: median under {WATCHER_S:g} s from a complete file to its receipt, "
-                  "default settings (native events)"), _s(native["median"]) if native else "-",
-                 f"{WATCHER_S:g} s", _ratio(native["median"] / WATCHER_S) if native else "-",
-                 _yes(native["median"] < WATCHER_S if native else None)])
+    rows.append(
+        [
+            (
+                f"Watcher latency: median under {WATCHER_S:g} s from a complete file to its receipt, "
+                "default settings (native events)"
+            ),
+            _s(native["median"]) if native else "-",
+            f"{WATCHER_S:g} s",
+            _ratio(native["median"] / WATCHER_S) if native else "-",
+            _yes(native["median"] < WATCHER_S if native else None),
+        ]
+    )
     busy = _busy_row(results)
     if busy:
-        rows.append([(f"Watcher latency: median under {WATCHER_S:g} s, default settings, {busy['units']} units "
-                      f"x {busy['months']} months on record, each return arriving while the outputs are "
-                      "rebuilt for the previous one"), _s(busy["median"]), f"{WATCHER_S:g} s",
-                     _ratio(busy["median"] / WATCHER_S), _yes(busy["median"] < WATCHER_S)])
+        rows.append(
+            [
+                (
+                    f"Watcher latency: median under {WATCHER_S:g} s, default settings, {busy['units']} units "
+                    f"x {busy['months']} months on record, each return arriving while the outputs are "
+                    "rebuilt for the previous one"
+                ),
+                _s(busy["median"]),
+                f"{WATCHER_S:g} s",
+                _ratio(busy["median"] / WATCHER_S),
+                _yes(busy["median"] < WATCHER_S),
+            ]
+        )
     return rows
 
 
 def _generation_section(gen: list[dict]) -> list[str]:
     """The generation section."""
-    lines = ["## Generation", "",
-             ("`engine.workbook.generate()`: one month's workbooks for a network of that many units, "
-              "written to the outbox (each file forced to disk). Median of the runs; each run is a "
-              "fresh process."), ""]
-    rows = [[g["workbooks"], g["runs"], _s(g["total_s"]), f"{_s(g['min_s'])} / {_s(g['max_s'])}",
-             _ms(g["per_ms"]), _ms(g["cpu_ms"]), _ms(g["write_ms"]), _kb(g["bytes"]), _mib(g["peak"]),
-             g["others"], f"{GENERATION_MS:g} ms", _yes(g["per_ms"] <= GENERATION_MS)]
-            for g in gen]
-    lines += _table(["Workbooks", "Runs", "Total", "Min / max", "Per workbook", "CPU time per workbook",
-                     "Writing the file", "Workbook size", "Peak memory", f"Other work, cores{OTHERS_NOTE}",
-                     "Target per workbook", "Meets target"], rows)
+    lines = [
+        "## Generation",
+        "",
+        (
+            "`engine.workbook.generate()`: one month's workbooks for a network of that many units, "
+            "written to the outbox (each file forced to disk). Median of the runs; each run is a "
+            "fresh process."
+        ),
+        "",
+    ]
+    rows = [
+        [
+            g["workbooks"],
+            g["runs"],
+            _s(g["total_s"]),
+            f"{_s(g['min_s'])} / {_s(g['max_s'])}",
+            _ms(g["per_ms"]),
+            _ms(g["cpu_ms"]),
+            _ms(g["write_ms"]),
+            _kb(g["bytes"]),
+            _mib(g["peak"]),
+            g["others"],
+            f"{GENERATION_MS:g} ms",
+            _yes(g["per_ms"] <= GENERATION_MS),
+        ]
+        for g in gen
+    ]
+    lines += _table(
+        [
+            "Workbooks",
+            "Runs",
+            "Total",
+            "Min / max",
+            "Per workbook",
+            "CPU time per workbook",
+            "Writing the file",
+            "Workbook size",
+            "Peak memory",
+            f"Other work, cores{OTHERS_NOTE}",
+            "Target per workbook",
+            "Meets target",
+        ],
+        rows,
+    )
     return lines
 
 
@@ -388,42 +562,77 @@ def _intake_section(intake: dict | None, results: dict) -> list[str]:
         return lines + ["Not measured.", ""]
     st = intake["steady"]
     lines += [
-        (f"{intake['returns']} returns ({intake['warmup']} more before them as warm-up, not counted), "
-         f"each {_kb(st['mean_return_bytes'])}, every one accepted. In one loop, on the same file: "
-         "python-calamine opens it and reads every sheet's values "
-         "(`CalamineWorkbook.from_path`, then `get_sheet_by_name(name).to_python()` for each sheet); "
-         "openpyxl loads it (`openpyxl.load_workbook`); then `Intake.process` takes it from the inbox "
-         "to its outcome: pre-check, read (in the reusable worker process), checks, score, ledger "
-         "record, archive and receipt. The watcher's wait for a complete file is not included."),
+        (
+            f"{intake['returns']} returns ({intake['warmup']} more before them as warm-up, not counted), "
+            f"each {_kb(st['mean_return_bytes'])}, every one accepted. In one loop, on the same file: "
+            "python-calamine opens it and reads every sheet's values "
+            "(`CalamineWorkbook.from_path`, then `get_sheet_by_name(name).to_python()` for each sheet); "
+            "openpyxl loads it (`openpyxl.load_workbook`); then `Intake.process` takes it from the inbox "
+            "to its outcome: pre-check, read (in the reusable worker process), checks, score, ledger "
+            "record, archive and receipt. The watcher's wait for a complete file is not included."
+        ),
         "",
     ]
     rows = [
-        ["`Intake.process`, end to end", _ms(median(intake["intake"])), _ms(p90(intake["intake"])),
-         "1.00", "-"],
-        ["python-calamine: open + every sheet's values", _ms(median(intake["calamine"])),
-         _ms(p90(intake["calamine"])), _ratio(intake["ratio_calamine"]),
-         f"at most {INTAKE_VS_CALAMINE:g}: {_yes(intake['ratio_calamine'] <= INTAKE_VS_CALAMINE)}"],
-        ["openpyxl: `load_workbook`", _ms(median(intake["openpyxl"])), _ms(p90(intake["openpyxl"])),
-         _ratio(intake["ratio_openpyxl"]),
-         f"under {INTAKE_VS_OPENPYXL:g}: {_yes(intake['ratio_openpyxl'] < INTAKE_VS_OPENPYXL)}"],
+        [
+            "`Intake.process`, end to end",
+            _ms(median(intake["intake"])),
+            _ms(p90(intake["intake"])),
+            "1.00",
+            "-",
+        ],
+        [
+            "python-calamine: open + every sheet's values",
+            _ms(median(intake["calamine"])),
+            _ms(p90(intake["calamine"])),
+            _ratio(intake["ratio_calamine"]),
+            f"at most {INTAKE_VS_CALAMINE:g}: {_yes(intake['ratio_calamine'] <= INTAKE_VS_CALAMINE)}",
+        ],
+        [
+            "openpyxl: `load_workbook`",
+            _ms(median(intake["openpyxl"])),
+            _ms(p90(intake["openpyxl"])),
+            _ratio(intake["ratio_openpyxl"]),
+            f"under {INTAKE_VS_OPENPYXL:g}: {_yes(intake['ratio_openpyxl'] < INTAKE_VS_OPENPYXL)}",
+        ],
     ]
     lines += _table(["Per return", "Median", "p90", "Intake / this", "Target for the ratio"], rows)
     if "batch" in intake:
         b = intake["batch"]
         lines += [
-            (f"Batch throughput: `Intake.process_many` over {b['returns']} returns already in the inbox "
-             "(the worker reads the next file while the engine records the previous one):"), "",
+            (
+                f"Batch throughput: `Intake.process_many` over {b['returns']} returns already in the inbox "
+                "(the worker reads the next file while the engine records the previous one):"
+            ),
+            "",
         ]
         lines += _table(
-            ["Per return", "Intake / python-calamine", "Intake / openpyxl", "Engine peak memory",
-             "Worker peak memory"],
-            [[_ms(intake["batch_ms"]), _ratio(intake["batch_ms"] / median(intake["calamine"])),
-              _ratio(intake["batch_ms"] / median(intake["openpyxl"])), _mib(b["peak_mb"]),
-              _mib(b["worker_peak_mb"])]])
-    lines += [(f"Peak memory of the loop above (engine, python-calamine and openpyxl in one process): "
-               f"{_mib(st['peak_mb'])}; its worker: {_mib(st['worker_peak_mb'])}. Other work on the machine "
-               f"meanwhile, in cores: {_others([st])} during the loop, "
-               f"{_others([intake['batch']]) if 'batch' in intake else '-'} during the batch."), ""]
+            [
+                "Per return",
+                "Intake / python-calamine",
+                "Intake / openpyxl",
+                "Engine peak memory",
+                "Worker peak memory",
+            ],
+            [
+                [
+                    _ms(intake["batch_ms"]),
+                    _ratio(intake["batch_ms"] / median(intake["calamine"])),
+                    _ratio(intake["batch_ms"] / median(intake["openpyxl"])),
+                    _mib(b["peak_mb"]),
+                    _mib(b["worker_peak_mb"]),
+                ]
+            ],
+        )
+    lines += [
+        (
+            f"Peak memory of the loop above (engine, python-calamine and openpyxl in one process): "
+            f"{_mib(st['peak_mb'])}; its worker: {_mib(st['worker_peak_mb'])}. Other work on the machine "
+            f"meanwhile, in cores: {_others([st])} during the loop, "
+            f"{_others([intake['batch']]) if 'batch' in intake else '-'} during the batch."
+        ),
+        "",
+    ]
     lines += _breakdown(results.get("intake", {}).get("breakdown"))
     return lines
 
@@ -431,7 +640,11 @@ def _intake_section(intake: dict | None, results: dict) -> list[str]:
 BREAKDOWN = (
     ("precheck", "Pre-check (`engine.precheck.precheck`)", "worker"),
     ("read", "Read (`engine.reader.read_return`, python-calamine)", "worker"),
-    ("worker", "Worker round trip: submit to answer (pre-check + read + JSON over a pipe)", "engine"),
+    (
+        "worker",
+        "Worker round trip: submit to answer (pre-check + read + JSON over a pipe)",
+        "engine",
+    ),
     ("checks", "Checks against the template (`check_return`)", "engine"),
     ("score", "Score", "engine"),
     ("hash", "SHA-256 of the file", "engine"),
@@ -453,28 +666,48 @@ def _breakdown(b: dict | None) -> list[str]:
     lines = ["### Where the time of one return goes", ""]
     if not b:
         return lines + ["Not measured.", ""]
-    files = b["files"][b["warmup"]:]
+    files = b["files"][b["warmup"] :]
     for f in files:
         f["rows"] = f.get("record", 0) - f.get("commit_in_record", 0)
-        f["finish_other"] = (f.get("finish", 0) - f.get("archive_write", 0) - f.get("receipt_write", 0)
-                             - f.get("mark_done", 0))
+        f["finish_other"] = (
+            f.get("finish", 0)
+            - f.get("archive_write", 0)
+            - f.get("receipt_write", 0)
+            - f.get("mark_done", 0)
+        )
         f["other"] = f["total"] - sum(f.get(k, 0) for k in ENGINE_STAGES)
     total = median([f["total"] for f in files])
     lines += [
-        (f"Timed separately on the same {len(files)} files (after {b['warmup']} warm-up files), each "
-         "stage by wrapping the function the pipeline calls. The pre-check and the read run in the worker "
-         "process; they are timed here by calling them directly on each file, and the engine waits for "
-         "them inside the worker round trip. Shares are of the end-to-end median."),
+        (
+            f"Timed separately on the same {len(files)} files (after {b['warmup']} warm-up files), each "
+            "stage by wrapping the function the pipeline calls. The pre-check and the read run in the worker "
+            "process; they are timed here by calling them directly on each file, and the engine waits for "
+            "them inside the worker round trip. Shares are of the end-to-end median."
+        ),
         "",
     ]
     rows = []
     for key, label, where in BREAKDOWN:
         values = [f.get(key, 0.0) for f in files]
-        rows.append([label, where, _ms(median(values)), _ms(p90(values)),
-                     f"{median(values) / total * 100:.0f} %"])
-    fs = b["fsync_ms"][b["warmup"]:]
-    rows.append(["Reference: writing a file of the same size and forcing it to disk", "-",
-                 _ms(median(fs)), _ms(p90(fs)), "-"])
+        rows.append(
+            [
+                label,
+                where,
+                _ms(median(values)),
+                _ms(p90(values)),
+                f"{median(values) / total * 100:.0f} %",
+            ]
+        )
+    fs = b["fsync_ms"][b["warmup"] :]
+    rows.append(
+        [
+            "Reference: writing a file of the same size and forcing it to disk",
+            "-",
+            _ms(median(fs)),
+            _ms(p90(fs)),
+            "-",
+        ]
+    )
     lines += _table(["Stage", "Process", "Median", "p90", "Share"], rows)
     return lines
 
@@ -486,11 +719,18 @@ def _growth(reports: list[dict]) -> list[dict]:
     for a, b in itertools.pairwise(ordered):
         sa, sb = a["units"] * a["months"], b["units"] * b["months"]
         if sb > sa:
-            out.append({"from": a, "to": b, "size": sb / sa, "time": b["time"] / a["time"],
-                        "exponent": exponent(sa, a["time"], sb, b["time"]),
-                        "low": exponent(sa, a["max"], sb, b["min"]),
-                        "high": exponent(sa, a["min"], sb, b["max"]),
-                        "memory": exponent(sa, a["peak"], sb, b["peak"])})
+            out.append(
+                {
+                    "from": a,
+                    "to": b,
+                    "size": sb / sa,
+                    "time": b["time"] / a["time"],
+                    "exponent": exponent(sa, a["time"], sb, b["time"]),
+                    "low": exponent(sa, a["max"], sb, b["min"]),
+                    "high": exponent(sa, a["min"], sb, b["max"]),
+                    "memory": exponent(sa, a["peak"], sb, b["peak"]),
+                }
+            )
     return out
 
 
@@ -516,49 +756,132 @@ def _reporting_section(reports: list[dict], results: dict) -> list[str]:
         return lines + ["Not measured.", ""]
     fill = results.get("reporting", {}).get("fill", {})
     lines += [
-        ("`engine.outputs.build_period()` for the last month on record: every output of that month "
-         "(network, commissioner and easy-read workbooks, one feedback workbook per unit, chart "
-         "images) rebuilt from the ledger, the month's outbox folder removed first. Each run is a "
-         "fresh process. The ledgers hold one accepted return per unit per month, each checked, "
-         "scored and recorded by the engine (answers as the reader gives them for filled workbooks; "
-         f"{fill.get('filled', 0)} returns recorded in {_s(fill.get('seconds'))}, the smaller ledgers "
-         "copied out of the largest)."),
+        (
+            "`engine.outputs.build_period()` for the last month on record: every output of that month "
+            "(network, commissioner and easy-read workbooks, one feedback workbook per unit, chart "
+            "images) rebuilt from the ledger, the month's outbox folder removed first. Each run is a "
+            "fresh process. The ledgers hold one accepted return per unit per month, each checked, "
+            "scored and recorded by the engine (answers as the reader gives them for filled workbooks; "
+            f"{fill.get('filled', 0)} returns recorded in {_s(fill.get('seconds'))}, the smaller ledgers "
+            "copied out of the largest)."
+        ),
         "",
     ]
     rows = []
     for r in reports:
-        limit = next((lim for u, m, lim in (REPORT_SMALL, REPORT_LARGE) if (u, m) == (r["units"], r["months"])), None)
-        meets = None if limit is None else r["time"] < limit and (
-            (r["units"], r["months"]) != REPORT_LARGE[:2] or r["peak"] < REPORT_LARGE_MIB)
-        target = "-" if limit is None else f"< {limit:g} s" + (
-            f", < {REPORT_LARGE_MIB:g} MiB" if (r["units"], r["months"]) == REPORT_LARGE[:2] else "")
-        rows.append([f"{r['units']} x {r['months']}", r["returns"], r["n"], _s(r["time"]),
-                     f"{_s(r['min'])} / {_s(r['max'])}", _s(r["cpu"]), _mib(r["peak"]),
-                     f"{r['time'] * 1000 / (r['units'] * r['months']):.2f} ms", r["outputs"],
-                     f"{r['bytes'] / 1e6:.1f} MB", r["others"], target, "-" if meets is None else _yes(meets)])
-    lines += _table(["Units x months", "Returns on record", "Runs", "Median", "Min / max", "CPU time", "Peak memory",
-                     "Per unit-month", "Output files", "Output size", f"Other work, cores{OTHERS_NOTE}", "Target",
-                     "Meets target"], rows)
+        limit = next(
+            (
+                lim
+                for u, m, lim in (REPORT_SMALL, REPORT_LARGE)
+                if (u, m) == (r["units"], r["months"])
+            ),
+            None,
+        )
+        meets = (
+            None
+            if limit is None
+            else r["time"] < limit
+            and ((r["units"], r["months"]) != REPORT_LARGE[:2] or r["peak"] < REPORT_LARGE_MIB)
+        )
+        target = (
+            "-"
+            if limit is None
+            else f"< {limit:g} s"
+            + (
+                f", < {REPORT_LARGE_MIB:g} MiB"
+                if (r["units"], r["months"]) == REPORT_LARGE[:2]
+                else ""
+            )
+        )
+        rows.append(
+            [
+                f"{r['units']} x {r['months']}",
+                r["returns"],
+                r["n"],
+                _s(r["time"]),
+                f"{_s(r['min'])} / {_s(r['max'])}",
+                _s(r["cpu"]),
+                _mib(r["peak"]),
+                f"{r['time'] * 1000 / (r['units'] * r['months']):.2f} ms",
+                r["outputs"],
+                f"{r['bytes'] / 1e6:.1f} MB",
+                r["others"],
+                target,
+                "-" if meets is None else _yes(meets),
+            ]
+        )
+    lines += _table(
+        [
+            "Units x months",
+            "Returns on record",
+            "Runs",
+            "Median",
+            "Min / max",
+            "CPU time",
+            "Peak memory",
+            "Per unit-month",
+            "Output files",
+            "Output size",
+            f"Other work, cores{OTHERS_NOTE}",
+            "Target",
+            "Meets target",
+        ],
+        rows,
+    )
     names = sorted({k for r in reports for k in r["stages"]})
     if names:
-        lines += [("Time inside `build_period` by function (median of the runs; `write_atomic` is the "
-                   "writing of every output file):"), ""]
-        lines += _table(["Units x months"] + [f"`{n}`" for n in names],
-                        [[f"{r['units']} x {r['months']}"] + [_s(r["stages"].get(n, 0) / 1000) for n in names]
-                         for r in reports])
+        lines += [
+            (
+                "Time inside `build_period` by function (median of the runs; `write_atomic` is the "
+                "writing of every output file):"
+            ),
+            "",
+        ]
+        lines += _table(
+            ["Units x months"] + [f"`{n}`" for n in names],
+            [
+                [f"{r['units']} x {r['months']}"]
+                + [_s(r["stages"].get(n, 0) / 1000) for n in names]
+                for r in reports
+            ],
+        )
     lines += ["### Growth", ""]
     growth = _growth(reports)
     if not growth:
         return lines + ["Only one size measured.", ""]
-    lines += [("Exponent k in time ~ (units x months)^k between consecutive sizes, from the medians: 1 is "
-               "linear, below 1 slower than linear. The range pairs the slowest run of the smaller size "
-               "with the fastest of the larger, and the other way round."), ""]
+    lines += [
+        (
+            "Exponent k in time ~ (units x months)^k between consecutive sizes, from the medians: 1 is "
+            "linear, below 1 slower than linear. The range pairs the slowest run of the smaller size "
+            "with the fastest of the larger, and the other way round."
+        ),
+        "",
+    ]
     lines += _table(
-        ["From", "To", "Units x months ratio", "Time ratio", "Exponent k (time)", "k from the runs' spread",
-         "Exponent (peak memory)", "No faster than linear"],
-        [[f"{g['from']['units']} x {g['from']['months']}", f"{g['to']['units']} x {g['to']['months']}",
-          f"{g['size']:.2f}", f"{g['time']:.2f}", f"{g['exponent']:.2f}", f"{g['low']:.2f} to {g['high']:.2f}",
-          f"{g['memory']:.2f}", _linear(g)] for g in growth])
+        [
+            "From",
+            "To",
+            "Units x months ratio",
+            "Time ratio",
+            "Exponent k (time)",
+            "k from the runs' spread",
+            "Exponent (peak memory)",
+            "No faster than linear",
+        ],
+        [
+            [
+                f"{g['from']['units']} x {g['from']['months']}",
+                f"{g['to']['units']} x {g['to']['months']}",
+                f"{g['size']:.2f}",
+                f"{g['time']:.2f}",
+                f"{g['exponent']:.2f}",
+                f"{g['low']:.2f} to {g['high']:.2f}",
+                f"{g['memory']:.2f}",
+                _linear(g),
+            ]
+            for g in growth
+        ],
+    )
     return lines
 
 
@@ -567,10 +890,20 @@ def _busy_row(results: dict) -> dict | None:
     b = results.get("watcher_busy")
     if not b:
         return None
-    lat = b["latency_s"][b["warmup"]:]
-    return {"units": b["units"], "months": b["months"], "files": len(lat), "warmup": b["warmup"],
-            "gap": b["gap"], "median": median(lat), "p90": p90(lat), "max": max(lat),
-            "watcher_peak": b["watcher_peak_mb"], "worker_peak": b["worker_peak_mb"], "others": _others([b])}
+    lat = b["latency_s"][b["warmup"] :]
+    return {
+        "units": b["units"],
+        "months": b["months"],
+        "files": len(lat),
+        "warmup": b["warmup"],
+        "gap": b["gap"],
+        "median": median(lat),
+        "p90": p90(lat),
+        "max": max(lat),
+        "watcher_peak": b["watcher_peak_mb"],
+        "worker_peak": b["worker_peak_mb"],
+        "others": _others([b]),
+    }
 
 
 def _watcher_section(watch: list[dict], busy: dict | None) -> list[str]:
@@ -579,60 +912,145 @@ def _watcher_section(watch: list[dict], busy: dict | None) -> list[str]:
     if not watch:
         return lines + ["Not measured.", ""]
     lines += [
-        ("The real `sequin watch` (`python cli.py watch --home HOME`, default settings; the polling run "
-         "adds `--poll 1`, since the command's polling has no default interval) on a fresh home. Each "
-         "file is copied into the inbox under a hidden temporary name and renamed, so it is complete "
-         "when it appears; the latency runs from the rename to its receipt appearing in the inbox "
-         "(checked every 20 ms). The next file is dropped after the watcher has rebuilt the month's "
-         "outputs, plus a random pause of up to 0.5 s. The first files of each run are warm-up and "
-         "not counted (the worker process starts with the first file)."),
+        (
+            "The real `sequin watch` (`python cli.py watch --home HOME`, default settings; the polling run "
+            "adds `--poll 1`, since the command's polling has no default interval) on a fresh home. Each "
+            "file is copied into the inbox under a hidden temporary name and renamed, so it is complete "
+            "when it appears; the latency runs from the rename to its receipt appearing in the inbox "
+            "(checked every 20 ms). The next file is dropped after the watcher has rebuilt the month's "
+            "outputs, plus a random pause of up to 0.5 s. The first files of each run are warm-up and "
+            "not counted (the worker process starts with the first file)."
+        ),
         "",
     ]
-    rows = [[w["mode"], w["files"], w["warmup"], _s(w["median"]), _s(w["p90"]), _s(w["max"]),
-             _s(w["refreshed"]), _mib(w["watcher_peak"]), _mib(w["worker_peak"]), w["others"], f"< {WATCHER_S:g} s",
-             _yes(w["median"] < WATCHER_S) + ("" if w["native"] else " (target set for the default)")]
-            for w in watch]
-    lines += _table(["Mode", "Files", "Warm-up", "Median", "p90", "Max", "Outputs rebuilt (median)",
-                     "Watcher peak memory", "Worker peak memory", "Other work, cores", "Target (median)",
-                     "Meets target"], rows)
+    rows = [
+        [
+            w["mode"],
+            w["files"],
+            w["warmup"],
+            _s(w["median"]),
+            _s(w["p90"]),
+            _s(w["max"]),
+            _s(w["refreshed"]),
+            _mib(w["watcher_peak"]),
+            _mib(w["worker_peak"]),
+            w["others"],
+            f"< {WATCHER_S:g} s",
+            _yes(w["median"] < WATCHER_S)
+            + ("" if w["native"] else " (target set for the default)"),
+        ]
+        for w in watch
+    ]
+    lines += _table(
+        [
+            "Mode",
+            "Files",
+            "Warm-up",
+            "Median",
+            "p90",
+            "Max",
+            "Outputs rebuilt (median)",
+            "Watcher peak memory",
+            "Worker peak memory",
+            "Other work, cores",
+            "Target (median)",
+            "Meets target",
+        ],
+        rows,
+    )
     if busy:
         lines += [
-            (f"While the outputs are rebuilt: the same command with default settings on a copy of the "
-             f"{busy['units']} units x {busy['months']} months reporting ledger (its outputs taken as up "
-             "to date). New returns for the last month on record, each superseding that unit's return, "
-             f"are dropped one at a time, {busy['gap']:g} s after the previous one's receipt, by when the "
-             "watcher is rebuilding that month's outputs for the previous return. The first file is "
-             "warm-up and not counted."),
+            (
+                f"While the outputs are rebuilt: the same command with default settings on a copy of the "
+                f"{busy['units']} units x {busy['months']} months reporting ledger (its outputs taken as up "
+                "to date). New returns for the last month on record, each superseding that unit's return, "
+                f"are dropped one at a time, {busy['gap']:g} s after the previous one's receipt, by when the "
+                "watcher is rebuilding that month's outputs for the previous return. The first file is "
+                "warm-up and not counted."
+            ),
             "",
         ]
         lines += _table(
-            ["Mode", "Files", "Warm-up", "Median", "p90", "Max", "Watcher peak memory", "Worker peak memory",
-             "Other work, cores", "Target (median)", "Meets target"],
-            [[f"native events (default), {busy['units']} x {busy['months']}, arriving during a rebuild",
-              busy["files"], busy["warmup"], _s(busy["median"]), _s(busy["p90"]), _s(busy["max"]),
-              _mib(busy["watcher_peak"]), _mib(busy["worker_peak"]), busy["others"], f"< {WATCHER_S:g} s",
-              _yes(busy["median"] < WATCHER_S)]])
+            [
+                "Mode",
+                "Files",
+                "Warm-up",
+                "Median",
+                "p90",
+                "Max",
+                "Watcher peak memory",
+                "Worker peak memory",
+                "Other work, cores",
+                "Target (median)",
+                "Meets target",
+            ],
+            [
+                [
+                    f"native events (default), {busy['units']} x {busy['months']}, arriving during a rebuild",
+                    busy["files"],
+                    busy["warmup"],
+                    _s(busy["median"]),
+                    _s(busy["p90"]),
+                    _s(busy["max"]),
+                    _mib(busy["watcher_peak"]),
+                    _mib(busy["worker_peak"]),
+                    busy["others"],
+                    f"< {WATCHER_S:g} s",
+                    _yes(busy["median"] < WATCHER_S),
+                ]
+            ],
+        )
     return lines
 
 
 def _ledger_section(intake: dict | None, reports: list[dict]) -> list[str]:
     """The ledger section."""
-    lines = ["## Ledger size", "",
-             ("Size of `ledger.sqlite` after `PRAGMA wal_checkpoint(TRUNCATE)`, divided by the returns "
-              "it holds."), ""]
+    lines = [
+        "## Ledger size",
+        "",
+        (
+            "Size of `ledger.sqlite` after `PRAGMA wal_checkpoint(TRUNCATE)`, divided by the returns "
+            "it holds."
+        ),
+        "",
+    ]
     rows = []
     if intake:
         st = intake["steady"]
-        rows.append(["Intake run above (files taken in by `Intake.process`)", st["returns"],
-                     _size(st["ledger_bytes"]), _kb(st["ledger_bytes"] / st["returns"]),
-                     _kb(st["archive_bytes"] / st["returns"]), _kb(st["mean_return_bytes"])])
+        rows.append(
+            [
+                "Intake run above (files taken in by `Intake.process`)",
+                st["returns"],
+                _size(st["ledger_bytes"]),
+                _kb(st["ledger_bytes"] / st["returns"]),
+                _kb(st["archive_bytes"] / st["returns"]),
+                _kb(st["mean_return_bytes"]),
+            ]
+        )
     for r in reports:
-        rows.append([f"Reporting ledger {r['units']} x {r['months']}", r["returns"], _size(r["ledger_bytes"]),
-                     _kb(r["ledger_bytes"] / r["returns"]), "-", "-"])
+        rows.append(
+            [
+                f"Reporting ledger {r['units']} x {r['months']}",
+                r["returns"],
+                _size(r["ledger_bytes"]),
+                _kb(r["ledger_bytes"] / r["returns"]),
+                "-",
+                "-",
+            ]
+        )
     if not rows:
         return lines + ["Not measured.", ""]
-    lines += _table(["Ledger", "Returns", "Ledger size", "Ledger per return", "Archive per return",
-                     "Return file size"], rows)
+    lines += _table(
+        [
+            "Ledger",
+            "Returns",
+            "Ledger size",
+            "Ledger per return",
+            "Archive per return",
+            "Return file size",
+        ],
+        rows,
+    )
     return lines
 
 

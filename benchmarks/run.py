@@ -123,7 +123,11 @@ def run_case(name: str, params: dict, work: Path, timeout: float) -> dict:
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "benchmarks.cases", name, str(params_path), str(out)],
-            cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
     except subprocess.TimeoutExpired:
         raise CaseFailed(f"{name}: no result within {timeout:g} s") from None
@@ -136,7 +140,9 @@ def run_case(name: str, params: dict, work: Path, timeout: float) -> dict:
     after = machine_busy_seconds()
     if busy is not None and after is not None:
         mine = own_cpu_seconds() - ours
-        result["other_cores"] = max(0.0, (after - busy - mine) / max(time.monotonic() - started, 1e-6))
+        result["other_cores"] = max(
+            0.0, (after - busy - mine) / max(time.monotonic() - started, 1e-6)
+        )
     return result
 
 
@@ -156,11 +162,17 @@ def measure_generation(plan: Plan, work: Path) -> list[dict]:
         results = []
         for i in range(runs):
             root = _fresh(work, f"generation-{count}-{i}")
-            r = run_case("generation", {"root": str(root / "home"), "units": count,
-                                        "period": GENERATION_PERIOD}, work, 900)
+            r = run_case(
+                "generation",
+                {"root": str(root / "home"), "units": count, "period": GENERATION_PERIOD},
+                work,
+                900,
+            )
             shutil.rmtree(root)
-            log(f"generation, {count} workbooks, run {i + 1}/{runs}: {r['seconds']:.2f} s, "
-                f"peak {r['peak_mb']:.0f} MiB")
+            log(
+                f"generation, {count} workbooks, run {i + 1}/{runs}: {r['seconds']:.2f} s, "
+                f"peak {r['peak_mb']:.0f} MiB"
+            )
             results.append(r)
         out.append({"workbooks": count, "runs": results})
     return out
@@ -172,7 +184,9 @@ def measure_intake(plan: Plan, work: Path) -> tuple[dict, dict]:
     Also gives the setup (home template and files), which the watcher runs reuse.
     """
     root = _fresh(work, "intake")
-    setup = run_case("intake_setup", {"root": str(root / "data"), "returns": plan.intake_returns}, work, 1800)
+    setup = run_case(
+        "intake_setup", {"root": str(root / "data"), "returns": plan.intake_returns}, work, 1800
+    )
     log(f"intake: {len(setup['files'])} returns made in {setup['seconds']:.1f} s")
     common = {"template": setup["template"], "files": setup["files"], "warmup": plan.intake_warmup}
     results = {}
@@ -197,18 +211,27 @@ def measure_reporting(plan: Plan, work: Path) -> dict:
     out = {"fill": {"filled": setup["filled"], "seconds": setup["fill_seconds"]}, "sizes": []}
     for units, months, runs in plan.reporting:
         info = setup["homes"][f"{units}x{months}"]
-        entry = {"units": units, "months": months, "returns": info["returns"],
-                 "ledger_bytes": info["ledger_bytes"], "runs": []}
+        entry = {
+            "units": units,
+            "months": months,
+            "returns": info["returns"],
+            "ledger_bytes": info["ledger_bytes"],
+            "runs": [],
+        }
         out["sizes"].append(entry)
         spent = 0.0
         for i in range(runs):
             if i >= 2 and spent > REPORT_BUDGET_S:
                 break
-            r = run_case("report_build", {"home": info["home"], "period": info["period"]}, work, 1800)
+            r = run_case(
+                "report_build", {"home": info["home"], "period": info["period"]}, work, 1800
+            )
             spent += r["seconds"]
             entry["runs"].append(r)
-            log(f"reporting {units} x {months}, run {i + 1}/{runs}: {r['seconds']:.2f} s, "
-                f"peak {r['peak_mb']:.0f} MiB")
+            log(
+                f"reporting {units} x {months}, run {i + 1}/{runs}: {r['seconds']:.2f} s, "
+                f"peak {r['peak_mb']:.0f} MiB"
+            )
         if (units, months) == plan.busy[:2]:
             out["busy_home"] = info
         else:
@@ -222,11 +245,23 @@ def measure_watcher(plan: Plan, work: Path, setup: dict) -> list[dict]:
     out = []
     for poll in (None, plan.poll):
         root = _fresh(work, f"watcher-{'poll' if poll else 'native'}")
-        r = run_case("watcher", {"template": setup["template"], "root": str(root), "files": files,
-                                 "warmup": plan.watcher_warmup, "poll": poll}, work, 1800)
+        r = run_case(
+            "watcher",
+            {
+                "template": setup["template"],
+                "root": str(root),
+                "files": files,
+                "warmup": plan.watcher_warmup,
+                "poll": poll,
+            },
+            work,
+            1800,
+        )
         shutil.rmtree(root)
-        lat = r["latency_s"][plan.watcher_warmup:]
-        log(f"watcher ({'poll' if poll else 'native'}): median {report.median(lat):.2f} s over {len(lat)} files")
+        lat = r["latency_s"][plan.watcher_warmup :]
+        log(
+            f"watcher ({'poll' if poll else 'native'}): median {report.median(lat):.2f} s over {len(lat)} files"
+        )
         out.append(r)
     return out
 
@@ -235,22 +270,42 @@ def measure_watcher_busy(plan: Plan, work: Path, info: dict) -> dict:
     """Watcher latency for returns arriving while a large month's outputs are rebuilt."""
     units, months, files, warmup = plan.busy
     root = _fresh(work, "watcher-busy")
-    r = run_case("watcher_busy", {"source": info["home"], "root": str(root), "period": info["period"],
-                                  "month_index": months - 1, "files": files, "warmup": warmup,
-                                  "gap": plan.busy_gap}, work, 3600)
+    r = run_case(
+        "watcher_busy",
+        {
+            "source": info["home"],
+            "root": str(root),
+            "period": info["period"],
+            "month_index": months - 1,
+            "files": files,
+            "warmup": warmup,
+            "gap": plan.busy_gap,
+        },
+        work,
+        3600,
+    )
     shutil.rmtree(root)
     lat = r["latency_s"][warmup:]
-    log(f"watcher ({units} units x {months} months, busy): median {report.median(lat):.2f} s "
-        f"over {len(lat)} files")
+    log(
+        f"watcher ({units} units x {months} months, busy): median {report.median(lat):.2f} s "
+        f"over {len(lat)} files"
+    )
     return {**r, "units": units, "months": months}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run every measurement and write the results; 0 if all ran."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes, to check that the suite works")
-    parser.add_argument("--out", type=Path, help="where to write the results (default BENCHMARKS.md; "
-                        "with --quick a temporary file)")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny sizes, to check that the suite works"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="where to write the results (default BENCHMARKS.md; with --quick a temporary file)",
+    )
     parser.add_argument("--json", type=Path, help="also write the raw results as JSON here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data folder")
     args = parser.parse_args(argv)
@@ -267,8 +322,13 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="sequin-bench-"))
     started = time.monotonic()
     results: dict = {"errors": []}
-    meta = {"command": command, "date": report.now(), "quick": args.quick,
-            "load_start": os.getloadavg()[0], "machine": report.machine(work)}
+    meta = {
+        "command": command,
+        "date": report.now(),
+        "quick": args.quick,
+        "load_start": os.getloadavg()[0],
+        "machine": report.machine(work),
+    }
     busy_start, ours_start = machine_busy_seconds(), own_cpu_seconds()
     log(f"data in {work}")
 
@@ -302,12 +362,19 @@ def main(argv: list[str] | None = None) -> int:
         else:
             results["errors"].append("watcher latency: not measured (no returns made)")
         if rep is not None and "busy_home" in rep:
-            busy = attempt("watcher latency while rebuilding outputs", measure_watcher_busy, plan, work,
-                           rep.pop("busy_home"))
+            busy = attempt(
+                "watcher latency while rebuilding outputs",
+                measure_watcher_busy,
+                plan,
+                work,
+                rep.pop("busy_home"),
+            )
             if busy is not None:
                 results["watcher_busy"] = busy
         else:
-            results["errors"].append("watcher latency while rebuilding outputs: not measured (no ledger)")
+            results["errors"].append(
+                "watcher latency while rebuilding outputs: not measured (no ledger)"
+            )
         probes.append(("end", speed_probe()))
     finally:
         if args.keep:

@@ -129,9 +129,7 @@ def parse_bank(data: dict, source: str = "bank") -> Bank:
             evidence = tuple(str(e).strip() for e in rs.get("evidence", []) if str(e).strip())
             if not evidence:
                 raise fail(f"standard {sid} has no evidence example")
-            standards.append(
-                Standard(sid, rs["text"].strip(), rs["easy_read"].strip(), evidence)
-            )
+            standards.append(Standard(sid, rs["text"].strip(), rs["easy_read"].strip(), evidence))
         areas.append(
             Area(aid, ra["name"].strip(), short, ra["description"].strip(), tuple(standards), index)
         )
@@ -175,7 +173,9 @@ def known_banks(extra_dir: Path | None = None) -> dict[str, Bank]:
     stamp: tuple = ()
     if extra_dir is not None and Path(extra_dir).is_dir():
         # A bank added to the home's banks/ folder is seen without a restart.
-        stamp = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(Path(extra_dir).glob("*.toml")))
+        stamp = tuple(
+            (p.name, p.stat().st_mtime_ns) for p in sorted(Path(extra_dir).glob("*.toml"))
+        )
     return _all_banks(str(extra_dir) if extra_dir else None, stamp)
 
 

@@ -114,7 +114,15 @@ def _excel_date(value) -> str:
         return (dt.date(1899, 12, 30) + dt.timedelta(days=int(value))).isoformat()
     if isinstance(value, str):
         text = value.strip()
-        for fmt in ("%d/%m/%Y", "%d/%m/%y", "%Y-%m-%d", "%d.%m.%Y", "%d-%m-%Y", "%d %B %Y", "%d %b %Y"):
+        for fmt in (
+            "%d/%m/%Y",
+            "%d/%m/%y",
+            "%Y-%m-%d",
+            "%d.%m.%Y",
+            "%d-%m-%Y",
+            "%d %B %Y",
+            "%d %b %Y",
+        ):
             try:
                 return dt.datetime.strptime(text, fmt).date().isoformat()
             except ValueError:
@@ -160,17 +168,25 @@ def _evidence_message(std_id: str, rating: str, cell: str, network: Network) -> 
     scale = {s.label: s for s in network.scale}.get(rating)
     applicable = [s.points for s in network.scale if s.applicable]
     if scale is not None and not scale.applicable:
-        return (f"Standard {std_id} is rated '{rating}' but no reason is given. In the Evidence "
-                f"cell ({cell}), write why the standard does not apply to this unit.")
+        return (
+            f"Standard {std_id} is rated '{rating}' but no reason is given. In the Evidence "
+            f"cell ({cell}), write why the standard does not apply to this unit."
+        )
     if scale is not None and scale.points >= max(applicable):
-        return (f"Standard {std_id} is rated '{rating}' but has no evidence. In the Evidence cell "
-                f"({cell}), write what shows it is met: a document, a meeting, what staff and "
-                f"service users say.")
+        return (
+            f"Standard {std_id} is rated '{rating}' but has no evidence. In the Evidence cell "
+            f"({cell}), write what shows it is met: a document, a meeting, what staff and "
+            f"service users say."
+        )
     if scale is not None and scale.points <= min(applicable):
-        return (f"Standard {std_id} is rated '{rating}' and the Evidence cell ({cell}) is empty. "
-                f"Write a short note there of what is missing, or of what is planned to meet it.")
-    return (f"Standard {std_id} is rated '{rating}' but has no evidence. In the Evidence cell "
-            f"({cell}), write what is already in place and what is still missing.")
+        return (
+            f"Standard {std_id} is rated '{rating}' and the Evidence cell ({cell}) is empty. "
+            f"Write a short note there of what is missing, or of what is planned to meet it."
+        )
+    return (
+        f"Standard {std_id} is rated '{rating}' but has no evidence. In the Evidence cell "
+        f"({cell}), write what is already in place and what is still missing."
+    )
 
 
 def _file_name_findings(name: str, network: Network, unit: str, period: str) -> list[Finding]:
@@ -237,7 +253,9 @@ def check_return(
         for i, key in enumerate(T.META_ROWS, start=1):
             if clean_text(meta_cells.get(f"A{i}")) == key:
                 meta[key] = clean_text(meta_cells.get(f"B{i}"))
-    unit, period, version, token = (meta.get(k, "") for k in ("unit", "period", "bank_version", "token"))
+    unit, period, version, token = (
+        meta.get(k, "") for k in ("unit", "period", "bank_version", "token")
+    )
     if not (unit and period and version and token):
         findings.append(
             error(
@@ -263,9 +281,13 @@ def check_return(
     bank = banks[version]
     if not PERIOD.match(period):
         findings.append(
-            error("token-invalid", "The month recorded inside this workbook has been changed, so "
-                  "it cannot be checked. Send the unit the workbook generated for them for the "
-                  "month and ask them to return that one.", sheet=T.META_SHEET)
+            error(
+                "token-invalid",
+                "The month recorded inside this workbook has been changed, so "
+                "it cannot be checked. Send the unit the workbook generated for them for the "
+                "month and ask them to return that one.",
+                sheet=T.META_SHEET,
+            )
         )
         return findings, None
     trusted = verify_token(secret, token, unit, period, version)
@@ -331,12 +353,21 @@ def check_return(
             row = T.standard_row(pos)
             changed = "has been changed, moved or deleted."
             for col, expect, what in (
-                (T.COL_ID, std.id,
-                 f"Cell {T.COL_ID}{row} should hold the standard ID {std.id}, but it {changed}"),
-                (T.COL_TEXT, std.text,
-                 f"The wording of standard {std.id} in cell {T.COL_TEXT}{row} {changed}"),
-                (T.COL_EASY, std.easy_read,
-                 f"The easy-read wording of standard {std.id} in cell {T.COL_EASY}{row} {changed}"),
+                (
+                    T.COL_ID,
+                    std.id,
+                    f"Cell {T.COL_ID}{row} should hold the standard ID {std.id}, but it {changed}",
+                ),
+                (
+                    T.COL_TEXT,
+                    std.text,
+                    f"The wording of standard {std.id} in cell {T.COL_TEXT}{row} {changed}",
+                ),
+                (
+                    T.COL_EASY,
+                    std.easy_read,
+                    f"The easy-read wording of standard {std.id} in cell {T.COL_EASY}{row} {changed}",
+                ),
             ):
                 if not _same_wording(sc.get(f"{col}{row}"), expect):
                     findings.append(
@@ -344,7 +375,9 @@ def check_return(
                             "locked-text-changed",
                             f"{what} The standards must stay as issued: ask the unit to undo the "
                             f"change (or copy their answers into a fresh workbook) and send it again.",
-                            sheet=sheet, cell=f"{col}{row}", question_id=std.id,
+                            sheet=sheet,
+                            cell=f"{col}{row}",
+                            question_id=std.id,
                         )
                     )
             cells_ = T.answer_cells(pos)
@@ -352,19 +385,25 @@ def check_return(
             rating = ""
             text = clean_text(raw_rating)
             if text:
-                rating = labels.get(" ".join(text.split()).casefold(), "") if isinstance(
-                    raw_rating, str
-                ) else ""
+                rating = (
+                    labels.get(" ".join(text.split()).casefold(), "")
+                    if isinstance(raw_rating, str)
+                    else ""
+                )
                 if not rating:
                     findings.append(
                         error(
                             "rating-invalid",
-                            (f"'{_echo(text)}' in cell {cells_.rating} is not a rating. "
-                             if trusted else
-                             f"What is in cell {cells_.rating} is not a rating. ")
+                            (
+                                f"'{_echo(text)}' in cell {cells_.rating} is not a rating. "
+                                if trusted
+                                else f"What is in cell {cells_.rating} is not a rating. "
+                            )
                             + f"Choose {choices} for standard {std.id} from the drop-down list "
                             f"in that cell.",
-                            sheet=sheet, cell=cells_.rating, question_id=std.id,
+                            sheet=sheet,
+                            cell=cells_.rating,
+                            question_id=std.id,
                         )
                     )
             else:
@@ -375,12 +414,16 @@ def check_return(
                         f"{choices} from the drop-down list{if_na}. Until it is rated, the "
                         f"{area.name} area is marked incomplete and left out of the network "
                         f"figures.",
-                        sheet=sheet, cell=cells_.rating, question_id=std.id,
+                        sheet=sheet,
+                        cell=cells_.rating,
+                        question_id=std.id,
                     )
                 )
             evidence, notes = clean_text(sc.get(cells_.evidence)), clean_text(sc.get(cells_.notes))
-            for ref, value, field_name in ((cells_.evidence, evidence, "evidence"),
-                                           (cells_.notes, notes, "actions / notes")):
+            for ref, value, field_name in (
+                (cells_.evidence, evidence, "evidence"),
+                (cells_.notes, notes, "actions / notes"),
+            ):
                 if len(value) > T.MAX_TEXT:
                     findings.append(
                         warning(
@@ -388,7 +431,9 @@ def check_return(
                             f"The {field_name} for standard {std.id} (cell {ref}) is "
                             f"{len(value):,} characters long; only the first {T.MAX_TEXT:,} are "
                             f"kept. Ask the unit to shorten it.",
-                            sheet=sheet, cell=ref, question_id=std.id,
+                            sheet=sheet,
+                            cell=ref,
+                            question_id=std.id,
                         )
                     )
                 for _s, _e, kind in find_personal_data(value, today)[:1]:
@@ -398,7 +443,9 @@ def check_return(
                             f"The {field_name} for standard {std.id} (cell {ref}) seems to contain "
                             f"{kind}. Patient details must not be written in the workbook: it is "
                             f"masked in every shared output, but ask the unit to remove it.",
-                            sheet=sheet, cell=ref, question_id=std.id,
+                            sheet=sheet,
+                            cell=ref,
+                            question_id=std.id,
                         )
                     )
             evidence, notes = evidence[: T.MAX_TEXT], notes[: T.MAX_TEXT]
@@ -407,7 +454,9 @@ def check_return(
                     warning(
                         "evidence-missing",
                         _evidence_message(std.id, rating, cells_.evidence, network),
-                        sheet=sheet, cell=cells_.evidence, question_id=std.id,
+                        sheet=sheet,
+                        cell=cells_.evidence,
+                        question_id=std.id,
                     )
                 )
             ret.answers.append(Answer(std.id, area.id, rating, evidence, notes))
@@ -417,52 +466,89 @@ def check_return(
         date_raw = sc.get(T.SIGNOFF_CELLS["date_agreed"])
         date = _excel_date(date_raw)
         role_cell, su_cell, date_cell = (
-            T.SIGNOFF_CELLS[k] for k in ("staff_role", "service_user", "date_agreed"))
+            T.SIGNOFF_CELLS[k] for k in ("staff_role", "service_user", "date_agreed")
+        )
         signoff = f"The sign-off for the {area.name} area"
         missing = []
         if not role:
-            missing.append((role_cell, (
-                f"{signoff} has no staff role. In cell {role_cell} at the bottom of the sheet, "
-                f"write the role of the member of staff who agreed the ratings (for example, "
-                f"Ward manager).")))
+            missing.append(
+                (
+                    role_cell,
+                    (
+                        f"{signoff} has no staff role. In cell {role_cell} at the bottom of the sheet, "
+                        f"write the role of the member of staff who agreed the ratings (for example, "
+                        f"Ward manager)."
+                    ),
+                )
+            )
         if not su_raw:
-            missing.append((su_cell, (
-                f"{signoff} does not say whether a service user took part. In cell {su_cell} at "
-                f"the bottom of the sheet, choose Yes or No.")))
+            missing.append(
+                (
+                    su_cell,
+                    (
+                        f"{signoff} does not say whether a service user took part. In cell {su_cell} at "
+                        f"the bottom of the sheet, choose Yes or No."
+                    ),
+                )
+            )
         if date_raw in (None, ""):
-            missing.append((date_cell, (
-                f"{signoff} has no date. In cell {date_cell} at the bottom of the sheet, type the "
-                f"date the ratings were agreed, such as {example_date}.")))
+            missing.append(
+                (
+                    date_cell,
+                    (
+                        f"{signoff} has no date. In cell {date_cell} at the bottom of the sheet, type the "
+                        f"date the ratings were agreed, such as {example_date}."
+                    ),
+                )
+            )
         for ref, message in missing:
             findings.append(warning("signoff-missing", message, sheet=sheet, cell=ref))
         if su_raw and not su:
-            said = f"'{_echo(su_raw)}' in cell {su_cell}" if trusted else f"What is in cell {su_cell}"
+            said = (
+                f"'{_echo(su_raw)}' in cell {su_cell}" if trusted else f"What is in cell {su_cell}"
+            )
             findings.append(
-                warning("signoff-invalid",
-                        f"{said} does not say whether a service user took part in agreeing the "
-                        f"ratings for the {area.name} area. Choose Yes or No from the drop-down "
-                        f"list.", sheet=sheet, cell=su_cell)
+                warning(
+                    "signoff-invalid",
+                    f"{said} does not say whether a service user took part in agreeing the "
+                    f"ratings for the {area.name} area. Choose Yes or No from the drop-down "
+                    f"list.",
+                    sheet=sheet,
+                    cell=su_cell,
+                )
             )
         if date_raw not in (None, "") and not date:
-            said = (f"'{_echo(clean_text(date_raw))}' in cell {date_cell}" if trusted
-                    else f"What is in cell {date_cell}")
+            said = (
+                f"'{_echo(clean_text(date_raw))}' in cell {date_cell}"
+                if trusted
+                else f"What is in cell {date_cell}"
+            )
             findings.append(
-                warning("signoff-invalid",
-                        f"{said} is not a date. Type the date the ratings for the {area.name} area "
-                        f"were agreed, such as {example_date}.", sheet=sheet, cell=date_cell)
+                warning(
+                    "signoff-invalid",
+                    f"{said} is not a date. Type the date the ratings for the {area.name} area "
+                    f"were agreed, such as {example_date}.",
+                    sheet=sheet,
+                    cell=date_cell,
+                )
             )
         for _s, _e, kind in find_personal_data(role, today)[:1]:
             findings.append(
-                warning("personal-data",
-                        f"The staff role in the sign-off for the {area.name} area (cell "
-                        f"{role_cell}) seems to contain {kind}. Ask the unit to write the role "
-                        f"only (for example, Ward manager) and remove the rest.",
-                        sheet=sheet, cell=role_cell)
+                warning(
+                    "personal-data",
+                    f"The staff role in the sign-off for the {area.name} area (cell "
+                    f"{role_cell}) seems to contain {kind}. Ask the unit to write the role "
+                    f"only (for example, Ward manager) and remove the rest.",
+                    sheet=sheet,
+                    cell=role_cell,
+                )
             )
         ret.signoffs.append(SignOff(area.id, role, su, date))
 
-    if ret.answers and not any(a.rating for a in ret.answers) and not any(
-        f.code == "rating-invalid" for f in findings
+    if (
+        ret.answers
+        and not any(a.rating for a in ret.answers)
+        and not any(f.code == "rating-invalid" for f in findings)
     ):
         findings.append(
             error(

@@ -67,7 +67,9 @@ def _guard(home: Home) -> None:
         ledger.close()
 
 
-def run_demo(home: Home, months: int = 14, on_outcome=None, today: dt.date | None = None) -> DemoResult:
+def run_demo(
+    home: Home, months: int = 14, on_outcome=None, today: dt.date | None = None
+) -> DemoResult:
     """Run the whole cycle; returns the periods, every outcome and the outbox.
 
     Like ``init``, the demo makes the home (folders and secret) when there is none.
@@ -88,8 +90,9 @@ def run_demo(home: Home, months: int = 14, on_outcome=None, today: dt.date | Non
             if (unit.code, index) in MISSING or (last and (unit.code, -1) in MISSING):
                 continue
             cells = synthetic_answers(bank, network, unit.code, period, index)
-            blank = build_workbook(network, bank, unit.code, period,
-                                   home.token(unit.code, period, bank.version))
+            blank = build_workbook(
+                network, bank, unit.code, period, home.token(unit.code, period, bank.version)
+            )
             name = T.file_name(unit.code, period)
             if last and unit.code == CORRECTED_UNIT:
                 first_sheet = T.area_sheet_name(bank.areas[2].index, bank.areas[2].short_name)
@@ -108,8 +111,11 @@ def run_demo(home: Home, months: int = 14, on_outcome=None, today: dt.date | Non
             if on_outcome:
                 on_outcome(o)
 
-        watcher = Watcher(intake, on_outcome=collect,
-                          refresh=lambda ps: refresh_outputs(home, ps, ledger=intake.ledger))
+        watcher = Watcher(
+            intake,
+            on_outcome=collect,
+            refresh=lambda ps: refresh_outputs(home, ps, ledger=intake.ledger),
+        )
         watcher.run(once=True)
         if len(periods) >= 2:
             # Earlier months' outputs have been shared: they are closed. Then a unit sends
@@ -122,14 +128,18 @@ def run_demo(home: Home, months: int = 14, on_outcome=None, today: dt.date | Non
                 sheet = T.area_sheet_name(area.index, area.short_name)
                 for pos in range(len(area.standards)):
                     cells[(sheet, T.answer_cells(pos).rating)] = "Met"
-            blank = build_workbook(network, bank, LATE_UNIT, previous,
-                                   home.token(LATE_UNIT, previous, bank.version))
+            blank = build_workbook(
+                network, bank, LATE_UNIT, previous, home.token(LATE_UNIT, previous, bank.version)
+            )
             stamp += 1
             late = home.inbox / T.file_name(LATE_UNIT, previous).replace(".xlsx", " late.xlsx")
             _drop(late, fill_workbook(blank, cells), stamp)
             result.held = late.name
-            Watcher(intake, on_outcome=collect,
-                    refresh=lambda ps: refresh_outputs(home, ps, ledger=intake.ledger)).run(once=True)
+            Watcher(
+                intake,
+                on_outcome=collect,
+                refresh=lambda ps: refresh_outputs(home, ps, ledger=intake.ledger),
+            ).run(once=True)
     return result
 
 

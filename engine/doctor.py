@@ -47,8 +47,13 @@ class Check:
     files: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "status": self.status, "message": self.message,
-                "action": self.action, "files": list(self.files)}
+        return {
+            "name": self.name,
+            "status": self.status,
+            "message": self.message,
+            "action": self.action,
+            "files": list(self.files),
+        }
 
 
 @dataclass
@@ -78,12 +83,19 @@ class Diagnosis:
         warned = f" ({w} warning{'s' * (w != 1)}: see above)" if w else ""
         if not p:
             return f"The home is healthy{warned}."
-        return (f"{p} problem{'s' * (p != 1)}{' and ' + str(w) + ' warning' + 's' * (w != 1) if w else ''}"
-                ": do what each says, then run 'sequin doctor' again.")
+        return (
+            f"{p} problem{'s' * (p != 1)}{' and ' + str(w) + ' warning' + 's' * (w != 1) if w else ''}"
+            ": do what each says, then run 'sequin doctor' again."
+        )
 
     def to_dict(self) -> dict:
-        return {"home": self.home, "healthy": self.healthy, "problems": len(self.problems),
-                "warnings": len(self.warnings), "checks": [c.to_dict() for c in self.checks]}
+        return {
+            "home": self.home,
+            "healthy": self.healthy,
+            "problems": len(self.problems),
+            "warnings": len(self.warnings),
+            "checks": [c.to_dict() for c in self.checks],
+        }
 
 
 def _names(paths) -> str:
@@ -106,7 +118,13 @@ def check_home(root: Path | str, *, min_free: int = MIN_FREE_BYTES) -> Diagnosis
         add(Check("home", PROBLEM, str(error), error.hint))
         return result
     home = Home(root, allow_open_secret=True)
-    add(Check("home", OK, f"a SeQuIn home{' with ' + CONFIG_FILE if home.config_path.exists() else ''}"))
+    add(
+        Check(
+            "home",
+            OK,
+            f"a SeQuIn home{' with ' + CONFIG_FILE if home.config_path.exists() else ''}",
+        )
+    )
     add(_check_config(home))
     ledger_check, facts = _check_ledger(home)
     add(_check_secret(home, facts))
@@ -126,8 +144,12 @@ def _check_config(home: Home) -> Check:
     except SequinError as exc:
         return Check("config", PROBLEM, str(exc), exc.hint)
     except OSError as exc:
-        return Check("config", PROBLEM, f"{home.config_path} cannot be read ({exc.strerror})",
-                     "Check that you may read it.")
+        return Check(
+            "config",
+            PROBLEM,
+            f"{home.config_path} cannot be read ({exc.strerror})",
+            "Check that you may read it.",
+        )
     where = CONFIG_FILE if home.config_path.exists() else "the embedded default network"
     return Check("config", OK, f"{where}: {network.name}, {len(network.units)} units")
 
@@ -138,22 +160,41 @@ def _read_ledger(path: Path) -> _LedgerFacts:
 
 def _check_ledger(home: Home) -> tuple[Check, _LedgerFacts | None]:
     path = home.ledger_path
-    restore = (f"Stop the engine and put back {LEDGER_FILE} from your latest backup (the archive/ folder "
-               "keeps every accepted original), then run 'sequin doctor' again.")
+    restore = (
+        f"Stop the engine and put back {LEDGER_FILE} from your latest backup (the archive/ folder "
+        "keeps every accepted original), then run 'sequin doctor' again."
+    )
     if not path.exists():
         if home.archive_has_files():
-            return Check("ledger", PROBLEM, f"{path} is missing, but archive/ holds accepted returns",
-                         restore), None
-        return Check("ledger", OK, "no ledger yet: the first file taken in starts it"), _LedgerFacts()
+            return Check(
+                "ledger",
+                PROBLEM,
+                f"{path} is missing, but archive/ holds accepted returns",
+                restore,
+            ), None
+        return Check(
+            "ledger", OK, "no ledger yet: the first file taken in starts it"
+        ), _LedgerFacts()
     try:
         facts = _read_ledger(path)
     except sqlite3.Error as exc:
-        return Check("ledger", PROBLEM, f"{path} is damaged or cannot be read ({exc})", restore), None
+        return Check(
+            "ledger", PROBLEM, f"{path} is damaged or cannot be read ({exc})", restore
+        ), None
     if not facts.returns and home.archive_has_files():
-        return Check("ledger", PROBLEM, f"{path} holds no returns, but archive/ holds accepted ones "
-                     "(the ledger was emptied or replaced)", restore), None
-    return Check("ledger", OK, f"integrity check passed; {facts.drops} file(s) taken in, "
-                 f"{len(facts.returns)} accepted return(s)"), facts
+        return Check(
+            "ledger",
+            PROBLEM,
+            f"{path} holds no returns, but archive/ holds accepted ones "
+            "(the ledger was emptied or replaced)",
+            restore,
+        ), None
+    return Check(
+        "ledger",
+        OK,
+        f"integrity check passed; {facts.drops} file(s) taken in, "
+        f"{len(facts.returns)} accepted return(s)",
+    ), facts
 
 
 def _outbox_workbooks(home: Home) -> bool:
@@ -162,42 +203,77 @@ def _outbox_workbooks(home: Home) -> bool:
 
 def _check_secret(home: Home, facts: _LedgerFacts | None) -> Check:
     path = home.secret_path
-    restore = (f"Put back {SECRET_FILE} from your backup, the same file (then 'chmod 600 {path}'). "
-               "Never make a new one: every workbook already sent to units is signed with it, and "
-               "would be rejected as made by another network.")
+    restore = (
+        f"Put back {SECRET_FILE} from your backup, the same file (then 'chmod 600 {path}'). "
+        "Never make a new one: every workbook already sent to units is signed with it, and "
+        "would be rejected as made by another network."
+    )
     if not path.exists():
         if facts is not None and (facts.drops or facts.fingerprint):
-            return Check("secret", PROBLEM, f"{path} is missing, but the ledger holds {facts.drops} "
-                         "file(s) taken in with it", restore)
+            return Check(
+                "secret",
+                PROBLEM,
+                f"{path} is missing, but the ledger holds {facts.drops} file(s) taken in with it",
+                restore,
+            )
         if _outbox_workbooks(home):
-            return Check("secret", PROBLEM, f"{path} is missing, but outbox/ holds workbooks signed "
-                         "with it", restore + f" If none was ever sent, run 'sequin init {home.root}' "
-                         "and generate them again.")
-        return Check("secret", WARNING, "no signing secret yet",
-                     f"Run 'sequin init {home.root}' to make one before generating workbooks.")
+            return Check(
+                "secret",
+                PROBLEM,
+                f"{path} is missing, but outbox/ holds workbooks signed with it",
+                restore + f" If none was ever sent, run 'sequin init {home.root}' "
+                "and generate them again.",
+            )
+        return Check(
+            "secret",
+            WARNING,
+            "no signing secret yet",
+            f"Run 'sequin init {home.root}' to make one before generating workbooks.",
+        )
     try:
         found = home._read_secret()
     except SequinError as exc:
         return Check("secret", PROBLEM, str(exc), exc.hint)
     except OSError as exc:
-        return Check("secret", PROBLEM, f"{path} cannot be read ({exc.strerror})",
-                     "Check that the account running sequin owns it and may read it.")
+        return Check(
+            "secret",
+            PROBLEM,
+            f"{path} cannot be read ({exc.strerror})",
+            "Check that the account running sequin owns it and may read it.",
+        )
     if os.name == "posix":
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & 0o077:
-            return Check("secret", PROBLEM, f"{path} can be read by other users (mode {mode:o})",
-                         f"Run 'chmod 600 {path}': anyone who can read it can make a workbook pass "
-                         "as another unit's.")
+            return Check(
+                "secret",
+                PROBLEM,
+                f"{path} can be read by other users (mode {mode:o})",
+                f"Run 'chmod 600 {path}': anyone who can read it can make a workbook pass "
+                "as another unit's.",
+            )
     if facts is None:
-        return Check("secret", OK, "present and readable by its owner only (not compared: the ledger "
-                     "cannot be read)")
+        return Check(
+            "secret",
+            OK,
+            "present and readable by its owner only (not compared: the ledger cannot be read)",
+        )
     if facts.fingerprint is None:
-        return Check("secret", OK, "present and readable by its owner only; its fingerprint is "
-                     "recorded in the ledger on the next run")
+        return Check(
+            "secret",
+            OK,
+            "present and readable by its owner only; its fingerprint is "
+            "recorded in the ledger on the next run",
+        )
     if facts.fingerprint != secret_fingerprint(found[1]):
-        return Check("secret", PROBLEM, f"{path} is not the secret this home's ledger was started with",
-                     restore)
-    return Check("secret", OK, "present, readable by its owner only, and the one the ledger was started with")
+        return Check(
+            "secret",
+            PROBLEM,
+            f"{path} is not the secret this home's ledger was started with",
+            restore,
+        )
+    return Check(
+        "secret", OK, "present, readable by its owner only, and the one the ledger was started with"
+    )
 
 
 def _archived_files(home: Home) -> list[Path]:
@@ -220,18 +296,25 @@ def _check_archive(home: Home) -> Check:
         except OSError:
             changed.append(path)
     if changed:
-        return Check("archive", PROBLEM,
-                     f"{len(changed)} archived original(s) do not match their sha256 name (changed or "
-                     f"damaged): {_names(p.name for p in changed)}",
-                     "Put these files back from your backup: the originals are the record of what "
-                     "units sent. Scores in the ledger are not affected.",
-                     tuple(str(p) for p in changed))
+        return Check(
+            "archive",
+            PROBLEM,
+            f"{len(changed)} archived original(s) do not match their sha256 name (changed or "
+            f"damaged): {_names(p.name for p in changed)}",
+            "Put these files back from your backup: the originals are the record of what "
+            "units sent. Scores in the ledger are not affected.",
+            tuple(str(p) for p in changed),
+        )
     if stray:
-        return Check("archive", WARNING,
-                     f"{len(stray)} file(s) in archive/ that the engine did not put there: "
-                     f"{_names(p.name for p in stray)}",
-                     "Move them out of archive/ (a leftover '.sequin-tmp-' file is removed by the next "
-                     "run).", tuple(str(p) for p in stray))
+        return Check(
+            "archive",
+            WARNING,
+            f"{len(stray)} file(s) in archive/ that the engine did not put there: "
+            f"{_names(p.name for p in stray)}",
+            "Move them out of archive/ (a leftover '.sequin-tmp-' file is removed by the next "
+            "run).",
+            tuple(str(p) for p in stray),
+        )
     return Check("archive", OK, f"{len(files)} archived original(s), each matching its sha256")
 
 
@@ -241,26 +324,42 @@ def _check_originals(home: Home, facts: _LedgerFacts) -> Check:
     missing = sorted(facts.returns - archived - unfinished)
     unknown = sorted(archived - facts.returns)
     if missing:
-        return Check("originals", PROBLEM,
-                     f"{len(missing)} accepted return(s) have no original in archive/: {_names(missing)}",
-                     "Put archive/ back from your backup (each original is archive/<first two "
-                     "characters>/<sha256>.xlsx).", tuple(missing))
+        return Check(
+            "originals",
+            PROBLEM,
+            f"{len(missing)} accepted return(s) have no original in archive/: {_names(missing)}",
+            "Put archive/ back from your backup (each original is archive/<first two "
+            "characters>/<sha256>.xlsx).",
+            tuple(missing),
+        )
     if unknown:
-        return Check("originals", WARNING,
-                     f"{len(unknown)} archived original(s) are not in the ledger (was it put back from an "
-                     f"older backup?): {_names(unknown)}",
-                     "Copy each of them into the inbox to take it in again.", tuple(unknown))
-    return Check("originals", OK, f"every accepted return ({len(facts.returns)}) has its original in archive/")
+        return Check(
+            "originals",
+            WARNING,
+            f"{len(unknown)} archived original(s) are not in the ledger (was it put back from an "
+            f"older backup?): {_names(unknown)}",
+            "Copy each of them into the inbox to take it in again.",
+            tuple(unknown),
+        )
+    return Check(
+        "originals",
+        OK,
+        f"every accepted return ({len(facts.returns)}) has its original in archive/",
+    )
 
 
 def _check_unfinished(facts: _LedgerFacts) -> Check:
     if facts.unfinished:
         names = [name for _, name, _ in facts.unfinished]
-        return Check("unfinished", WARNING,
-                     f"{len(names)} file(s) were recorded but not finished (an interrupted run): "
-                     f"{_names(names)}",
-                     "Run 'sequin watch --once' (or start the watcher, or 'sequin process FILE') to "
-                     "finish them.", tuple(names))
+        return Check(
+            "unfinished",
+            WARNING,
+            f"{len(names)} file(s) were recorded but not finished (an interrupted run): "
+            f"{_names(names)}",
+            "Run 'sequin watch --once' (or start the watcher, or 'sequin process FILE') to "
+            "finish them.",
+            tuple(names),
+        )
     return Check("unfinished", OK, "no interrupted work")
 
 
@@ -280,12 +379,21 @@ def _check_folders(home: Home) -> Check:
         elif not _writable(folder):
             read_only.append(folder)
     if read_only:
-        return Check("folders", PROBLEM, f"cannot write to {_names(read_only)}",
-                     "Give the account that runs sequin permission to write there.",
-                     tuple(str(p) for p in read_only))
+        return Check(
+            "folders",
+            PROBLEM,
+            f"cannot write to {_names(read_only)}",
+            "Give the account that runs sequin permission to write there.",
+            tuple(str(p) for p in read_only),
+        )
     if missing:
-        return Check("folders", WARNING, f"missing: {_names(p.name + '/' for p in missing)}",
-                     "The next run creates them ('sequin init' too).", tuple(str(p) for p in missing))
+        return Check(
+            "folders",
+            WARNING,
+            f"missing: {_names(p.name + '/' for p in missing)}",
+            "The next run creates them ('sequin init' too).",
+            tuple(str(p) for p in missing),
+        )
     return Check("folders", OK, "inbox/, outbox/ and archive/ are there and writable")
 
 
@@ -295,6 +403,10 @@ def _check_disk(home: Home, min_free: int) -> Check:
     except OSError as exc:
         return Check("disk", WARNING, f"free space unknown ({exc.strerror})")
     if free < min_free:
-        return Check("disk", WARNING, f"only {_mb(free)} free on the disk holding {home.root}",
-                     "Free some space: returns, outputs and the ledger need room to be written.")
+        return Check(
+            "disk",
+            WARNING,
+            f"only {_mb(free)} free on the disk holding {home.root}",
+            "Free some space: returns, outputs and the ledger need room to be written.",
+        )
     return Check("disk", OK, f"{_mb(free)} free")

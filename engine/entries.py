@@ -91,7 +91,9 @@ def take(path: Path, staging: Path | None, max_bytes: int = MAX_BYTES) -> Taken:
             except OSError:
                 pass
         # The same entry seen again must be recognised, so it is fingerprinted by what it is.
-        t.sha256 = hashlib.sha256(b"entry\0" + kind.encode() + b"\0" + t.source + b"\0" + target).hexdigest()
+        t.sha256 = hashlib.sha256(
+            b"entry\0" + kind.encode() + b"\0" + t.source + b"\0" + target
+        ).hexdigest()
         t.stamp = stamp_of(st)
         t.refused = _not_regular(kind)
         return t
@@ -108,7 +110,8 @@ def take(path: Path, staging: Path | None, max_bytes: int = MAX_BYTES) -> Taken:
         except OSError:
             pass
         t.sha256 = hashlib.sha256(
-            b"too-large\0" + str(stamp_of(st)).encode() + b"\0" + head).hexdigest()
+            b"too-large\0" + str(stamp_of(st)).encode() + b"\0" + head
+        ).hexdigest()
         t.refused = too_large(st.st_size, max_bytes)
         return t
     try:

@@ -28,7 +28,9 @@ def write_atomic(path: Path, data: bytes, durable: bool = True) -> Path:
     try:
         return _write_atomic(path, data, durable)
     except OSError as exc:
-        if exc.filename is None:  # say which file (and so which disk) it was: "disk full" alone helps nobody
+        if (
+            exc.filename is None
+        ):  # say which file (and so which disk) it was: "disk full" alone helps nobody
             raise OSError(exc.errno, exc.strerror, str(path)) from exc
         raise
 
@@ -143,8 +145,13 @@ def name_beside(name: str, suffix: str) -> str:
 
 
 #: Opening an inbox entry: never following a link, never blocking (a named pipe), never inherited.
-OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
-              | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_BINARY", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
 
 
 @contextmanager

@@ -73,7 +73,9 @@ def filed_name(drop: Drop, earlier: bool) -> str:
 
 
 def report_of(path: Path, outcome: str) -> Path:
-    return path.with_name(path.name + (RECEIPT_SUFFIX if outcome == "accepted" else PROBLEMS_SUFFIX))
+    return path.with_name(
+        path.name + (RECEIPT_SUFFIX if outcome == "accepted" else PROBLEMS_SUFFIX)
+    )
 
 
 def _relative(home: Home, path: Path) -> str:
@@ -112,7 +114,9 @@ class Filing:
         self.ledger = ledger
         self.archive_path = archive_path
 
-    def destination(self, drop: Drop, counted_drop: Drop | None, finishing: bool = False) -> Path | None:
+    def destination(
+        self, drop: Drop, counted_drop: Drop | None, finishing: bool = False
+    ) -> Path | None:
         """Where this drop's file belongs, or None when it stays where it arrived."""
         if drop.state != "done" and not finishing:
             return None  # another run's unfinished work: its own finishing files it
@@ -128,8 +132,12 @@ class Filing:
             return folder / EARLIER / filed_name(drop, earlier=True)
         # Rejected: retired once a corrected return for the same unit and month is accepted.
         folder = unit_folder(self.home, drop.unit or "", drop.period or "")
-        if (counted_drop is not None and drop.unit and drop.id < counted_drop.id
-                and self.home.network.unit(drop.unit) is not None):
+        if (
+            counted_drop is not None
+            and drop.unit
+            and drop.id < counted_drop.id
+            and self.home.network.unit(drop.unit) is not None
+        ):
             return folder / EARLIER / filed_name(drop, earlier=True)
         return None
 
@@ -164,7 +172,11 @@ class Filing:
             here = drop.source_path or self.home.inbox / drop.original_name
             if here.parent != self.home.inbox:
                 return  # a file given from elsewhere is not ours to move
-        report_here = report_of(here, drop.outcome) if drop.filed_as else here.parent / (drop.report_name or "")
+        report_here = (
+            report_of(here, drop.outcome)
+            if drop.filed_as
+            else here.parent / (drop.report_name or "")
+        )
         want.parent.mkdir(parents=True, exist_ok=True)
         moved = False
         try:
@@ -187,14 +199,23 @@ class Filing:
         except (FileNotFoundError, IsADirectoryError):
             pass
         if drop.outcome == "rejected" and counted is not None:
-            _prepend(report_want, f"SUPERSEDED: the corrected return '{counted.original_name}' was "
-                                  f"accepted {when(counted.arrived_at)}; nothing here needs doing.")
+            _prepend(
+                report_want,
+                f"SUPERSEDED: the corrected return '{counted.original_name}' was "
+                f"accepted {when(counted.arrived_at)}; nothing here needs doing.",
+            )
         elif drop.outcome == "accepted" and want.parent.name == EARLIER and counted is not None:
             if not drop.duplicate_of:
-                _prepend(report_want, f"REPLACED: no longer counted; '{counted.original_name}' "
-                                      f"(received {when(counted.arrived_at)}) is counted instead.")
+                _prepend(
+                    report_want,
+                    f"REPLACED: no longer counted; '{counted.original_name}' "
+                    f"(received {when(counted.arrived_at)}) is counted instead.",
+                )
         elif drop.outcome == "accepted" and want.parent.name != EARLIER:
-            _prepend(report_want, "RELEASED: this return is now the one counted for its unit and "
-                                  "month (sequin release).")
+            _prepend(
+                report_want,
+                "RELEASED: this return is now the one counted for its unit and "
+                "month (sequin release).",
+            )
         if moved or report_want.exists():
             self.ledger.set_filed(drop.id, _relative(self.home, want))

@@ -139,7 +139,9 @@ def parse_network(text: str, source: str = CONFIG_FILE) -> Network:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML ({exc})", hint="Fix the file and run again.")
+        raise ConfigError(
+            f"{source}: not valid TOML ({exc})", hint="Fix the file and run again."
+        ) from None
 
     def fail(msg: str) -> ConfigError:
         return ConfigError(f"{source}: {msg}", hint="Fix the file and run again.")
@@ -159,7 +161,9 @@ def parse_network(text: str, source: str = CONFIG_FILE) -> Network:
         label = str(raw.get("label", "")).strip()
         if not label:
             raise fail("a [[scale]] entry has no label")
-        scale.append(ScaleLabel(label, int(raw.get("points", 0)), bool(raw.get("applicable", True))))
+        scale.append(
+            ScaleLabel(label, int(raw.get("points", 0)), bool(raw.get("applicable", True)))
+        )
     if len({s.label.casefold() for s in scale}) != len(scale) or len(scale) < 2:
         raise fail("the [[scale]] labels must be at least two, all different")
     rag = data.get("rag", {})
@@ -188,8 +192,10 @@ def check_period(period: str) -> str:
     """Return ``period`` if it is a month ``YYYY-MM`` from 2000 on, else raise UsageError."""
     m = PERIOD.match(period or "")
     if not m or not FIRST_YEAR <= int(m.group(1)) <= LAST_YEAR:
-        raise UsageError(f"period '{period}' is not a month",
-                         hint="Write it as YYYY-MM with a year from 2000 on, e.g. 2026-11.")
+        raise UsageError(
+            f"period '{period}' is not a month",
+            hint="Write it as YYYY-MM with a year from 2000 on, e.g. 2026-11.",
+        )
     return period
 
 
@@ -197,8 +203,10 @@ def check_units(network: Network, codes: list[str] | tuple[str, ...]) -> None:
     """Raise UsageError naming any code that is not a unit of ``network``."""
     unknown = [c for c in codes if network.unit(c) is None]
     if unknown:
-        raise UsageError(f"unit {', '.join(unknown)} is not in the network",
-                         hint="Units: " + ", ".join(u.code for u in network.units))
+        raise UsageError(
+            f"unit {', '.join(unknown)} is not in the network",
+            hint="Units: " + ", ".join(u.code for u in network.units),
+        )
 
 
 def secret_fingerprint(secret: bytes) -> str:
@@ -216,7 +224,11 @@ def is_home(root: Path | str) -> bool:
     try:
         if not root.is_dir():
             return False
-        if (root / CONFIG_FILE).is_file() or (root / LEDGER_FILE).exists() or (root / SECRET_FILE).exists():
+        if (
+            (root / CONFIG_FILE).is_file()
+            or (root / LEDGER_FILE).exists()
+            or (root / SECRET_FILE).exists()
+        ):
             return True
         return (root / "inbox").is_dir() and (root / "outbox").is_dir()
     except OSError:
@@ -264,19 +276,28 @@ def ledger_error(path: Path | str, exc: sqlite3.Error) -> SequinError:
     text = str(exc)
     folder = Path(path).parent
     if name == "SQLITE_FULL" or "disk is full" in text:
-        return SequinError(f"the disk holding {folder} is full (the ledger could not be written)",
-                           hint="Free some space on that disk, then run the command again; nothing was lost.")
+        return SequinError(
+            f"the disk holding {folder} is full (the ledger could not be written)",
+            hint="Free some space on that disk, then run the command again; nothing was lost.",
+        )
     if name in ("SQLITE_BUSY", "SQLITE_LOCKED") or "locked" in text:
-        return SequinError(f"the ledger {path} is busy ({text})",
-                           hint="Another program has it open: close it (or wait), then run again.")
-    if name in ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH") or "readonly" in text \
-            or "unable to open" in text:
-        return ConfigError(f"the ledger {path} cannot be opened for writing ({text})",
-                           hint=f"Check that you may write to {folder} and to the ledger file.")
+        return SequinError(
+            f"the ledger {path} is busy ({text})",
+            hint="Another program has it open: close it (or wait), then run again.",
+        )
+    if (
+        name in ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")
+        or "readonly" in text
+        or "unable to open" in text
+    ):
+        return ConfigError(
+            f"the ledger {path} cannot be opened for writing ({text})",
+            hint=f"Check that you may write to {folder} and to the ledger file.",
+        )
     return ConfigError(
         f"the ledger {path} is damaged ({text})",
         hint="Stop the engine and put back ledger.sqlite from your latest backup (the archive/ folder "
-             "keeps every accepted original); 'sequin doctor' then shows what is missing.",
+        "keeps every accepted original); 'sequin doctor' then shows what is missing.",
     )
 
 
@@ -326,8 +347,10 @@ class Home:
                 try:  # utf-8-sig: Notepad may have saved it with a byte order mark
                     text = self.config_path.read_text(encoding="utf-8-sig")
                 except UnicodeDecodeError:
-                    raise ConfigError(f"{self.config_path} is not UTF-8 text",
-                                      hint="Save it as UTF-8 and run again.") from None
+                    raise ConfigError(
+                        f"{self.config_path} is not UTF-8 text",
+                        hint="Save it as UTF-8 and run again.",
+                    ) from None
                 self._network = parse_network(text, str(self.config_path))
             else:
                 self._network = parse_network(default_config_text(), "embedded default network")
@@ -354,7 +377,12 @@ class Home:
     def archive_has_files(self) -> bool:
         """True if ``archive/`` holds at least one accepted original."""
         try:
-            return any(f.suffix == ".xlsx" for d in self.archive.iterdir() if d.is_dir() for f in d.iterdir())
+            return any(
+                f.suffix == ".xlsx"
+                for d in self.archive.iterdir()
+                if d.is_dir()
+                for f in d.iterdir()
+            )
         except OSError:
             return False
 
@@ -389,7 +417,7 @@ class Home:
             raise ConfigError(
                 f"the signing secret {path} is not a valid secret (too short or not plain text)",
                 hint="Put back .sequin-secret from your backup. Only in a home that has never sent out "
-                     "a workbook may you delete it and run 'sequin init' for a new one.",
+                "a workbook may you delete it and run 'sequin init' for a new one.",
             )
         return (st.st_ino, st.st_size, st.st_mtime_ns), value.encode("ascii")
 
@@ -408,7 +436,7 @@ class Home:
             raise ConfigError(
                 f"there is no signing secret ({SECRET_FILE}) in {self.root}",
                 hint=f"If this home has sent workbooks to units, put back {SECRET_FILE} from your backup; "
-                     f"for a new home, run 'sequin init {self.root}'.",
+                f"for a new home, run 'sequin init {self.root}'.",
             )
         if self._secret is None or self._secret[0] != found[0]:
             if self.ledger_path.exists() or self.archive_has_files():
@@ -457,7 +485,7 @@ class Home:
             raise ConfigError(
                 f"the ledger {path} is missing, but archive/ holds accepted returns",
                 hint=f"Put back {LEDGER_FILE} from your latest backup (a new ledger would start the "
-                     "history again and count those returns as never received); then run 'sequin doctor'.",
+                "history again and count those returns as never received); then run 'sequin doctor'.",
             )
         try:
             ledger = Ledger(path)
@@ -485,7 +513,7 @@ class Home:
             raise ConfigError(
                 f"the ledger {path} holds no returns, but archive/ holds accepted ones",
                 hint=f"The ledger was emptied or replaced: put back {LEDGER_FILE} from your latest backup; "
-                     "then run 'sequin doctor'.",
+                "then run 'sequin doctor'.",
             )
         stored = ledger.get_meta(FINGERPRINT_KEY)
         found = self._read_secret()
@@ -496,9 +524,9 @@ class Home:
                     f"the signing secret {self.secret_path} is missing, but the ledger holds {drops} "
                     "file(s) taken in with it",
                     hint=f"Put back {SECRET_FILE} from your backup (the same file, e.g. with 'cp BACKUP/"
-                         f"{SECRET_FILE} {self.root}/' and 'chmod 600'). Do not make a new one: every "
-                         "workbook already sent to units is signed with the old secret and would be "
-                         "rejected as made by another network.",
+                    f"{SECRET_FILE} {self.root}/' and 'chmod 600'). Do not make a new one: every "
+                    "workbook already sent to units is signed with the old secret and would be "
+                    "rejected as made by another network.",
                 )
             return
         fingerprint = secret_fingerprint(found[1])
@@ -508,8 +536,8 @@ class Home:
             raise ConfigError(
                 f"the signing secret {self.secret_path} is not the one this home's ledger was started with",
                 hint=f"Put back the original {SECRET_FILE} from your backup: every workbook already sent "
-                     "to units is signed with it and would be rejected as made by another network. "
-                     "'sequin doctor' checks the secret against the ledger.",
+                "to units is signed with it and would be rejected as made by another network. "
+                "'sequin doctor' checks the secret against the ledger.",
             )
 
     def token(self, unit: str, period: str, bank_version: str) -> str:

@@ -175,7 +175,9 @@ class Ledger:
     def __init__(self, path: Path | str):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        self.db = sqlite3.connect(
+            self.path, timeout=30, isolation_level=None, check_same_thread=False
+        )
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
@@ -190,7 +192,8 @@ class Ledger:
             if column not in have:
                 self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
         self.db.execute(
-            "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+            "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
+            (SCHEMA_VERSION,),
         )
 
     def close(self) -> None:
@@ -236,13 +239,26 @@ class Ledger:
         if row is None:
             return None
         return Drop(
-            row["id"], row["sha256"], row["original_name"], row["size"], row["arrived_at"],
-            row["outcome"], row["state"], row["duplicate_of"], row["return_id"], row["unit"],
-            row["period"], row["report_name"], row["source"], row["filed_as"],
+            row["id"],
+            row["sha256"],
+            row["original_name"],
+            row["size"],
+            row["arrived_at"],
+            row["outcome"],
+            row["state"],
+            row["duplicate_of"],
+            row["return_id"],
+            row["unit"],
+            row["period"],
+            row["report_name"],
+            row["source"],
+            row["filed_as"],
         )
 
     def drop(self, drop_id: int) -> Drop | None:
-        return self._drop(self.db.execute("SELECT * FROM drops WHERE id = ?", (drop_id,)).fetchone())
+        return self._drop(
+            self.db.execute("SELECT * FROM drops WHERE id = ?", (drop_id,)).fetchone()
+        )
 
     def drops_for(self, sha256: str) -> list[Drop]:
         """Every recorded drop of these bytes, oldest first."""
@@ -256,9 +272,12 @@ class Ledger:
 
     def unfinished_for(self, sha256: str) -> bool:
         """True while a drop of these bytes is recorded but not finished."""
-        return self.db.execute(
-            "SELECT 1 FROM drops WHERE sha256 = ? AND state = 'recorded' LIMIT 1", (sha256,)
-        ).fetchone() is not None
+        return (
+            self.db.execute(
+                "SELECT 1 FROM drops WHERE sha256 = ? AND state = 'recorded' LIMIT 1", (sha256,)
+            ).fetchone()
+            is not None
+        )
 
     def later_save(self, unit: str, period: str, saved_at: str) -> sqlite3.Row | None:
         """The counted return for ``unit`` and ``period`` if it was saved after ``saved_at``.
@@ -284,7 +303,9 @@ class Ledger:
 
     def counts(self) -> dict[str, int]:
         """Drops by outcome, distinct accepted returns, and current returns."""
-        out = dict(self.db.execute("SELECT outcome, COUNT(*) FROM drops GROUP BY outcome").fetchall())
+        out = dict(
+            self.db.execute("SELECT outcome, COUNT(*) FROM drops GROUP BY outcome").fetchall()
+        )
         out["returns"] = self.db.execute("SELECT COUNT(*) FROM returns").fetchone()[0]
         out["current_returns"] = self.db.execute(
             "SELECT COUNT(*) FROM returns WHERE superseded_by IS NULL AND held IS NULL"
@@ -295,7 +316,8 @@ class Ledger:
         """The return counted for ``unit`` and ``period``, or None."""
         return self.db.execute(
             "SELECT * FROM returns WHERE unit = ? AND period = ? AND superseded_by IS NULL "
-            "AND held IS NULL", (unit, period),
+            "AND held IS NULL",
+            (unit, period),
         ).fetchone()
 
     def return_row(self, return_id: int) -> sqlite3.Row | None:
@@ -303,9 +325,11 @@ class Ledger:
 
     def first_drop_of_return(self, return_id: int) -> Drop | None:
         """The drop that first brought this return in (its file name and arrival)."""
-        return self._drop(self.db.execute(
-            "SELECT * FROM drops WHERE return_id = ? ORDER BY id LIMIT 1", (return_id,)
-        ).fetchone())
+        return self._drop(
+            self.db.execute(
+                "SELECT * FROM drops WHERE return_id = ? ORDER BY id LIMIT 1", (return_id,)
+            ).fetchone()
+        )
 
     def held_returns(self, period: str) -> list[sqlite3.Row]:
         """Returns kept for ``period`` but not counted (an older save, or held because the month
@@ -313,26 +337,31 @@ class Ledger:
         return self.db.execute(
             "SELECT r.*, (SELECT original_name FROM drops d WHERE d.return_id = r.id "
             "ORDER BY d.id LIMIT 1) AS original_name FROM returns r "
-            "WHERE r.period = ? AND r.held IS NOT NULL ORDER BY r.unit, r.id", (period,),
+            "WHERE r.period = ? AND r.held IS NOT NULL ORDER BY r.unit, r.id",
+            (period,),
         ).fetchall()
 
     def returns_named(self, original_name: str) -> list[sqlite3.Row]:
         """Distinct accepted returns that arrived under this file name, newest first."""
         return self.db.execute(
             "SELECT DISTINCT r.* FROM returns r JOIN drops d ON d.return_id = r.id "
-            "WHERE d.original_name = ? ORDER BY r.id DESC", (original_name,),
+            "WHERE d.original_name = ? ORDER BY r.id DESC",
+            (original_name,),
         ).fetchall()
 
     def current_returns(self, period: str) -> list[sqlite3.Row]:
         """The current (not superseded) accepted return of each unit for ``period``."""
         return self.db.execute(
             "SELECT * FROM returns WHERE period = ? AND superseded_by IS NULL AND held IS NULL "
-            "ORDER BY unit", (period,)
+            "ORDER BY unit",
+            (period,),
         ).fetchall()
 
     def periods(self) -> list[str]:
         """Every period with at least one accepted return, oldest first."""
-        return [r[0] for r in self.db.execute("SELECT DISTINCT period FROM returns ORDER BY period")]
+        return [
+            r[0] for r in self.db.execute("SELECT DISTINCT period FROM returns ORDER BY period")
+        ]
 
     def latest_drops(self, period: str) -> list[sqlite3.Row]:
         """The newest drop per unit for ``period`` (any outcome)."""
@@ -377,9 +406,15 @@ class Ledger:
         """
         with self.transaction() as db:
             return_id = duplicate_of
-            if outcome == "accepted" and duplicate_of is None and ret is not None and scores is not None:
-                return_id = self._insert_return(db, sha256, ret, scores, arrived_at, saved_at,
-                                                older_than, held)
+            if (
+                outcome == "accepted"
+                and duplicate_of is None
+                and ret is not None
+                and scores is not None
+            ):
+                return_id = self._insert_return(
+                    db, sha256, ret, scores, arrived_at, saved_at, older_than, held
+                )
             if unit is None and period is None and ret is not None:
                 unit, period = ret.unit, ret.period
             version = ret.bank_version if ret else None
@@ -387,21 +422,45 @@ class Ledger:
                 "INSERT INTO drops(sha256, original_name, size, arrived_at, processed_at, outcome, "
                 "state, duplicate_of, return_id, unit, period, bank_version, report_name, source) "
                 "VALUES (?, ?, ?, ?, ?, ?, 'recorded', ?, ?, ?, ?, ?, ?, ?)",
-                (sha256, original_name, size, arrived_at, now_utc(), outcome, duplicate_of,
-                 return_id, unit, period, version, report_name, source),
+                (
+                    sha256,
+                    original_name,
+                    size,
+                    arrived_at,
+                    now_utc(),
+                    outcome,
+                    duplicate_of,
+                    return_id,
+                    unit,
+                    period,
+                    version,
+                    report_name,
+                    source,
+                ),
             )
             drop_id = cur.lastrowid
             db.executemany(
                 "INSERT INTO findings(drop_id, code, severity, sheet, cell, question_id, message) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(drop_id, f.code, f.severity, f.sheet, f.cell, f.question_id, f.message) for f in findings],
+                [
+                    (drop_id, f.code, f.severity, f.sheet, f.cell, f.question_id, f.message)
+                    for f in findings
+                ],
             )
             crashpoint("inside the transaction, before commit")
         return self.drop(drop_id)
 
-    def _insert_return(self, db, sha256: str, ret: Return, scores: Scores, received_at: str,
-                       saved_at: str = "", older_than: int | None = None,
-                       held: str | None = None) -> int:
+    def _insert_return(
+        self,
+        db,
+        sha256: str,
+        ret: Return,
+        scores: Scores,
+        received_at: str,
+        saved_at: str = "",
+        older_than: int | None = None,
+        held: str | None = None,
+    ) -> int:
         """Insert an accepted return; it becomes current unless ``older_than`` names the
         later-saved return that stays current (see :meth:`later_save`), or it is ``held``
         (its month is closed)."""
@@ -411,9 +470,22 @@ class Ledger:
             "INSERT INTO returns(sha256, unit, period, bank_version, received_at, points, available, "
             "answered, applicable, overall_percent, overall_rag, saved_at, held, superseded_by) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (sha256, ret.unit, ret.period, ret.bank_version, received_at, scores.points,
-             scores.available, scores.answered, scores.applicable, scores.overall_percent,
-             scores.overall_rag, saved_at or None, held, older_than),
+            (
+                sha256,
+                ret.unit,
+                ret.period,
+                ret.bank_version,
+                received_at,
+                scores.points,
+                scores.available,
+                scores.answered,
+                scores.applicable,
+                scores.overall_percent,
+                scores.overall_rag,
+                saved_at or None,
+                held,
+                older_than,
+            ),
         )
         rid = cur.lastrowid
         if not held:
@@ -432,8 +504,20 @@ class Ledger:
         )
         db.executemany(
             "INSERT INTO area_scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(rid, a.area_id, a.points, a.available, a.answered, a.applicable, a.percent, a.rag,
-              int(a.complete)) for a in scores.areas.values()],
+            [
+                (
+                    rid,
+                    a.area_id,
+                    a.points,
+                    a.available,
+                    a.answered,
+                    a.applicable,
+                    a.percent,
+                    a.rag,
+                    int(a.complete),
+                )
+                for a in scores.areas.values()
+            ],
         )
         if not held:
             self._mark_dirty(db, ret.period)
@@ -445,7 +529,8 @@ class Ledger:
         db.execute("INSERT OR IGNORE INTO dirty_periods(period) VALUES (?)", (period,))
         db.execute(
             "INSERT OR IGNORE INTO dirty_periods(period) SELECT DISTINCT period FROM returns "
-            "WHERE period > ?", (period,),
+            "WHERE period > ?",
+            (period,),
         )
 
     def release(self, return_id: int) -> None:
@@ -457,20 +542,26 @@ class Ledger:
                 "AND superseded_by IS NULL AND held IS NULL",
                 (return_id, row["unit"], row["period"], return_id),
             )
-            db.execute("UPDATE returns SET superseded_by = NULL, held = NULL WHERE id = ?", (return_id,))
+            db.execute(
+                "UPDATE returns SET superseded_by = NULL, held = NULL WHERE id = ?", (return_id,)
+            )
             self._mark_dirty(db, row["period"])
 
     # --- closed months ------------------------------------------------------------
 
     def closed_at(self, period: str) -> str | None:
         """When ``period`` was closed, or None while it is open."""
-        row = self.db.execute("SELECT closed_at FROM closed_periods WHERE period = ?", (period,)).fetchone()
+        row = self.db.execute(
+            "SELECT closed_at FROM closed_periods WHERE period = ?", (period,)
+        ).fetchone()
         return row[0] if row else None
 
     def close_period(self, period: str) -> None:
         with self.transaction() as db:
-            db.execute("INSERT OR IGNORE INTO closed_periods(period, closed_at) VALUES (?, ?)",
-                       (period, now_utc()))
+            db.execute(
+                "INSERT OR IGNORE INTO closed_periods(period, closed_at) VALUES (?, ?)",
+                (period, now_utc()),
+            )
 
     def reopen_period(self, period: str) -> None:
         with self.transaction() as db:
@@ -482,7 +573,9 @@ class Ledger:
 
     def drops_of(self, unit: str, period: str) -> list[Drop]:
         """Every drop recorded for a unit and month, oldest first."""
-        rows = self.db.execute("SELECT * FROM drops WHERE unit = ? AND period = ? ORDER BY id", (unit, period))
+        rows = self.db.execute(
+            "SELECT * FROM drops WHERE unit = ? AND period = ? ORDER BY id", (unit, period)
+        )
         return [self._drop(r) for r in rows]
 
     def mark_done(self, drop_id: int) -> None:

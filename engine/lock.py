@@ -24,7 +24,7 @@ class HomeLock:
         if self._fh is not None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(self.path, "a+b")
+        fh = open(self.path, "a+b")  # noqa: SIM115 (held open while the lock is held)
         try:
             if os.name == "nt":  # pragma: no cover - Windows
                 import msvcrt

@@ -226,10 +226,18 @@ class Intake:
         if t.refused is not None:
             return Validation([t.refused], None, None)
         if t.gone or t.changing:
-            return Validation([error("file-gone", "The file could not be read: "
-                                     f"{t.gone or 'it was changing while it was read'}. "
-                                     "Try again once it has been saved or copied completely.")],
-                              None, None)
+            return Validation(
+                [
+                    error(
+                        "file-gone",
+                        "The file could not be read: "
+                        f"{t.gone or 'it was changing while it was read'}. "
+                        "Try again once it has been saved or copied completely.",
+                    )
+                ],
+                None,
+                None,
+            )
         self.sandbox.submit(path)
         return self._collect(path, file_name)
 
@@ -243,7 +251,10 @@ class Intake:
             if "refused" in answer:
                 return Validation([Finding(**f) for f in answer["refused"]], None, None)
             findings, ret = check_return(
-                answer["ok"], network=self.network, banks=self.banks, secret=self.secret,
+                answer["ok"],
+                network=self.network,
+                banks=self.banks,
+                secret=self.secret,
                 file_name=file_name if file_name is not None else path.name,
             )
             scores = None
@@ -252,9 +263,15 @@ class Intake:
             return Validation(findings, ret, scores, str(answer["ok"].get("saved_at") or ""))
         except Exception as exc:  # noqa: BLE001 - a file must never stop the engine
             return Validation(
-                [error("engine-error", f"The engine could not check this file ({type(exc).__name__}). "
-                       "The file is kept; please report this to whoever runs the engine.")],
-                None, None,
+                [
+                    error(
+                        "engine-error",
+                        f"The engine could not check this file ({type(exc).__name__}). "
+                        "The file is kept; please report this to whoever runs the engine.",
+                    )
+                ],
+                None,
+                None,
             )
 
     # --- processing (records the outcome) -------------------------------------------
@@ -323,8 +340,10 @@ class Intake:
         """False when the outcome is known without reading (the same bytes seen before)."""
         if self.ledger.return_by_sha(t.sha256) is not None:
             return False
-        return not any(self._stays_in_inbox(d) and self._same_entry(d, t)
-                       for d in self.ledger.drops_for(t.sha256))
+        return not any(
+            self._stays_in_inbox(d) and self._same_entry(d, t)
+            for d in self.ledger.drops_for(t.sha256)
+        )
 
     def _stays_in_inbox(self, drop: Drop) -> bool:
         """A finished drop whose file stays in the inbox: rejected, or kept but not counted."""
@@ -357,14 +376,19 @@ class Intake:
             finding = error(
                 "engine-error",
                 f"The engine could not record this file ({type(exc).__name__}). The file is kept; "
-                "please report this to whoever runs the engine.")
+                "please report this to whoever runs the engine.",
+            )
             try:
                 with self.ledger.transaction():
                     drop = self.ledger.record(
                         sha256=t.sha256 or hashlib.sha256(t.source).hexdigest(),
-                        original_name=t.name, size=t.size, arrived_at=t.arrived or iso_time(0),
-                        outcome="rejected", findings=[finding],
-                        report_name=report_name(t.path.name, False), source=t.source,
+                        original_name=t.name,
+                        size=t.size,
+                        arrived_at=t.arrived or iso_time(0),
+                        outcome="rejected",
+                        findings=[finding],
+                        report_name=report_name(t.path.name, False),
+                        source=t.source,
                     )
                 return (drop, t.path), {"findings": [finding]}
             except Exception as exc2:  # noqa: BLE001
@@ -379,42 +403,80 @@ class Intake:
         """
         name = t.name
         if t.gone:
-            return Outcome(name, "skipped", [error("file-gone", f"The file could not be opened ({t.gone}).")])
+            return Outcome(
+                name, "skipped", [error("file-gone", f"The file could not be opened ({t.gone}).")]
+            )
         if t.changing:
             return Outcome(name, "skipped", retry=True)
         sha = t.sha256
         previous = self.ledger.drops_for(sha)
         for drop in previous:
-            if drop.state == "recorded" and self._same_entry(drop, t) and drop.id not in self._batch:
+            if (
+                drop.state == "recorded"
+                and self._same_entry(drop, t)
+                and drop.id not in self._batch
+            ):
                 return (drop, t.path), {}  # an interrupted run recorded this very file
-            if self._stays_in_inbox(drop) and self._same_entry(drop, t) and t.path.parent == self.home.inbox:
+            if (
+                self._stays_in_inbox(drop)
+                and self._same_entry(drop, t)
+                and t.path.parent == self.home.inbox
+            ):
                 # A rejected original stays beside its report, and a return kept but not counted
                 # beside its receipt, until the lead acts: it is not a new file.
                 if not (t.path.parent / (drop.report_name or "")).exists():
-                    return (drop, t.path), {"skipped": True}  # the report was deleted: write it again
+                    return (drop, t.path), {
+                        "skipped": True
+                    }  # the report was deleted: write it again
                 return Outcome(name, "skipped", drop_id=drop.id)
         if t.refused is not None:
             drop = self.ledger.record(
-                sha256=sha, original_name=name, size=t.size, arrived_at=t.arrived,
-                outcome="rejected", findings=[t.refused],
-                report_name=report_name(t.path.name, False), source=t.source,
+                sha256=sha,
+                original_name=name,
+                size=t.size,
+                arrived_at=t.arrived,
+                outcome="rejected",
+                findings=[t.refused],
+                report_name=report_name(t.path.name, False),
+                source=t.source,
             )
             return (drop, t.path), {"findings": [t.refused]}
         existing = self.ledger.return_by_sha(sha)
         if existing is not None:
             note, findings = self._duplicate_note(existing, previous)
             drop = self.ledger.record(
-                sha256=sha, original_name=name, size=t.size, arrived_at=t.arrived,
-                outcome="accepted", findings=findings, duplicate_of=existing["id"],
-                report_name=report_name(t.path.name, True), source=t.source,
-                unit=existing["unit"], period=existing["period"],
+                sha256=sha,
+                original_name=name,
+                size=t.size,
+                arrived_at=t.arrived,
+                outcome="accepted",
+                findings=findings,
+                duplicate_of=existing["id"],
+                report_name=report_name(t.path.name, True),
+                source=t.source,
+                unit=existing["unit"],
+                period=existing["period"],
             )
             bank = self.banks[existing["bank_version"]]
             scores = self._stored_scores(existing["id"], existing)
-            return (drop, t.path), {"scores": scores, "bank": bank, "note": note, "findings": findings}
+            return (drop, t.path), {
+                "scores": scores,
+                "bank": bank,
+                "note": note,
+                "findings": findings,
+            }
         if v is None:  # not read, yet not known: cannot happen unless the ledger changed meanwhile
-            v = Validation([error("engine-error", "The engine lost track of this file while taking it "
-                                  "in. The file is kept; drop it into the inbox again.")], None, None)
+            v = Validation(
+                [
+                    error(
+                        "engine-error",
+                        "The engine lost track of this file while taking it "
+                        "in. The file is kept; drop it into the inbox again.",
+                    )
+                ],
+                None,
+                None,
+            )
         accepted = v.valid
         findings = list(v.findings)
         older_than = None
@@ -433,11 +495,17 @@ class Intake:
             unit, period = _claimed_by_name(t.path.name, self.network)
             keep = {"ret": None, "unit": unit, "period": period}
         drop = self.ledger.record(
-            sha256=sha, original_name=name, size=t.size, arrived_at=t.arrived,
-            outcome="accepted" if accepted else "rejected", findings=findings,
+            sha256=sha,
+            original_name=name,
+            size=t.size,
+            arrived_at=t.arrived,
+            outcome="accepted" if accepted else "rejected",
+            findings=findings,
             scores=v.scores if accepted else None,
-            report_name=report_name(t.path.name, accepted), source=t.source,
-            saved_at=v.saved_at, older_than=older_than["id"] if older_than is not None else None,
+            report_name=report_name(t.path.name, accepted),
+            source=t.source,
+            saved_at=v.saved_at,
+            older_than=older_than["id"] if older_than is not None else None,
             **keep,
         )
         return (drop, t.path), {"findings": findings, "scores": v.scores, "ret": v.ret}
@@ -456,7 +524,7 @@ class Intake:
             f"already counted for {v.ret.unit}{f' ({u.name})' if u else ''}, {month(v.ret.period)}: "
             f"{self._describe_return(later)}. It looks like an earlier draft, so the later save "
             f"stays counted and this one is kept in the history. If this one is the right one, "
-            f"run:  sequin release \"{t.name}\"",
+            f'run:  sequin release "{t.name}"',
         )
 
     def _closed_month_finding(self, v: Validation, closed: str, t: Taken) -> Finding:
@@ -470,16 +538,18 @@ class Intake:
         if current is None:
             change = f"{who} had no return counted for that month; this one would be its first"
         else:
-            change = (f"it would replace {self._describe_return(current)} and change {who}'s "
-                      f"overall score from {pct(current['overall_percent'])} "
-                      f"{current['overall_rag']} to {pct(v.scores.overall_percent)} "
-                      f"{v.scores.overall_rag}")
+            change = (
+                f"it would replace {self._describe_return(current)} and change {who}'s "
+                f"overall score from {pct(current['overall_percent'])} "
+                f"{current['overall_rag']} to {pct(v.scores.overall_percent)} "
+                f"{v.scores.overall_rag}"
+            )
         return warning(
             "closed-month",
             f"HELD, NOT COUNTED. {month(v.ret.period)} was closed {when(closed)}, after its "
             f"outputs were shared, so this return is kept but changes nothing in that month's "
             f"scores or outputs. If counted, {change}. To count it, run:  sequin release "
-            f"\"{t.name}\"  (the month's outputs are then rebuilt).",
+            f'"{t.name}"  (the month\'s outputs are then rebuilt).',
         )
 
     def _duplicate_note(self, existing, previous: list[Drop]) -> tuple[str, list[Finding]]:
@@ -487,17 +557,24 @@ class Intake:
         first = next((d for d in previous if d.outcome == "accepted"), None)
         received = when(first.arrived_at if first else existing["received_at"])
         if is_counted(existing):
-            return (f"These exact bytes were already received ({received}) and are the return "
-                    f"counted for {existing['unit']}, {month(existing['period'])}. This copy is kept "
-                    f"in the history; nothing changes."), []
+            return (
+                f"These exact bytes were already received ({received}) and are the return "
+                f"counted for {existing['unit']}, {month(existing['period'])}. This copy is kept "
+                f"in the history; nothing changes."
+            ), []
         current = self.ledger.current_return(existing["unit"], existing["period"])
         name = first.original_name if first else "this file"
-        counted = (f"{self._describe_return(current)} is" if current is not None
-                   else "no return is (the month is closed)")
-        note = (f"KEPT, NOT COUNTED. These exact bytes were already received ({received}), but they "
-                f"are not the return counted for {existing['unit']}, {month(existing['period'])}: "
-                f"{counted}. Sending the same file again does not change that. If this one is the "
-                f"right one, run:  sequin release \"{name}\"")
+        counted = (
+            f"{self._describe_return(current)} is"
+            if current is not None
+            else "no return is (the month is closed)"
+        )
+        note = (
+            f"KEPT, NOT COUNTED. These exact bytes were already received ({received}), but they "
+            f"are not the return counted for {existing['unit']}, {month(existing['period'])}: "
+            f"{counted}. Sending the same file again does not change that. If this one is the "
+            f'right one, run:  sequin release "{name}"'
+        )
         return note, []
 
     def _stored_scores(self, return_id: int, row) -> Scores:
@@ -506,11 +583,25 @@ class Intake:
         areas = {}
         for r in self.ledger.area_scores_of(return_id):
             areas[r["area_id"]] = AreaScore(
-                r["area_id"], r["points"], r["available"], r["answered"], r["applicable"],
-                T.STANDARDS_PER_AREA, r["percent"], r["rag"], bool(r["complete"]),
+                r["area_id"],
+                r["points"],
+                r["available"],
+                r["answered"],
+                r["applicable"],
+                T.STANDARDS_PER_AREA,
+                r["percent"],
+                r["rag"],
+                bool(r["complete"]),
             )
-        return Scores(areas, row["points"], row["available"], row["answered"], row["applicable"],
-                      row["overall_percent"], row["overall_rag"])
+        return Scores(
+            areas,
+            row["points"],
+            row["available"],
+            row["answered"],
+            row["applicable"],
+            row["overall_percent"],
+            row["overall_rag"],
+        )
 
     def _finish_safely(self, drop: Drop, path: Path, **kwargs) -> Outcome:
         """Finish a recorded drop; a failure is reported and left for the restart to finish."""
@@ -518,10 +609,18 @@ class Intake:
             return self._finish(drop, path, **kwargs)
         except Exception as exc:  # noqa: BLE001 - one file must never stop the next
             problem = f"{type(exc).__name__}: {exc}"
-            log.error(f"{drop.original_name} was recorded as {drop.outcome}, but could not be "
-                      f"finished ({problem}); it will be finished at the next start")
-            return Outcome(drop.original_name, drop.outcome, unit=drop.unit or "",
-                           period=drop.period or "", drop_id=drop.id, problem=problem)
+            log.error(
+                f"{drop.original_name} was recorded as {drop.outcome}, but could not be "
+                f"finished ({problem}); it will be finished at the next start"
+            )
+            return Outcome(
+                drop.original_name,
+                drop.outcome,
+                unit=drop.unit or "",
+                period=drop.period or "",
+                drop_id=drop.id,
+                problem=problem,
+            )
 
     def _keep_original(self, drop: Drop, path: Path) -> Path:
         """Put the accepted original into the archive, from the bytes that were read and hashed.
@@ -553,7 +652,10 @@ class Intake:
             write_atomic(target, data)
             return target
         raise FileNotFoundError(
-            errno.ENOENT, "neither the private copy nor the original of this return is left", str(path))
+            errno.ENOENT,
+            "neither the private copy nor the original of this return is left",
+            str(path),
+        )
 
     def _remove_original(self, drop: Drop, path: Path, stamp: tuple) -> None:
         """Remove the inbox copy, but only if it is still the file whose bytes were recorded."""
@@ -572,8 +674,19 @@ class Intake:
         os.unlink(path)
         crashpoint("removed from the inbox, before done")
 
-    def _finish(self, drop: Drop, path: Path, *, findings=None, scores=None, ret=None, bank=None,
-                note: str = "", skipped: bool = False, stamp: tuple = ()) -> Outcome:
+    def _finish(
+        self,
+        drop: Drop,
+        path: Path,
+        *,
+        findings=None,
+        scores=None,
+        ret=None,
+        bank=None,
+        note: str = "",
+        skipped: bool = False,
+        stamp: tuple = (),
+    ) -> Outcome:
         """Archive, file and report a recorded drop; idempotent, so a restart can redo it.
 
         An accepted return counted (or a copy sent again) is filed under
@@ -615,28 +728,56 @@ class Intake:
                 report = report_of(placed, "accepted")
             u = self.network.unit(unit)
             # Reports can be rewritten from the ledger, so they are not forced to disk.
-            write_text_atomic(report, receipt_text(
-                file_name=drop.original_name, unit=unit, unit_name=u.name if u else unit,
-                period=period, received=drop.arrived_at, scores=scores, bank=bank,
-                findings=shown, duplicate_note=note, counted=counted, first_line=first_line,
-            ), durable=False)
+            write_text_atomic(
+                report,
+                receipt_text(
+                    file_name=drop.original_name,
+                    unit=unit,
+                    unit_name=u.name if u else unit,
+                    period=period,
+                    received=drop.arrived_at,
+                    scores=scores,
+                    bank=bank,
+                    findings=shown,
+                    duplicate_note=note,
+                    counted=counted,
+                    first_line=first_line,
+                ),
+                durable=False,
+            )
             if placed is not None:
                 self.ledger.set_filed(drop.id, placed.relative_to(self.home.root).as_posix())
                 if in_inbox:
                     self._remove_original(drop, path, stamp)
         else:
-            write_text_atomic(report, problems_text(
-                file_name=drop.original_name, received=drop.arrived_at, findings=findings,
-                unit=unit, period=period, first_line=first_line,
-            ), durable=False)
+            write_text_atomic(
+                report,
+                problems_text(
+                    file_name=drop.original_name,
+                    received=drop.arrived_at,
+                    findings=findings,
+                    unit=unit,
+                    period=period,
+                    first_line=first_line,
+                ),
+                durable=False,
+            )
         self.ledger.mark_done(drop.id)
         self._discard_staged_sha(drop.sha256)
         if skipped:
             return Outcome(drop.original_name, "skipped", drop_id=drop.id)
         return Outcome(
-            drop.original_name, drop.outcome, findings, unit, period,
-            ret.bank_version if ret else "", scores if drop.outcome == "accepted" else None,
-            report, bool(drop.duplicate_of), drop.id, counted=counted,
+            drop.original_name,
+            drop.outcome,
+            findings,
+            unit,
+            period,
+            ret.bank_version if ret else "",
+            scores if drop.outcome == "accepted" else None,
+            report,
+            bool(drop.duplicate_of),
+            drop.id,
+            counted=counted,
         )
 
     @property
@@ -648,8 +789,10 @@ class Intake:
         newest = self.home.newest_generated()
         if not period or not newest or period == newest:
             return ""
-        return (f"This is the workbook for {month_words(period)}, not {month_words(newest)} "
-                f"(the newest month sent out).")
+        return (
+            f"This is the workbook for {month_words(period)}, not {month_words(newest)} "
+            f"(the newest month sent out)."
+        )
 
     def _replaced_note(self, row) -> str:
         """What a counted return replaced: which file, when it arrived, and the score change."""
@@ -662,10 +805,12 @@ class Intake:
         def pct(value) -> str:
             return "-" if value is None else f"{value:.1f} %"
 
-        return (f"This return REPLACES the one counted before: {self._describe_return(old)}. "
-                f"Overall score {pct(old['overall_percent'])} {old['overall_rag']} -> "
-                f"{pct(row['overall_percent'])} {row['overall_rag']}. The earlier return is kept "
-                f"in the history.")
+        return (
+            f"This return REPLACES the one counted before: {self._describe_return(old)}. "
+            f"Overall score {pct(old['overall_percent'])} {old['overall_rag']} -> "
+            f"{pct(row['overall_percent'])} {row['overall_rag']}. The earlier return is kept "
+            f"in the history."
+        )
 
     def _discard_staged_sha(self, sha: str) -> None:
         if not self.ledger.unfinished_for(sha):
@@ -684,8 +829,13 @@ class Intake:
         engine works in a home at a time.
         """
         self._lock.acquire()
-        for folder in (self.home.outbox, self.home.archive, self.home.inbox, self.staging,
-                       self.home.root / RETURNS):
+        for folder in (
+            self.home.outbox,
+            self.home.archive,
+            self.home.inbox,
+            self.staging,
+            self.home.root / RETURNS,
+        ):
             clean_up_temp_files(folder)
         outcomes = []
         for drop in self.ledger.unfinished_drops():
@@ -717,4 +867,3 @@ class Intake:
                 if not stat.S_ISDIR(st.st_mode):
                     files.append((st.st_mtime, entry.name, Path(entry.path)))
         return [p for _m, _n, p in sorted(files)]
-

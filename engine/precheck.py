@@ -284,7 +284,7 @@ def precheck(path: Path, *, max_bytes: int = MAX_BYTES) -> list[Finding]:
                 "to send the workbook again.",
             )
         ]
-    except Exception:  # an answer for every input: a surprise here must not stop the inbox
+    except Exception:  # noqa: BLE001 (an answer for every input: a surprise must not stop the inbox)
         _log.exception("pre-check failed unexpectedly on %s", path)
         return [
             error(
@@ -1002,9 +1002,12 @@ class _Scan:
         if method != member.method:
             raise _corrupt(f"the headers of part {member.name} disagree")
         # With bit 3 set the sizes follow the data; the table of contents is authoritative.
-        if not flags & 0x8 and _U32 not in (packed, size):
-            if (crc, packed, size) != (member.crc, member.packed, member.size):
-                raise _corrupt(f"the headers of part {member.name} disagree")
+        if (
+            not flags & 0x8
+            and _U32 not in (packed, size)
+            and (crc, packed, size) != (member.crc, member.packed, member.size)
+        ):
+            raise _corrupt(f"the headers of part {member.name} disagree")
         if start + member.packed > member.end:
             raise _corrupt("two parts overlap, or a part lies outside the file")
         return start

@@ -29,10 +29,13 @@ MASK = "[removed]"
 # mathematical, ideographic), zero-width characters and the soft hyphen, dots, slashes, and
 # dashes of every kind (hyphen-minus, U+2010-U+2015, minus sign, small and full-width forms).
 NHS_SEPARATORS = (
-    " \t\n\r\u00a0\u202f\u205f\u3000" + "".join(chr(c) for c in range(0x2000, 0x200B))
+    " \t\n\r\u00a0\u202f\u205f\u3000"
+    + "".join(chr(c) for c in range(0x2000, 0x200B))
     + "\u200b\u200c\u200d\u2060\ufeff\u00ad"
     + "./\uff0e\uff0f\u2044\u2215"
-    + "-" + "".join(chr(c) for c in range(0x2010, 0x2016)) + "\u2212\ufe58\ufe63\uff0d"
+    + "-"
+    + "".join(chr(c) for c in range(0x2010, 0x2016))
+    + "\u2212\ufe58\ufe63\uff0d"
 )
 _SEP = "[" + re.escape(NHS_SEPARATORS) + "]{0,3}"
 _NHS = re.compile(r"(?<!\d)(\d{3})" + _SEP + r"(\d{3})" + _SEP + r"(\d{4})(?!\d)")

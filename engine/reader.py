@@ -28,6 +28,7 @@ def wording_digest(value) -> str:
     text = " ".join(_CONTROL.sub("", text).split())
     return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
+
 _SKIP = {T.START_SHEET, T.SUMMARY_SHEET, T.LISTS_SHEET}
 _AREA_LAST_ROW = T.SIGNOFF_DATE_ROW
 _AREA_LAST_COL = 6  # F
@@ -57,8 +58,10 @@ def _cells(sheet, last_row: int, last_col: int, digest_wording: bool = False) ->
                 break
             if value == "" or value is None:
                 continue
-            if digest_wording and row_no not in _STANDARD_ROWS and (
-                row_no < T.FIRST_STANDARD_ROW or col_no != _SIGNOFF_COL
+            if (
+                digest_wording
+                and row_no not in _STANDARD_ROWS
+                and (row_no < T.FIRST_STANDARD_ROW or col_no != _SIGNOFF_COL)
             ):
                 continue  # titles, headers and sign-off labels: the template's own text
             if digest_wording and col_no in _WORDING_COLUMNS and row_no in _STANDARD_ROWS:

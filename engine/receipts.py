@@ -30,7 +30,7 @@ def report_name(original_name: str, accepted: bool) -> str:
 
 def is_report(name: str) -> bool:
     """True for a receipt or problems report the engine wrote."""
-    return name.endswith(RECEIPT_SUFFIX) or name.endswith(PROBLEMS_SUFFIX)
+    return name.endswith((RECEIPT_SUFFIX, PROBLEMS_SUFFIX))
 
 
 def when(iso: str) -> str:
@@ -84,9 +84,18 @@ def _finding_lines(findings: list[Finding], limit: int | None = None) -> list[st
 
 
 def receipt_text(
-    *, file_name: str, unit: str, unit_name: str, period: str, received: str,
-    scores: Scores, bank: Bank, findings: list[Finding], duplicate_note: str = "",
-    counted: bool = True, first_line: str = "",
+    *,
+    file_name: str,
+    unit: str,
+    unit_name: str,
+    period: str,
+    received: str,
+    scores: Scores,
+    bank: Bank,
+    findings: list[Finding],
+    duplicate_note: str = "",
+    counted: bool = True,
+    first_line: str = "",
 ) -> str:
     """The receipt for an accepted return: area scores and any warnings.
 
@@ -122,12 +131,22 @@ def receipt_text(
     if findings:
         lines += ["", "Please look at these (the return is accepted, but they need attention):", ""]
         lines += _finding_lines(findings)
-    lines += ["", "The original workbook has been archived unchanged. This receipt can be forwarded to the unit."]
+    lines += [
+        "",
+        "The original workbook has been archived unchanged. This receipt can be forwarded to the unit.",
+    ]
     return "\n".join(lines) + "\n"
 
 
-def problems_text(*, file_name: str, received: str, findings: list[Finding], unit: str = "",
-                  period: str = "", first_line: str = "") -> str:
+def problems_text(
+    *,
+    file_name: str,
+    received: str,
+    findings: list[Finding],
+    unit: str = "",
+    period: str = "",
+    first_line: str = "",
+) -> str:
     """The problems report for a rejected file: every problem, where, and what to do."""
     errors = [f for f in findings if f.severity == ERROR]
     warnings = [f for f in findings if f.severity != ERROR]

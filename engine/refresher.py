@@ -36,8 +36,11 @@ class BackgroundRefresh:
         self.periods = list(periods)
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "engine.refresher", self.home_root],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            env=env, text=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
         )
 
     def finished(self) -> tuple[int, str] | None:

@@ -35,24 +35,34 @@ def find_return(ledger: Ledger, file: str):
         if row is not None:
             return row
         if ledger.drops_for(sha):
-            raise ReleaseError(f"{display_name(path.name)} was not accepted, so it cannot be counted",
-                               hint="Read its problems report, put it right and drop it into the inbox.")
-        raise ReleaseError(f"{display_name(path.name)} has never been taken in",
-                           hint="Drop it into the inbox first; its receipt says whether it counts.")
+            raise ReleaseError(
+                f"{display_name(path.name)} was not accepted, so it cannot be counted",
+                hint="Read its problems report, put it right and drop it into the inbox.",
+            )
+        raise ReleaseError(
+            f"{display_name(path.name)} has never been taken in",
+            hint="Drop it into the inbox first; its receipt says whether it counts.",
+        )
     name = display_name(os.path.basename(file))
     rows = ledger.returns_named(name)
     if not rows and file.lstrip("#").isdigit():
         drop = ledger.drop(int(file.lstrip("#")))  # the number 'sequin returns' shows
         if drop is None or drop.return_id is None:
-            raise ReleaseError(f"no accepted return is recorded as #{file.lstrip('#')}",
-                               hint="See 'sequin returns' for the numbers.")
+            raise ReleaseError(
+                f"no accepted return is recorded as #{file.lstrip('#')}",
+                hint="See 'sequin returns' for the numbers.",
+            )
         return ledger.return_row(drop.return_id)
     if not rows:
-        raise ReleaseError(f"no accepted return arrived under the name '{name}'",
-                           hint="Give the name exactly as in its receipt, or the file itself.")
+        raise ReleaseError(
+            f"no accepted return arrived under the name '{name}'",
+            hint="Give the name exactly as in its receipt, or the file itself.",
+        )
     if len(rows) > 1:
-        raise ReleaseError(f"{len(rows)} different returns arrived under the name '{name}'",
-                           hint="Give the file itself (a copy of the one you mean), not its name.")
+        raise ReleaseError(
+            f"{len(rows)} different returns arrived under the name '{name}'",
+            hint="Give the file itself (a copy of the one you mean), not its name.",
+        )
     return rows[0]
 
 
@@ -65,14 +75,20 @@ def release(home: Home, ledger: Ledger, file: str) -> dict:
     row = find_return(ledger, file)
     before = ledger.current_return(row["unit"], row["period"])
     result = {
-        "unit": row["unit"], "period": row["period"], "month": month(row["period"]),
-        "released": _describe(ledger, row), "replaced": _describe(ledger, before) if before else None,
+        "unit": row["unit"],
+        "period": row["period"],
+        "month": month(row["period"]),
+        "released": _describe(ledger, row),
+        "replaced": _describe(ledger, before) if before else None,
         "already_counted": before is not None and before["id"] == row["id"],
-        "overall_percent": row["overall_percent"], "overall_rag": row["overall_rag"],
+        "overall_percent": row["overall_percent"],
+        "overall_rag": row["overall_rag"],
     }
     if not result["already_counted"]:
         ledger.release(row["id"])
-        Filing(home, ledger, lambda sha: archive_path(home, sha)).lay_out(row["unit"], row["period"])
+        Filing(home, ledger, lambda sha: archive_path(home, sha)).lay_out(
+            row["unit"], row["period"]
+        )
     return result
 
 
@@ -80,7 +96,9 @@ def _describe(ledger: Ledger, row) -> dict:
     first = ledger.first_drop_of_return(row["id"])
     return {
         "file": first.original_name if first else "",
-        "received_at": row["received_at"], "received": when(row["received_at"]),
-        "saved_at": row["saved_at"], "saved": when(row["saved_at"]) if row["saved_at"] else "",
+        "received_at": row["received_at"],
+        "received": when(row["received_at"]),
+        "saved_at": row["saved_at"],
+        "saved": when(row["saved_at"]) if row["saved_at"] else "",
         "overall_percent": row["overall_percent"],
     }

@@ -58,12 +58,18 @@ SIGNOFF_FIELDS = {
 # "standards" lists question IDs, "cells" lists cell references.
 _NOUNS = {
     "rating-missing": ("standard not rated", "standards not rated", "standards"),
-    "evidence-missing": ("standard rated without evidence", "standards rated without evidence",
-                         "standards"),
+    "evidence-missing": (
+        "standard rated without evidence",
+        "standards rated without evidence",
+        "standards",
+    ),
     "rating-invalid": ("rating not understood", "ratings not understood", "standards"),
     "locked-text-changed": ("standard changed", "standards changed", "standards"),
-    "personal-data": ("cell with possible patient details", "cells with possible patient details",
-                      "cells"),
+    "personal-data": (
+        "cell with possible patient details",
+        "cells with possible patient details",
+        "cells",
+    ),
     "text-too-long": ("cell with too much text", "cells with too much text", "cells"),
 }
 
@@ -185,8 +191,10 @@ def summary_lines(findings: list[Finding]) -> list[str]:
                 lines.append(_whole_file_line(f))
             else:
                 by_area.setdefault(area, {}).setdefault(f.code, []).append(f)
-        for (index, sheet), codes in sorted(by_area.items()):
-            clauses = [_clause(code, codes[code])
-                       for code in sorted(codes, key=lambda c: (_ORDER.get(c, len(_ORDER)), c))]
+        for (_index, sheet), codes in sorted(by_area.items()):
+            clauses = [
+                _clause(code, codes[code])
+                for code in sorted(codes, key=lambda c: (_ORDER.get(c, len(_ORDER)), c))
+            ]
             lines.append(f"Area {sheet}: " + "; ".join(clauses))
     return lines

@@ -99,8 +99,13 @@ class Sandbox:
         env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "engine.sandbox", str(self.memory_mb)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, encoding="utf-8", env=env, bufsize=1,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            encoding="utf-8",
+            env=env,
+            bufsize=1,
         )
         answers: queue.Queue = queue.Queue()
         self._answers = answers
@@ -172,7 +177,9 @@ class Sandbox:
             # whichever came last. Never from an answer given before an idle spell.
             waited_from = max(self._started, self._last_answer, self._sent_at[0])
             try:
-                line = self._answers.get(timeout=max(0.0, self.timeout - (time.monotonic() - waited_from)))
+                line = self._answers.get(
+                    timeout=max(0.0, self.timeout - (time.monotonic() - waited_from))
+                )
             except queue.Empty:
                 self._pop()
                 self._restart_after_failure()

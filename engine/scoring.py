@@ -100,8 +100,15 @@ def score(bank: Bank, network: Network, ratings: dict[str, str]) -> Scores:
         available = best * applicable
         percent, rag = _percent_and_rag(network, points, available)
         areas[area.id] = AreaScore(
-            area.id, points, available, answered, applicable, len(area.standards),
-            percent, rag, answered == len(area.standards),
+            area.id,
+            points,
+            available,
+            answered,
+            applicable,
+            len(area.standards),
+            percent,
+            rag,
+            answered == len(area.standards),
         )
         tot_points += points
         tot_available += available

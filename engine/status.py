@@ -31,15 +31,20 @@ def today() -> dt.date:
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
-            raise UsageError(f"SEQUIN_TODAY={value!r} is not a date",
-                             hint="Write it as YYYY-MM-DD, or unset it.") from None
+            raise UsageError(
+                f"SEQUIN_TODAY={value!r} is not a date", hint="Write it as YYYY-MM-DD, or unset it."
+            ) from None
     return dt.date.today()
 
 
 def _where(home: Home, drop) -> str:
     """Where the lead finds a drop's report, relative to the home."""
     if drop["filed_as"]:
-        return report_of(home.root / drop["filed_as"], drop["outcome"]).relative_to(home.root).as_posix()
+        return (
+            report_of(home.root / drop["filed_as"], drop["outcome"])
+            .relative_to(home.root)
+            .as_posix()
+        )
     return f"inbox/{drop['report_name']}"
 
 
@@ -63,36 +68,62 @@ def period_status(home: Home, ledger: Ledger, period: str, on: dt.date | None = 
     latest = {r["unit"]: r for r in ledger.latest_drops(period)}
     held: dict[str, list[dict]] = {}
     for r in ledger.held_returns(period):
-        held.setdefault(r["unit"], []).append({
-            "file": r["original_name"], "return_id": r["id"], "received_at": r["received_at"],
-            "saved_at": r["saved_at"], "overall_percent": r["overall_percent"],
-            "overall_rag": r["overall_rag"], "why": r["held"],
-            "release": f'sequin release "{r["original_name"]}"',
-        })
+        held.setdefault(r["unit"], []).append(
+            {
+                "file": r["original_name"],
+                "return_id": r["id"],
+                "received_at": r["received_at"],
+                "saved_at": r["saved_at"],
+                "overall_percent": r["overall_percent"],
+                "overall_rag": r["overall_rag"],
+                "why": r["held"],
+                "release": f'sequin release "{r["original_name"]}"',
+            }
+        )
     units = []
     for u in network.units:
-        entry: dict = {"unit": u.code, "name": u.name, "status": "missing", "held": held.get(u.code, [])}
+        entry: dict = {
+            "unit": u.code,
+            "name": u.name,
+            "status": "missing",
+            "held": held.get(u.code, []),
+        }
         if u.code in current:
             r = current[u.code]
             areas = {
-                a["area_id"]: {"percent": a["percent"], "rag": a["rag"], "complete": bool(a["complete"])}
+                a["area_id"]: {
+                    "percent": a["percent"],
+                    "rag": a["rag"],
+                    "complete": bool(a["complete"]),
+                }
                 for a in ledger.area_scores_of(r["id"])
             }
             first = ledger.first_drop_of_return(r["id"])
             entry.update(
-                status="returned", received_at=r["received_at"], saved_at=r["saved_at"],
-                overall_percent=r["overall_percent"], overall_rag=r["overall_rag"],
-                answered=r["answered"], areas=areas, file=first.original_name if first else "",
+                status="returned",
+                received_at=r["received_at"],
+                saved_at=r["saved_at"],
+                overall_percent=r["overall_percent"],
+                overall_rag=r["overall_rag"],
+                answered=r["answered"],
+                areas=areas,
+                file=first.original_name if first else "",
                 filed_as=first.filed_as if first else None,
             )
             later = latest.get(u.code)
-            if later is not None and later["outcome"] == "rejected" and later["id"] > _drop_of(ledger, r["id"]):
+            if (
+                later is not None
+                and later["outcome"] == "rejected"
+                and later["id"] > _drop_of(ledger, r["id"])
+            ):
                 entry["later_rejected"] = later["original_name"]
         elif u.code in latest and latest[u.code]["outcome"] == "rejected":
             d = latest[u.code]
             errors = [f for f in ledger.findings_for(d["id"]) if f.severity == "error"]
             entry.update(
-                status="rejected", file=d["original_name"], received_at=d["arrived_at"],
+                status="rejected",
+                file=d["original_name"],
+                received_at=d["arrived_at"],
                 why=[{"code": f.code, "where": f.where, "message": f.message} for f in errors[:5]],
                 what_to_do=lookup(errors[0].code).what_to_do if errors else "",
                 problems_report=_where(home, d),
@@ -104,14 +135,24 @@ def period_status(home: Home, ledger: Ledger, period: str, on: dt.date | None = 
         units.append(entry)
     counts = {s: sum(1 for e in units if e["status"] == s) for s in STATUSES}
     unattributed = [
-        {"file": r["original_name"], "received_at": r["arrived_at"], "report": f"inbox/{r['report_name']}"}
+        {
+            "file": r["original_name"],
+            "received_at": r["arrived_at"],
+            "report": f"inbox/{r['report_name']}",
+        }
         for r in ledger.unlinked_rejected_drops(period)
     ]
     return {
-        "period": period, "month": month_words(period), "due_date": due.isoformat(),
-        "today": on.isoformat(), "days_overdue": overdue,
-        "due_in_days": max(0, (due - on).days), "closed_at": ledger.closed_at(period),
-        "counts": counts, "units": units, "unidentified_rejected_files": unattributed,
+        "period": period,
+        "month": month_words(period),
+        "due_date": due.isoformat(),
+        "today": on.isoformat(),
+        "days_overdue": overdue,
+        "due_in_days": max(0, (due - on).days),
+        "closed_at": ledger.closed_at(period),
+        "counts": counts,
+        "units": units,
+        "unidentified_rejected_files": unattributed,
     }
 
 
@@ -119,8 +160,16 @@ def _drop_of(ledger: Ledger, return_id: int) -> int:
     return ledger.accepted_drop_of(return_id)
 
 
-CHASE_COLUMNS = ["unit", "name", "status", "month", "due_date", "days_overdue", "what_is_needed",
-                 "problems_report"]
+CHASE_COLUMNS = [
+    "unit",
+    "name",
+    "status",
+    "month",
+    "due_date",
+    "days_overdue",
+    "what_is_needed",
+    "problems_report",
+]
 
 
 def chase_list(home: Home, ledger: Ledger, period: str, on: dt.date | None = None) -> dict:
@@ -138,30 +187,52 @@ def chase_list(home: Home, ledger: Ledger, period: str, on: dt.date | None = Non
             need = f"Please send the {status['month']} SeQuIn return"
             report = ""
         elif u["status"] == "rejected":
-            need = ("Please correct the return and send it again: "
-                    + "; ".join(w["message"] for w in u["why"][:2]))
+            need = "Please correct the return and send it again: " + "; ".join(
+                w["message"] for w in u["why"][:2]
+            )
             report = u["problems_report"]
         else:
             need = "A return arrived after the month was closed; the lead decides whether it counts"
             report = ""
-        rows.append({"unit": u["unit"], "name": u["name"], "status": u["status"],
-                     "month": status["month"], "due_date": status["due_date"],
-                     "days_overdue": u.get("days_overdue", 0), "what_is_needed": need,
-                     "problems_report": report})
+        rows.append(
+            {
+                "unit": u["unit"],
+                "name": u["name"],
+                "status": u["status"],
+                "month": status["month"],
+                "due_date": status["due_date"],
+                "days_overdue": u.get("days_overdue", 0),
+                "what_is_needed": need,
+                "problems_report": report,
+            }
+        )
     path = home.root / RETURNS / period / f"chase {period}.csv"
-    write_atomic(path, to_csv(CHASE_COLUMNS, [[r[c] for c in CHASE_COLUMNS] for r in rows]), durable=False)
-    return {"period": period, "month": status["month"], "due_date": status["due_date"],
-            "today": status["today"], "days_overdue": status["days_overdue"],
-            "closed_at": status["closed_at"], "units": rows, "csv": str(path)}
+    write_atomic(
+        path, to_csv(CHASE_COLUMNS, [[r[c] for c in CHASE_COLUMNS] for r in rows]), durable=False
+    )
+    return {
+        "period": period,
+        "month": status["month"],
+        "due_date": status["due_date"],
+        "today": status["today"],
+        "days_overdue": status["days_overdue"],
+        "closed_at": status["closed_at"],
+        "units": rows,
+        "csv": str(path),
+    }
 
 
-def returns_list(home: Home, ledger: Ledger, unit: str | None = None, period: str | None = None) -> list[dict]:
+def returns_list(
+    home: Home, ledger: Ledger, unit: str | None = None, period: str | None = None
+) -> list[dict]:
     """Every file recorded (optionally of one unit and/or month): when, outcome, and where it is now."""
     if period:
         check_period(period)
     if unit and home.network.unit(unit) is None:
-        raise UsageError(f"unit {unit} is not in the network",
-                         hint="Units: " + ", ".join(u.code for u in home.network.units))
+        raise UsageError(
+            f"unit {unit} is not in the network",
+            hint="Units: " + ", ".join(u.code for u in home.network.units),
+        )
     out = []
     for d in ledger.drops_with_returns(unit, period):
         if d["outcome"] == "accepted":
@@ -183,12 +254,21 @@ def returns_list(home: Home, ledger: Ledger, unit: str | None = None, period: st
             where = "inbox/" + d["original_name"]
         else:
             where = f"archive/{d['sha256'][:2]}/{d['sha256']}.xlsx"
-        out.append({
-            "id": d["id"], "file": d["original_name"], "arrived_at": d["arrived_at"],
-            "outcome": d["outcome"], "state": state, "unit": d["unit"], "period": d["period"],
-            "overall_percent": d["overall_percent"], "overall_rag": d["overall_rag"],
-            "return_id": d["return_id"], "where": where,
-        })
+        out.append(
+            {
+                "id": d["id"],
+                "file": d["original_name"],
+                "arrived_at": d["arrived_at"],
+                "outcome": d["outcome"],
+                "state": state,
+                "unit": d["unit"],
+                "period": d["period"],
+                "overall_percent": d["overall_percent"],
+                "overall_rag": d["overall_rag"],
+                "return_id": d["return_id"],
+                "where": where,
+            }
+        )
     return out
 
 
@@ -200,9 +280,14 @@ def close_month(home: Home, ledger: Ledger, period: str, reopen: bool = False) -
     else:
         ledger.close_period(period)
     status = period_status(home, ledger, period)
-    return {"period": period, "month": month_words(period), "closed": not reopen,
-            "closed_at": ledger.closed_at(period), "counts": status["counts"],
-            "outputs_pending": period in ledger.dirty_periods()}
+    return {
+        "period": period,
+        "month": month_words(period),
+        "closed": not reopen,
+        "closed_at": ledger.closed_at(period),
+        "counts": status["counts"],
+        "outputs_pending": period in ledger.dirty_periods(),
+    }
 
 
 def month_folder(home: Home, period: str) -> Path:

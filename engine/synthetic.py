@@ -24,11 +24,24 @@ _BLANK = re.compile(rb'<c r="([A-Z]+[0-9]+)" s="([0-9]+)"/>')
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SST_OPEN = re.compile(rb"<sst [^>]*>")
 
-ROLES = ("Ward manager", "Staff nurse", "Occupational therapist", "Clinical psychologist",
-         "Healthcare assistant", "Involvement lead", "Social worker", "Activity coordinator")
+ROLES = (
+    "Ward manager",
+    "Staff nurse",
+    "Occupational therapist",
+    "Clinical psychologist",
+    "Healthcare assistant",
+    "Involvement lead",
+    "Social worker",
+    "Activity coordinator",
+)
 EVIDENCE_OPENERS = ("Seen together:", "We looked at", "Checked:", "Shown by", "Evidence:")
-GAPS = ("but not on every ward yet", "though it lapsed over the summer", "on most weeks only",
-        "and people want it more often", "but records are patchy")
+GAPS = (
+    "but not on every ward yet",
+    "though it lapsed over the summer",
+    "on most weeks only",
+    "and people want it more often",
+    "but records are patchy",
+)
 
 
 def _xml_text(text: str) -> str:
@@ -48,7 +61,9 @@ def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     targets = dict(re.findall(r'Id="([^"]+)"[^>]*Target="([^"]+)"', rels))
     targets.update({k: v for v, k in re.findall(r'Target="([^"]+)"[^>]*Id="([^"]+)"', rels)})
     out = {}
-    for name, rid in re.findall(r'<sheet name="([^"]+)" sheetId="\d+"(?: state="\w+")? r:id="([^"]+)"', wb):
+    for name, rid in re.findall(
+        r'<sheet name="([^"]+)" sheetId="\d+"(?: state="\w+")? r:id="([^"]+)"', wb
+    ):
         name = name.replace("&amp;", "&").replace("&apos;", "'").replace("&quot;", '"')
         target = targets[rid].lstrip("/")
         out[name] = target if target.startswith("xl/") else "xl/" + target
@@ -91,7 +106,9 @@ def fill_workbook(data: bytes, cells: dict[tuple[str, str], object]) -> bytes:
                         return m.group(0)
                     value = wanted[ref]
                     if isinstance(value, dt.date):
-                        return f'<c r="{ref}" s="{style}"><v>{_excel_serial(value)}</v></c>'.encode()
+                        return (
+                            f'<c r="{ref}" s="{style}"><v>{_excel_serial(value)}</v></c>'.encode()
+                        )
                     if isinstance(value, (int, float)) and not isinstance(value, bool):
                         return f'<c r="{ref}" s="{style}"><v>{value}</v></c>'.encode()
                     i = string_index(str(value))
@@ -102,19 +119,30 @@ def fill_workbook(data: bytes, cells: dict[tuple[str, str], object]) -> bytes:
                 continue  # written last, once every new string is known
             zout.writestr(info, body)
         if sst is not None or new_strings:
-            sst = sst or (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns='
-                          b'"http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="0" '
-                          b'uniqueCount="0"></sst>')
+            sst = sst or (
+                b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns='
+                b'"http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="0" '
+                b'uniqueCount="0"></sst>'
+            )
             total = count + len(new_strings)
-            extra = "".join(f'<si><t xml:space="preserve">{_xml_text(s)}</t></si>' for s in new_strings)
+            extra = "".join(
+                f'<si><t xml:space="preserve">{_xml_text(s)}</t></si>' for s in new_strings
+            )
             sst = _SST_OPEN.sub(
-                lambda m: re.sub(rb'count="\d+"', f'count="{total}"'.encode(),
-                                 re.sub(rb'uniqueCount="\d+"', f'uniqueCount="{total}"'.encode(), m.group(0))),
-                sst, count=1,
+                lambda m: re.sub(
+                    rb'count="\d+"',
+                    f'count="{total}"'.encode(),
+                    re.sub(rb'uniqueCount="\d+"', f'uniqueCount="{total}"'.encode(), m.group(0)),
+                ),
+                sst,
+                count=1,
             )
             sst = sst.replace(b"</sst>", extra.encode("utf-8") + b"</sst>")
-            info = zin.getinfo("xl/sharedStrings.xml") if "xl/sharedStrings.xml" in zin.namelist() else (
-                zipfile.ZipInfo("xl/sharedStrings.xml", (1980, 1, 1, 0, 0, 0)))
+            info = (
+                zin.getinfo("xl/sharedStrings.xml")
+                if "xl/sharedStrings.xml" in zin.namelist()
+                else (zipfile.ZipInfo("xl/sharedStrings.xml", (1980, 1, 1, 0, 0, 0)))
+            )
             info.compress_type = zipfile.ZIP_DEFLATED
             zout.writestr(info, sst)
     return out.getvalue()
@@ -132,12 +160,16 @@ class UnitProfile:
 def unit_profile(seed: str) -> UnitProfile:
     """A stable, varied profile per unit code (some improve, some slip)."""
     rng = random.Random(f"profile-{seed}")
-    return UnitProfile(base=rng.uniform(0.35, 0.85), trend=rng.choice([0.025, 0.015, 0.0, -0.01, 0.02]),
-                       joint=rng.uniform(0.6, 1.0))
+    return UnitProfile(
+        base=rng.uniform(0.35, 0.85),
+        trend=rng.choice([0.025, 0.015, 0.0, -0.01, 0.02]),
+        joint=rng.uniform(0.6, 1.0),
+    )
 
 
-def synthetic_answers(bank: Bank, network: Network, unit: str, period: str, month_index: int = 0,
-                      seed: int = 0) -> dict[tuple[str, str], object]:
+def synthetic_answers(
+    bank: Bank, network: Network, unit: str, period: str, month_index: int = 0, seed: int = 0
+) -> dict[tuple[str, str], object]:
     """Plausible answers for one unit and month, as cells for :func:`fill_workbook`."""
     rng = random.Random(f"{seed}-{unit}-{period}")
     profile = unit_profile(unit)
@@ -148,8 +180,10 @@ def synthetic_answers(bank: Bank, network: Network, unit: str, period: str, mont
     for area in bank.areas:
         sheet = T.area_sheet_name(area.index, area.short_name)
         area_rng = random.Random(f"area-{unit}-{area.id}")
-        level = min(0.97, max(0.05, profile.base + area_rng.uniform(-0.3, 0.3)
-                              + profile.trend * month_index))
+        level = min(
+            0.97,
+            max(0.05, profile.base + area_rng.uniform(-0.3, 0.3) + profile.trend * month_index),
+        )
         for pos, std in enumerate(area.standards):
             ref = T.answer_cells(pos)
             roll = rng.random()
@@ -177,7 +211,9 @@ def synthetic_answers(bank: Bank, network: Network, unit: str, period: str, mont
             if rating in (partly, not_met) and rng.random() < 0.5:
                 cells[(sheet, ref.notes)] = "Raise at next governance meeting and agree a lead."
         cells[(sheet, T.SIGNOFF_CELLS["staff_role"])] = rng.choice(ROLES)
-        cells[(sheet, T.SIGNOFF_CELLS["service_user"])] = "Yes" if rng.random() < profile.joint else "No"
+        cells[(sheet, T.SIGNOFF_CELLS["service_user"])] = (
+            "Yes" if rng.random() < profile.joint else "No"
+        )
         cells[(sheet, T.SIGNOFF_CELLS["date_agreed"])] = dt.date(year, month, rng.randint(3, 26))
     return cells
 
@@ -195,7 +231,10 @@ def with_saved_at(data: bytes, saved: dt.datetime) -> bytes:
         for info in zin.infolist():
             body = zin.read(info.filename)
             if info.filename == "docProps/core.xml":
-                body = re.sub(rb"(<dcterms:modified\b[^>]*>)[^<]*(</dcterms:modified>)",
-                              lambda m: m.group(1) + stamp + m.group(2), body)
+                body = re.sub(
+                    rb"(<dcterms:modified\b[^>]*>)[^<]*(</dcterms:modified>)",
+                    lambda m: m.group(1) + stamp + m.group(2),
+                    body,
+                )
             zout.writestr(info, body)
     return out.getvalue()

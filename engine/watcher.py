@@ -55,8 +55,10 @@ def describe(o: Outcome) -> str:
             dup = " (kept, NOT counted: see its receipt)"
         else:
             dup = " (duplicate, not counted again)" if o.duplicate else ""
-        return (f"accepted  {o.name}  unit {o.unit} {o.period}  overall {pct} "
-                f"{o.scores.overall_rag if o.scores else ''}  {warn} warning(s){dup}")
+        return (
+            f"accepted  {o.name}  unit {o.unit} {o.period}  overall {pct} "
+            f"{o.scores.overall_rag if o.scores else ''}  {warn} warning(s){dup}"
+        )
     if o.outcome == "rejected":
         codes = sorted({f.code for f in o.findings if f.severity == "error"})
         return f"rejected  {o.name}  {', '.join(codes)}  see {o.report.name if o.report else ''}"
@@ -106,6 +108,7 @@ def _zip_complete(path: Path) -> bool:
             return True
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
             return False
+
 
 class Watcher:
     """Watches a home's inbox and processes what arrives."""
@@ -220,7 +223,9 @@ class Watcher:
                 del self._candidates[name]
                 if name not in self._folders_seen:
                     self._folders_seen.add(name)
-                    log.info(f"ignored   {display_name(name)}  (a folder: put returns in the inbox itself)")
+                    log.info(
+                        f"ignored   {display_name(name)}  (a folder: put returns in the inbox itself)"
+                    )
                 continue
             if not stat.S_ISREG(st.st_mode):
                 # A link, pipe, socket or device: never opened; it gets its report at once.
@@ -228,7 +233,12 @@ class Watcher:
                 ready.append((path, key))
                 continue
             if key != (cand.size, cand.mtime):
-                cand.size, cand.mtime, cand.stable, cand.still_since = st.st_size, st.st_mtime_ns, 0, now
+                cand.size, cand.mtime, cand.stable, cand.still_since = (
+                    st.st_size,
+                    st.st_mtime_ns,
+                    0,
+                    now,
+                )
                 continue
             cand.stable += 1
             if cand.stable < STABLE_CHECKS:
@@ -289,8 +299,13 @@ class Watcher:
             return
         periods = self.intake.ledger.dirty_periods()
         newest = self._newest_return()
-        if (periods and done is not None and done[0] == 0 and set(periods) & set(bg.periods)
-                and newest == self._newest_at_start):
+        if (
+            periods
+            and done is not None
+            and done[0] == 0
+            and set(periods) & set(bg.periods)
+            and newest == self._newest_at_start
+        ):
             # Still marked after a clean rebuild with nothing new: an output is open elsewhere.
             self._next_refresh = time.monotonic() + REFRESH_RETRY
             return

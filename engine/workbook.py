@@ -27,7 +27,7 @@ from . import template as T
 from .bank import Area, Bank
 from .files import write_atomic
 from .home import Home, Network, check_period, check_units, make_token
-from .outputs.sheets import (  # noqa: F401 (month_name, long_date: re-exported)
+from .outputs.sheets import (
     long_date,
     month_name,
     print_a4,
@@ -40,6 +40,7 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
+
 
 @lru_cache(maxsize=1)
 def presentation() -> dict:
@@ -71,7 +72,12 @@ def _formats(wb: xlsxwriter.Workbook) -> _Formats:
     p = presentation()
     font, c = p["fonts"], p["colours"]
     # No theme font scheme: Excel would show the theme's font (Calibri) instead.
-    base = {"font_name": font["name"], "font_scheme": "none", "font_size": font["body"], "valign": "top"}
+    base = {
+        "font_name": font["name"],
+        "font_scheme": "none",
+        "font_size": font["body"],
+        "valign": "top",
+    }
     border = {"border": 1, "border_color": c["answer_border"]}
 
     def fmt(**kw):
@@ -83,7 +89,11 @@ def _formats(wb: xlsxwriter.Workbook) -> _Formats:
         strong=fmt(bold=True, text_wrap=True),
         heading=fmt(bold=True, font_size=font["heading"]),
         header=fmt(
-            bold=True, text_wrap=True, font_color=c["header_text"], bg_color=c["header_fill"], **border
+            bold=True,
+            text_wrap=True,
+            font_color=c["header_text"],
+            bg_color=c["header_fill"],
+            **border,
         ),
         locked=fmt(text_wrap=True, bg_color=c["locked_fill"], **border),
         locked_id=fmt(bold=True, bg_color=c["locked_fill"], **border),
@@ -143,7 +153,9 @@ def _print_setup(ws, footer: str, repeat_row: int | None = None, portrait: bool 
     )
 
 
-def _start_sheet(wb, f: _Formats, network: Network, unit_code: str, period: str, footer: str) -> None:
+def _start_sheet(
+    wb, f: _Formats, network: Network, unit_code: str, period: str, footer: str
+) -> None:
     p = presentation()["start_sheet"]
     size = presentation()["fonts"]["body"]
     ws = wb.add_worksheet(T.START_SHEET)
@@ -160,7 +172,12 @@ def _start_sheet(wb, f: _Formats, network: Network, unit_code: str, period: str,
     ws.merge_range(0, 0, 0, 1, p["title"], f.title)
     ws.set_row(0, 28)
     row = 2
-    headings = {"What is this?", "How to fill it in", "What the ratings mean", "When you have finished"}
+    headings = {
+        "What is this?",
+        "How to fill it in",
+        "What the ratings mean",
+        "When you have finished",
+    }
     for line in p["lines"]:
         text = line.format(**values)
         if text == "What the ratings mean":
@@ -169,8 +186,16 @@ def _start_sheet(wb, f: _Formats, network: Network, unit_code: str, period: str,
             for label, meaning in p["rating_help"]:
                 ws.write_string(row, 0, label, f.bold)
                 ws.write_string(row, 1, meaning, f.locked)
-                ws.set_row(row, row_height(max(text_lines(label, widths[0], size * 1.1),
-                                               text_lines(meaning, widths[1], size)), size))
+                ws.set_row(
+                    row,
+                    row_height(
+                        max(
+                            text_lines(label, widths[0], size * 1.1),
+                            text_lines(meaning, widths[1], size),
+                        ),
+                        size,
+                    ),
+                )
                 row += 1
             continue
         if text:
@@ -240,9 +265,11 @@ def _summary_sheet(wb, f: _Formats, network: Network, bank: Bank, footer: str) -
         ws.write_formula(row, 3, _count_formula(network, ref, "points"), f.number, 0)
         ws.write_formula(row, 4, f'=IF({c}=0,"",{d}/({most}*{c}))', f.percent, "")
         ws.write_formula(
-            row, 5,
+            row,
+            5,
             f'=IF({e}="","{p["not_yet"]}",IF({e}>={green},"Green",IF({e}>={amber},"Amber","Red")))',
-            f.number, p["not_yet"],
+            f.number,
+            p["not_yet"],
         )
         su = f"'{sheet}'!{T.SIGNOFF_CELLS['service_user']}"
         ws.write_formula(row, 6, f'=IF({su}="","",{su})', f.number, "")
@@ -256,9 +283,11 @@ def _summary_sheet(wb, f: _Formats, network: Network, bank: Bank, footer: str) -
     c, d, e = (xl_rowcol_to_cell(total, col) for col in (2, 3, 4))
     ws.write_formula(total, 4, f'=IF({c}=0,"",{d}/({most}*{c}))', f.percent, "")
     ws.write_formula(
-        total, 5,
+        total,
+        5,
         f'=IF({e}="","{p["not_yet"]}",IF({e}>={green},"Green",IF({e}>={amber},"Amber","Red")))',
-        f.bold, p["not_yet"],
+        f.bold,
+        p["not_yet"],
     )
     rag_range = f"F{first + 1}:F{total + 1}"
     for word, fmt in (("Green", f.green), ("Amber", f.amber), ("Red", f.red)):
@@ -345,7 +374,10 @@ def _area_sheet(wb, f: _Formats, network: Network, bank: Bank, area: Area, foote
     # One validation for the whole Rating column (cheaper to write than one per row).
     first, last = T.FIRST_STANDARD_ROW - 1, T.FIRST_STANDARD_ROW + len(area.standards) - 2
     ws.data_validation(
-        first, 3, last, 3,
+        first,
+        3,
+        last,
+        3,
         {
             "validate": "list",
             "source": labels,
@@ -370,21 +402,41 @@ def _area_sheet(wb, f: _Formats, network: Network, bank: Bank, area: Area, foote
         # Merged cells never grow with their text: room for the label and two lines.
         ws.set_row(row, row_height(max(2, text_lines(label, sum(widths[:3]), size)), size))
     ws.data_validation(
-        T.SIGNOFF_ROLE_ROW - 1, 3, T.SIGNOFF_ROLE_ROW - 1, 3,
-        {"validate": "length", "criteria": "<=", "value": 100,
-         "error_message": "Please write the role only (100 characters at most)."},
+        T.SIGNOFF_ROLE_ROW - 1,
+        3,
+        T.SIGNOFF_ROLE_ROW - 1,
+        3,
+        {
+            "validate": "length",
+            "criteria": "<=",
+            "value": 100,
+            "error_message": "Please write the role only (100 characters at most).",
+        },
     )
     ws.data_validation(
-        T.SIGNOFF_SERVICE_USER_ROW - 1, 3, T.SIGNOFF_SERVICE_USER_ROW - 1, 3,
-        {"validate": "list", "source": f"={T.LISTS_SHEET}!$B$1:$B$2",
-         "error_message": "Choose Yes or No."},
+        T.SIGNOFF_SERVICE_USER_ROW - 1,
+        3,
+        T.SIGNOFF_SERVICE_USER_ROW - 1,
+        3,
+        {
+            "validate": "list",
+            "source": f"={T.LISTS_SHEET}!$B$1:$B$2",
+            "error_message": "Choose Yes or No.",
+        },
     )
     ws.data_validation(
-        T.SIGNOFF_DATE_ROW - 1, 3, T.SIGNOFF_DATE_ROW - 1, 3,
-        {"validate": "date", "criteria": "between",
-         "minimum": datetime(2020, 1, 1), "maximum": datetime(2099, 12, 31),
-         "input_message": "Type the date, for example 14/11/2026",
-         "error_message": "Please type a date, for example 14/11/2026."},
+        T.SIGNOFF_DATE_ROW - 1,
+        3,
+        T.SIGNOFF_DATE_ROW - 1,
+        3,
+        {
+            "validate": "date",
+            "criteria": "between",
+            "minimum": datetime(2020, 1, 1),
+            "maximum": datetime(2099, 12, 31),
+            "input_message": "Type the date, for example 14/11/2026",
+            "error_message": "Please type a date, for example 14/11/2026.",
+        },
     )
     ws.freeze_panes(T.HEADER_ROW, 0)
     _print_setup(ws, footer, header)
@@ -439,7 +491,9 @@ def build_workbook(network: Network, bank: Bank, unit: str, period: str, token: 
             "strings_to_urls": False,
             # The Normal style, whose digits Excel measures column widths in.
             "default_format_properties": {
-                "font_name": font["name"], "font_size": font["default"], "font_scheme": "none",
+                "font_name": font["name"],
+                "font_size": font["default"],
+                "font_scheme": "none",
             },
         },
     )
@@ -486,11 +540,14 @@ def workbooks_folder(home: Home, period: str) -> Path:
 PARALLEL_FROM = 60
 
 
-def _write_workbooks(network: Network, bank: Bank, secret: bytes, period: str, codes: list[str],
-                     folder: Path) -> list[Path]:
+def _write_workbooks(
+    network: Network, bank: Bank, secret: bytes, period: str, codes: list[str], folder: Path
+) -> list[Path]:
     paths = []
     for code in codes:
-        data = build_workbook(network, bank, code, period, make_token(secret, code, period, bank.version))
+        data = build_workbook(
+            network, bank, code, period, make_token(secret, code, period, bank.version)
+        )
         paths.append(write_atomic(folder / T.file_name(code, period), data))
     return paths
 
@@ -516,8 +573,10 @@ def generate(home: Home, period: str, units: list[str] | None = None) -> list[Pa
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     try:
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            done = pool.map(_write_workbooks, *zip(*[(network, bank, secret, period, c, folder)
-                                                     for c in chunks]))
+            done = pool.map(
+                _write_workbooks,
+                *zip(*[(network, bank, secret, period, c, folder) for c in chunks]),
+            )
             by_code = {p.name: p for paths in done for p in paths}
     except BrokenProcessPool:
         # Helper processes could not start here: the same workbooks, one after another.

@@ -50,13 +50,23 @@ def blank_workbook(home: Home, unit: str, period: str = PERIOD) -> bytes:
     return build_workbook(home.network, bank, unit, period, home.token(unit, period, bank.version))
 
 
-def make_return(home: Home, unit: str, period: str = PERIOD, cells: dict | None = None,
-                name: str | None = None, folder: Path | None = None, synthetic: bool = False,
-                month_index: int = 0) -> Path:
+def make_return(
+    home: Home,
+    unit: str,
+    period: str = PERIOD,
+    cells: dict | None = None,
+    name: str | None = None,
+    folder: Path | None = None,
+    synthetic: bool = False,
+    month_index: int = 0,
+) -> Path:
     """Write a filled-in return for ``unit`` and return its path (in the inbox by default)."""
     if cells is None:
-        cells = (synthetic_answers(home.bank(), home.network, unit, period, month_index)
-                 if synthetic else full_answers(home, unit, period))
+        cells = (
+            synthetic_answers(home.bank(), home.network, unit, period, month_index)
+            if synthetic
+            else full_answers(home, unit, period)
+        )
     data = fill_workbook(blank_workbook(home, unit, period), cells)
     folder = folder or home.inbox
     folder.mkdir(parents=True, exist_ok=True)
@@ -98,7 +108,8 @@ def report_path(home: Home, name: str) -> Path:
     try:
         row = db.execute(
             "SELECT filed_as, report_name, outcome FROM drops WHERE original_name = ? "
-            "ORDER BY id DESC LIMIT 1", (name,),
+            "ORDER BY id DESC LIMIT 1",
+            (name,),
         ).fetchone()
     finally:
         db.close()

@@ -30,7 +30,11 @@ def raw():
 
 def test_twelve_areas_in_the_brief_order(bank):
     assert [a.id for a in bank.areas] == list(AREA_ORDER)
-    assert [a.name for a in bank.areas][:3] == ["Involvement", "Recovery Pathway", "Recovery College"]
+    assert [a.name for a in bank.areas][:3] == [
+        "Involvement",
+        "Recovery Pathway",
+        "Recovery College",
+    ]
     assert bank.areas[-1].name == "Technology"
 
 
@@ -64,7 +68,10 @@ def test_bank_version_is_set(bank):
     "breakage, message",
     [
         (lambda d: d["areas"][1]["standards"][0].update(id="INV-01"), "must look like REC-01"),
-        (lambda d: d["areas"][0]["standards"][1].update(id="INV-01"), "duplicate standard id INV-01"),
+        (
+            lambda d: d["areas"][0]["standards"][1].update(id="INV-01"),
+            "duplicate standard id INV-01",
+        ),
         (lambda d: d["areas"][0]["standards"][3].update(easy_read="  "), "INV-04 has no easy_read"),
         (lambda d: d["areas"][0]["standards"][3].update(text=""), "INV-04 has no text"),
         (lambda d: d["areas"][2]["standards"].pop(), "must have 10 standards, found 9"),

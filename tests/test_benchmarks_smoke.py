@@ -32,7 +32,7 @@ def _sections(text: str) -> dict[str, str]:
     out = {}
     for heading in SECTIONS:
         start = text.index(heading + "\n")
-        body = text[start + len(heading):]
+        body = text[start + len(heading) :]
         following = re.search(r"^#{2,3} ", body, flags=re.MULTILINE)
         out[heading] = body[: following.start()] if following else body
     return out
@@ -42,7 +42,11 @@ def test_quick_benchmark_writes_every_section(tmp_path):
     out = tmp_path / "BENCHMARKS.md"
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--quick", "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     text = out.read_text(encoding="utf-8")

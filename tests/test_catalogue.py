@@ -208,13 +208,21 @@ def produced(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
         # A draft saved before the return already counted, sent after it.
         final = tmp / "final" / T.file_name("M02", PERIOD)
         final.parent.mkdir()
-        final.write_bytes(with_saved_at(make_return(home, "M02", folder=tmp / "f").read_bytes(),
-                                        dt.datetime(2026, 12, 5, 16, 0)))
+        final.write_bytes(
+            with_saved_at(
+                make_return(home, "M02", folder=tmp / "f").read_bytes(),
+                dt.datetime(2026, 12, 5, 16, 0),
+            )
+        )
         draft = tmp / "draft" / T.file_name("M02", PERIOD)
         draft.parent.mkdir()
         cells = full_answers(home, "M02", rating="Partly met")
-        draft.write_bytes(with_saved_at(make_return(home, "M02", folder=tmp / "d", cells=cells)
-                                        .read_bytes(), dt.datetime(2026, 12, 1, 9, 0)))
+        draft.write_bytes(
+            with_saved_at(
+                make_return(home, "M02", folder=tmp / "d", cells=cells).read_bytes(),
+                dt.datetime(2026, 12, 1, 9, 0),
+            )
+        )
         intake.process(final)
         note("older-save", intake.process(draft).findings)
         # A return for a month the lead has closed.
@@ -223,7 +231,10 @@ def produced(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
         note("closed-month", intake.process(late).findings)
         # Returns saved in another format, dropped in the inbox under their own names.
         by_name = {case.name: case.path for case in hostile}
-        for case, name in (("ods", "SeQuIn_M03_2026-11.ods"), ("old-xls", "SeQuIn_M03_2026-11.xls")):
+        for case, name in (
+            ("ods", "SeQuIn_M03_2026-11.ods"),
+            ("old-xls", "SeQuIn_M03_2026-11.xls"),
+        ):
             dropped = home.inbox / name
             dropped.write_bytes(by_name[case].read_bytes())
             note(f"{case}-in-the-inbox", intake.process(dropped).findings)

@@ -22,8 +22,11 @@ def intake(home):
 
 
 def codes_at(validation, severity=None):
-    return {(f.code, f.sheet, f.cell) for f in validation.findings
-            if severity is None or f.severity == severity}
+    return {
+        (f.code, f.sheet, f.cell)
+        for f in validation.findings
+        if severity is None or f.severity == severity
+    }
 
 
 def test_a_complete_return_is_valid_with_no_findings(home, intake):

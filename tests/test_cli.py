@@ -63,7 +63,16 @@ def test_world_readable_secret_is_refused(home):
     os.chmod(home.secret_path, 0o644)
     result = run("generate", "--period", PERIOD, "--home", str(home.root))
     assert result.exit_code == 1 and "can be read by other users" in result.output
-    ok = run("generate", "--period", PERIOD, "--unit", "M01", "--allow-open-secret", "--home", str(home.root))
+    ok = run(
+        "generate",
+        "--period",
+        PERIOD,
+        "--unit",
+        "M01",
+        "--allow-open-secret",
+        "--home",
+        str(home.root),
+    )
     assert ok.exit_code == 0
 
 
@@ -83,11 +92,17 @@ def test_validate_json_shape_and_exit_codes(home, tmp_path):
     assert result.exit_code == 1
     finding = json.loads(result.output)["findings"][0]
     assert set(finding) == {"code", "severity", "sheet", "cell", "question_id", "message"}
-    assert (finding["code"], finding["cell"], finding["question_id"]) == ("rating-invalid", "D6", "INV-01")
+    assert (finding["code"], finding["cell"], finding["question_id"]) == (
+        "rating-invalid",
+        "D6",
+        "INV-01",
+    )
 
 
 def test_validate_records_nothing(home, tmp_path):
-    result = run("validate", str(make_return(home, "M01", folder=tmp_path)), "--home", str(home.root))
+    result = run(
+        "validate", str(make_return(home, "M01", folder=tmp_path)), "--home", str(home.root)
+    )
     assert result.exit_code == 0 and "VALID" in result.output
     assert not home.ledger_path.exists()
     assert list(home.archive.iterdir()) == []
@@ -96,12 +111,20 @@ def test_validate_records_nothing(home, tmp_path):
 def test_process_then_status(home):
     make_return(home, "M01")
     make_return(home, "M02", name="-odd 'name' café.xlsx")
-    result = run("process", str(home.inbox / "SeQuIn_M01_2026-11.xlsx"),
-                 str(home.inbox / "-odd 'name' café.xlsx"), "--json", "--home", str(home.root))
+    result = run(
+        "process",
+        str(home.inbox / "SeQuIn_M01_2026-11.xlsx"),
+        str(home.inbox / "-odd 'name' café.xlsx"),
+        "--json",
+        "--home",
+        str(home.root),
+    )
     assert result.exit_code == 0, result.output
     outcomes = json.loads(result.output)["outcomes"]
     assert [o["outcome"] for o in outcomes] == ["accepted", "accepted"]
-    status = json.loads(run("status", "--period", PERIOD, "--json", "--home", str(home.root)).output)
+    status = json.loads(
+        run("status", "--period", PERIOD, "--json", "--home", str(home.root)).output
+    )
     assert status["counts"] == {"returned": 2, "rejected": 0, "held": 0, "missing": 13}
     text = run("status", "--period", PERIOD, "--home", str(home.root)).output
     assert re.search(r"M01\s+Calder House\s+returned\s+100\.0% Green", text)
@@ -109,6 +132,8 @@ def test_process_then_status(home):
 
 def test_secret_is_never_printed(home, tmp_path):
     secret = home.secret().decode()
-    outputs = [run("init", str(home.root)).output,
-               run("generate", "--period", PERIOD, "--json", "--home", str(home.root)).output]
+    outputs = [
+        run("init", str(home.root)).output,
+        run("generate", "--period", PERIOD, "--json", "--home", str(home.root)).output,
+    ]
     assert all(secret not in o for o in outputs)

@@ -36,9 +36,15 @@ def template_home(tmp_path_factory):
     home = init_home(tmp_path_factory.mktemp("crash") / "home")
     for unit in ("M01", "M02", "M03", "M04"):
         make_return(home, unit, synthetic=True)
-    shutil.copyfile(home.inbox / T.file_name("M01", PERIOD), home.inbox / "SeQuIn_M01_2026-11 copy.xlsx")
-    make_return(home, "M02", cells=full_answers(home, "M02", rating="Partly met"),
-                name="SeQuIn_M02_2026-11 v2.xlsx")
+    shutil.copyfile(
+        home.inbox / T.file_name("M01", PERIOD), home.inbox / "SeQuIn_M01_2026-11 copy.xlsx"
+    )
+    make_return(
+        home,
+        "M02",
+        cells=full_answers(home, "M02", rating="Partly met"),
+        name="SeQuIn_M02_2026-11 v2.xlsx",
+    )
     (home.inbox / "minutes.xlsx").write_text("not a workbook")
     cells = full_answers(home, "L01")
     cells[("1 Involvement", "D7")] = "Mostly"
@@ -55,7 +61,11 @@ def run_watch_once(home_root: Path, crash_at: int | None = None) -> subprocess.C
         env["SEQUIN_CRASH_AT"] = str(crash_at)
     return subprocess.run(
         [sys.executable, str(ROOT / "cli.py"), "watch", "--once", "--home", str(home_root)],
-        capture_output=True, text=True, timeout=300, cwd=ROOT, env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env=env,
     )
 
 
@@ -64,8 +74,9 @@ def check_invariants(root: Path, originals: dict[str, bytes]) -> None:
     try:
         drops = db.execute("SELECT original_name, outcome, state, sha256 FROM drops").fetchall()
         returns = db.execute("SELECT COUNT(*) FROM returns").fetchone()[0]
-        current = db.execute("SELECT unit, COUNT(*) FROM returns WHERE superseded_by IS NULL "
-                             "GROUP BY unit").fetchall()
+        current = db.execute(
+            "SELECT unit, COUNT(*) FROM returns WHERE superseded_by IS NULL GROUP BY unit"
+        ).fetchall()
         dirty = db.execute("SELECT COUNT(*) FROM dirty_periods").fetchone()[0]
     finally:
         db.close()

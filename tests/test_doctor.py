@@ -15,7 +15,9 @@ from engine.doctor import check_home
 
 
 def doctor(home_root, *extra: str):
-    result = CliRunner().invoke(main, ["doctor", "--home", str(home_root), *extra], catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["doctor", "--home", str(home_root), *extra], catch_exceptions=False
+    )
     assert "Traceback" not in result.output
     return result
 
@@ -38,9 +40,20 @@ def test_healthy_home_says_so(taken_home):
 def test_json_shape(taken_home):
     data = json.loads(doctor(taken_home.root, "--json").output)
     assert set(data) == {"home", "healthy", "problems", "warnings", "checks"}
-    assert data["healthy"] is True and data["problems"] == 0 and data["home"] == str(taken_home.root)
+    assert (
+        data["healthy"] is True and data["problems"] == 0 and data["home"] == str(taken_home.root)
+    )
     assert [c["name"] for c in data["checks"]] == [
-        "home", "config", "secret", "ledger", "archive", "originals", "unfinished", "folders", "disk"]
+        "home",
+        "config",
+        "secret",
+        "ledger",
+        "archive",
+        "originals",
+        "unfinished",
+        "folders",
+        "disk",
+    ]
     for c in data["checks"]:
         assert set(c) == {"name", "status", "message", "action", "files"}
         assert c["status"] in {"ok", "warning", "problem"}
@@ -72,7 +85,10 @@ def test_lost_secret(taken_home):
     taken_home.secret_path.unlink()
     result = doctor(taken_home.root)
     assert result.exit_code == 1
-    assert "PROBLEM  secret" in result.output and "is missing, but the ledger holds 2 file(s)" in result.output
+    assert (
+        "PROBLEM  secret" in result.output
+        and "is missing, but the ledger holds 2 file(s)" in result.output
+    )
     assert "Put back .sequin-secret from your backup" in result.output
     assert not taken_home.secret_path.exists()
 
@@ -116,7 +132,9 @@ def test_archived_original_changed(taken_home):
     original.write_bytes(original.read_bytes() + b"\0")
     found = checks(taken_home.root)
     assert found["archive"]["status"] == "problem"
-    assert original.name in found["archive"]["message"] and found["archive"]["files"] == [str(original)]
+    assert original.name in found["archive"]["message"] and found["archive"]["files"] == [
+        str(original)
+    ]
 
 
 def test_archived_original_missing(taken_home):
@@ -147,7 +165,10 @@ def test_unwritable_folder(taken_home):
         found = checks(taken_home.root)
     finally:
         os.chmod(taken_home.inbox, 0o755)
-    assert found["folders"]["status"] == "problem" and str(taken_home.inbox) in found["folders"]["files"]
+    assert (
+        found["folders"]["status"] == "problem"
+        and str(taken_home.inbox) in found["folders"]["files"]
+    )
 
 
 def test_low_disk_space_is_a_warning(taken_home):

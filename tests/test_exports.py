@@ -14,11 +14,23 @@ from engine.pipeline import Intake
 from .conftest import PERIOD, full_answers, make_return
 
 
-@pytest.mark.parametrize("text", ["=1+1", "+44 123", "-2+3", "@SUM(A1)", "\tx", "\rx",
-                                  '=HYPERLINK("http://example.invalid","x")'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "=1+1",
+        "+44 123",
+        "-2+3",
+        "@SUM(A1)",
+        "\tx",
+        "\rx",
+        '=HYPERLINK("http://example.invalid","x")',
+    ],
+)
 def test_active_cells_are_made_inert(text):
     assert inert(text) == "'" + text
-    assert list(csv.reader(io.StringIO(to_csv(["a"], [[text]]).decode("utf-8-sig"))))[1] == ["'" + text]
+    assert list(csv.reader(io.StringIO(to_csv(["a"], [[text]]).decode("utf-8-sig"))))[1] == [
+        "'" + text
+    ]
 
 
 def test_plain_text_and_numbers_are_left_alone():
@@ -41,11 +53,23 @@ def test_the_evidence_csv_is_inert_and_masked(home):
     assert evidence["INV-01"] == "'" + '=HYPERLINK("http://example.invalid","x")'
     assert evidence["INV-02"] == "'-1+2 seen in minutes"
     assert "943 476 5919" not in text and "[removed]" in evidence["INV-03"]
-    scores = list(csv.DictReader(io.StringIO(
-        (folder / f"SeQuIn_scores_{PERIOD}.csv").read_text(encoding="utf-8-sig"))))
+    scores = list(
+        csv.DictReader(
+            io.StringIO((folder / f"SeQuIn_scores_{PERIOD}.csv").read_text(encoding="utf-8-sig"))
+        )
+    )
     overall = [r for r in scores if r["area_id"] == "ALL"]
-    assert overall == [{"period": PERIOD, "unit": "M01", "area_id": "ALL", "area": "Overall",
-                        "percent": "100.0", "rag": "Green", "complete": ""}]
+    assert overall == [
+        {
+            "period": PERIOD,
+            "unit": "M01",
+            "area_id": "ALL",
+            "area": "Overall",
+            "percent": "100.0",
+            "rag": "Green",
+            "complete": "",
+        }
+    ]
 
 
 def test_the_secret_is_in_no_output(home):

@@ -55,7 +55,10 @@ def test_mistyped_home_is_refused_and_nothing_is_created(tmp_path, index):
     result = run(*args, "--home", str(wrong))
     assert result.exit_code == 1, result.output
     assert f"Error: {wrong} is not a SeQuIn home (there is no such folder)" in result.output
-    assert f"Hint: Run 'sequin init {wrong}' to make one, or check --home / SEQUIN_HOME." in result.output
+    assert (
+        f"Hint: Run 'sequin init {wrong}' to make one, or check --home / SEQUIN_HOME."
+        in result.output
+    )
     assert not wrong.exists()
 
 
@@ -97,7 +100,9 @@ def test_generate_never_makes_a_secret_only_init_does(tmp_path):
     assert f"run 'sequin init {tmp_path}'" in result.output
     assert not (tmp_path / ".sequin-secret").exists()
     assert run("init", str(tmp_path)).exit_code == 0
-    assert run("generate", "--period", PERIOD, "--unit", "M01", "--home", str(tmp_path)).exit_code == 0
+    assert (
+        run("generate", "--period", PERIOD, "--unit", "M01", "--home", str(tmp_path)).exit_code == 0
+    )
 
 
 def test_demo_makes_a_home_in_a_new_folder_but_not_in_an_unrelated_one(tmp_path):
@@ -263,8 +268,11 @@ def tiny_disk(tmp_path):
     mount.mkdir()
     if sys.platform != "linux" or os.geteuid() != 0:
         pytest.skip("mounting a small file system needs root on Linux")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)], check=False,
-                          capture_output=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)],
+        check=False,
+        capture_output=True,
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
     try:
@@ -287,10 +295,15 @@ def test_closed_pipe_ends_quietly(taken_home, command):
     os.close(read)  # like '| head -1' that has already stopped reading
     args = [command, "--period", PERIOD] if command == "status" else [command]
     try:
-        proc = subprocess.run([sys.executable, str(ROOT / "cli.py"), *args, "--home", str(taken_home.root)],
-                              stdout=write, stderr=subprocess.PIPE, timeout=120, cwd=ROOT, check=False)
+        proc = subprocess.run(
+            [sys.executable, str(ROOT / "cli.py"), *args, "--home", str(taken_home.root)],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            timeout=120,
+            cwd=ROOT,
+            check=False,
+        )
     finally:
         os.close(write)
     assert proc.returncode == 1
     assert proc.stderr == b""
-

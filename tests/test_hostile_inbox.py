@@ -52,7 +52,9 @@ def older_bank_toml() -> str:
     old["areas"][0]["standards"][0]["text"] = "People are asked to help write their own care plan."
     parse_bank(old)  # still a valid bank
     lines = text.replace(f'bank_version = "{current.version}"', f'bank_version = "{OLD_VERSION}"')
-    return lines.replace(data["areas"][0]["standards"][0]["text"], old["areas"][0]["standards"][0]["text"], 1)
+    return lines.replace(
+        data["areas"][0]["standards"][0]["text"], old["areas"][0]["standards"][0]["text"], 1
+    )
 
 
 def build_cases(home, tmp_path: Path) -> dict[str, tuple[Path, str, str]]:
@@ -64,7 +66,11 @@ def build_cases(home, tmp_path: Path) -> dict[str, tuple[Path, str, str]]:
         cases[case.name] = (case.path, "rejected", case.expected_code)
 
     other = init_home(tmp_path / "other-network")
-    cases["another-network"] = (make_return(other, "M02", folder=work / "o"), "rejected", "token-invalid")
+    cases["another-network"] = (
+        make_return(other, "M02", folder=work / "o"),
+        "rejected",
+        "token-invalid",
+    )
     p = make_return(home, "M03", folder=work / "u", name=T.file_name("M04", PERIOD))
     cases["another-unit"] = (p, "rejected", "file-name-unit-mismatch")
     p = make_return(home, "M03", folder=work / "m", name=T.file_name("M03", "2026-09"))
@@ -86,15 +92,18 @@ def build_cases(home, tmp_path: Path) -> dict[str, tuple[Path, str, str]]:
     (home.banks_dir / f"bank-{OLD_VERSION}.toml").write_text(older_bank_toml(), encoding="utf-8")
     old_bank = load_bank(OLD_VERSION, home.banks_dir)
     secret = home.secret()
-    blank = build_workbook(home.network, old_bank, "L02", PERIOD,
-                           make_token(secret, "L02", PERIOD, OLD_VERSION))
+    blank = build_workbook(
+        home.network, old_bank, "L02", PERIOD, make_token(secret, "L02", PERIOD, OLD_VERSION)
+    )
     p = work / "old" / T.file_name("L02", PERIOD)
     p.parent.mkdir(parents=True)
     p.write_bytes(fill_workbook(blank, full_answers(home, "L02")))
     cases["older-known-bank"] = (p, "accepted", "")
     # A bank version nobody knows is refused with a clear reason.
     unknown = parse_bank({**tomllib.loads(older_bank_toml()), "bank_version": "2019.9"})
-    blank = build_workbook(home.network, unknown, "L03", PERIOD, make_token(secret, "L03", PERIOD, "2019.9"))
+    blank = build_workbook(
+        home.network, unknown, "L03", PERIOD, make_token(secret, "L03", PERIOD, "2019.9")
+    )
     p = work / "unknown" / T.file_name("L03", PERIOD)
     p.parent.mkdir(parents=True)
     p.write_bytes(fill_workbook(blank, full_answers(home, "L03")))
@@ -106,12 +115,16 @@ def build_cases(home, tmp_path: Path) -> dict[str, tuple[Path, str, str]]:
     cases["evidence-100k"] = (p, "accepted", "text-too-long")
 
     cells = full_answers(home, "L05")
-    cells[("1 Involvement", "E6")] = "Ward meeting — Ελληνικά, русский, العربية, עברית, 中文, हिन्दी 😀👍🏽"
+    cells[("1 Involvement", "E6")] = (
+        "Ward meeting — Ελληνικά, русский, العربية, עברית, 中文, हिन्दी 😀👍🏽"
+    )
     cells[("1 Involvement", "E7")] = "Bell\x07 and tab\t and nul\x01 removed"
     p = make_return(home, "L05", folder=work / "scripts", cells=cells)
     cases["every-script-emoji-control"] = (p, "accepted", "")
 
-    p = make_return(home, "L06", folder=work / "names", name="-SeQuIn L06 'Nov' \"final\" café.xlsx")
+    p = make_return(
+        home, "L06", folder=work / "names", name="-SeQuIn L06 'Nov' \"final\" café.xlsx"
+    )
     cases["awkward-file-name"] = (p, "accepted", "")
     return cases
 
@@ -139,15 +152,20 @@ def test_hostile_corpus_through_the_real_watcher(home, tmp_path):
             time.sleep(0.25)
         time.sleep(1)  # anything extra would show up as a second outcome
         assert w.alive(), "the watcher survived the whole corpus"
-        peak_kb = int(next(line.split()[1] for line in open(f"/proc/{w.proc.pid}/status")
-                           if line.startswith("VmHWM")))
+        peak_kb = int(
+            next(
+                line.split()[1]
+                for line in Path(f"/proc/{w.proc.pid}/status").read_text().splitlines()
+                if line.startswith("VmHWM")
+            )
+        )
     assert peak_kb < 500 * 1024, f"engine process peaked at {peak_kb / 1024:.0f} MB"
     print(f"\nwatcher peak memory over the corpus: {peak_kb / 1024:.0f} MB")
 
     db = sqlite3.connect(home.ledger_path)
     drops = db.execute("SELECT id, original_name, outcome FROM drops").fetchall()
     findings = {}
-    for drop_id, code, severity in db.execute("SELECT drop_id, code, severity FROM findings"):
+    for drop_id, code in db.execute("SELECT drop_id, code FROM findings"):
         findings.setdefault(drop_id, set()).add(code)
     db.close()
     by_name = {}

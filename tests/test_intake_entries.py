@@ -42,8 +42,11 @@ def rows(home, sql: str, *args):
 
 
 def reports_in(home) -> list[str]:
-    return sorted(os.fsdecode(n) for n in os.listdir(os.fsencode(home.inbox))
-                  if os.fsdecode(n).endswith((".receipt.txt", ".problems.txt")))
+    return sorted(
+        os.fsdecode(n)
+        for n in os.listdir(os.fsencode(home.inbox))
+        if os.fsdecode(n).endswith((".receipt.txt", ".problems.txt"))
+    )
 
 
 # --- entries that are not files ----------------------------------------------------------
@@ -102,8 +105,10 @@ def test_a_name_that_is_not_utf8_goes_end_to_end(home, tmp_path):
     assert o.outcome == "accepted", o.findings
     assert "\ufffd" in o.name and "\udce9" not in o.name
     filed = filed_files(home)
-    assert [p.name for p in filed] == ["SeQuIn_M04_2026-11 caf\ufffd \ufffd.xlsx",
-                                       "SeQuIn_M04_2026-11 caf\ufffd \ufffd.xlsx.receipt.txt"]
+    assert [p.name for p in filed] == [
+        "SeQuIn_M04_2026-11 caf\ufffd \ufffd.xlsx",
+        "SeQuIn_M04_2026-11 caf\ufffd \ufffd.xlsx.receipt.txt",
+    ]
     text = filed[1].read_text(encoding="utf-8-sig")
     assert "ACCEPTED" in text and "M04" in text
     assert os.listdir(os.fsencode(home.inbox)) == [], "original filed, inbox empty"
@@ -131,7 +136,9 @@ def test_a_rejected_file_with_an_undecodable_name_stays_and_is_not_taken_twice(h
 
 
 def test_a_name_too_long_for_its_report_gets_a_shortened_unique_one(home, tmp_path):
-    stem = "SeQuIn_M05_2026-11 " + "é" * 110  # 220 bytes of accents: the name fits, + .problems.txt not
+    stem = (
+        "SeQuIn_M05_2026-11 " + "é" * 110
+    )  # 220 bytes of accents: the name fits, + .problems.txt not
     names = [stem + " a.xlsx", stem + " b.xlsx", stem + " c.xlsx"]
     assert all(len(n.encode()) <= NAME_MAX for n in names)
     (home.inbox / names[0]).write_bytes(b"minutes, not a workbook")
@@ -143,7 +150,9 @@ def test_a_name_too_long_for_its_report_gets_a_shortened_unique_one(home, tmp_pa
     assert [o.outcome for o in outcomes] == ["rejected", "rejected", "accepted"]
     reports = reports_in(home)
     assert len(reports) == 2 and len(set(reports)) == 2
-    assert all(len(r.encode()) <= NAME_MAX and r.startswith("SeQuIn_M05_2026-11 éé") for r in reports)
+    assert all(
+        len(r.encode()) <= NAME_MAX and r.startswith("SeQuIn_M05_2026-11 éé") for r in reports
+    )
     filed = filed_files(home)
     assert len(filed) == 2 and all(len(p.name.encode()) <= NAME_MAX for p in filed)
     # A restart in this home works (it used to wedge every later run).
@@ -152,8 +161,9 @@ def test_a_name_too_long_for_its_report_gets_a_shortened_unique_one(home, tmp_pa
         assert [o.outcome for o in intake.process_many(intake.pending())] == ["skipped", "skipped"]
 
 
-@pytest.mark.parametrize("name", ["SeQuIn_M05_2026-11\nsecond line.xlsx", "-rf SeQuIn_M05_2026-11.xlsx",
-                                  "--help.xlsx"])
+@pytest.mark.parametrize(
+    "name", ["SeQuIn_M05_2026-11\nsecond line.xlsx", "-rf SeQuIn_M05_2026-11.xlsx", "--help.xlsx"]
+)
 def test_newlines_and_leading_dashes_in_names(home, tmp_path, name):
     data = make_return(home, "M05", folder=tmp_path, synthetic=True).read_bytes()
     (home.inbox / name).write_bytes(data)
@@ -173,7 +183,10 @@ def test_process_command_takes_a_file_named_with_a_leading_dash(home, tmp_path):
     src.rename(odd)
     proc = subprocess.run(
         [sys.executable, str(ROOT / "cli.py"), "process", "--home", str(home.root), "--", str(odd)],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "accepted" in proc.stdout and "Traceback" not in proc.stderr
@@ -245,7 +258,11 @@ def test_process_of_a_file_outside_the_inbox_killed_anywhere_recovers_it(home, t
         env = dict(os.environ, SEQUIN_CRASH_AT=str(n))
         proc = subprocess.run(
             [sys.executable, str(ROOT / "cli.py"), "process", "--home", str(root), str(copy)],
-            capture_output=True, text=True, timeout=120, cwd=ROOT, env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=ROOT,
+            env=env,
         )
         if proc.returncode == 0:
             break
@@ -291,7 +308,9 @@ def test_final_then_older_draft_then_final_again(home, tmp_path):
     late = drop(draft, "SeQuIn_M01_2026-11 draft.xlsx")
     assert late.outcome == "accepted" and not late.counted
     assert [f.code for f in late.findings][:1] == ["older-save"]
-    receipt = (home.inbox / "SeQuIn_M01_2026-11 draft.xlsx.receipt.txt").read_text(encoding="utf-8-sig")
+    receipt = (home.inbox / "SeQuIn_M01_2026-11 draft.xlsx.receipt.txt").read_text(
+        encoding="utf-8-sig"
+    )
     assert receipt.startswith("SeQuIn return KEPT, NOT COUNTED")
     assert 'sequin release "SeQuIn_M01_2026-11 draft.xlsx"' in receipt
     assert name in receipt, "the receipt names the return that stays counted"
@@ -324,7 +343,9 @@ def test_a_later_save_replaces_and_unknown_save_times_go_by_arrival(home, tmp_pa
         with Intake(home) as intake:
             (o,) = intake.process_many([home.inbox / name])
         assert o.counted
-    assert rows(home, "SELECT overall_percent FROM returns WHERE superseded_by IS NULL") == [(100.0,)]
+    assert rows(home, "SELECT overall_percent FROM returns WHERE superseded_by IS NULL") == [
+        (100.0,)
+    ]
 
 
 def test_release_makes_a_kept_draft_count(home, tmp_path):
@@ -337,11 +358,16 @@ def test_release_makes_a_kept_draft_count(home, tmp_path):
         intake.process_many([home.inbox / "draft.xlsx"])
     proc = subprocess.run(
         [sys.executable, str(ROOT / "cli.py"), "release", "--home", str(home.root), "draft.xlsx"],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "now counted" in proc.stdout
-    assert rows(home, "SELECT overall_percent FROM returns WHERE superseded_by IS NULL") == [(50.0,)]
+    assert rows(home, "SELECT overall_percent FROM returns WHERE superseded_by IS NULL") == [
+        (50.0,)
+    ]
     status = period_status(home, _ledger(home), PERIOD)
     m01 = next(u for u in status["units"] if u["unit"] == "M01")
     assert m01["overall_percent"] == 50.0 and m01.get("held", []) == []

@@ -21,8 +21,11 @@ PERIODS = [f"2025-{m:02d}" for m in range(1, 13)] + ["2026-01", "2026-02"]
 
 def test_a_thousand_files_at_once(home, tmp_path):
     src = tmp_path / "src"
-    goods = [make_return(home, u.code, p, folder=src / p, synthetic=True, month_index=i)
-             for i, p in enumerate(PERIODS) for u in home.network.units]
+    goods = [
+        make_return(home, u.code, p, folder=src / p, synthetic=True, month_index=i)
+        for i, p in enumerate(PERIODS)
+        for u in home.network.units
+    ]
     corpus = build_corpus(goods[0], tmp_path / "corpus")
     files: list[tuple[Path, str]] = [(g, g.name) for g in goods]
     k = 0
@@ -56,10 +59,17 @@ def test_a_thousand_files_at_once(home, tmp_path):
             time.sleep(0.5)
         finished = time.monotonic()
         assert w.alive()
-        peak_kb = int(next(line.split()[1] for line in open(f"/proc/{w.proc.pid}/status")
-                           if line.startswith("VmHWM")))
-    print(f"\n1,001 files: copied in {dropped - started:.1f} s, all outcomes after "
-          f"{finished - started:.1f} s; watcher peak memory {peak_kb / 1024:.0f} MB")
+        peak_kb = int(
+            next(
+                line.split()[1]
+                for line in Path(f"/proc/{w.proc.pid}/status").read_text().splitlines()
+                if line.startswith("VmHWM")
+            )
+        )
+    print(
+        f"\n1,001 files: copied in {dropped - started:.1f} s, all outcomes after "
+        f"{finished - started:.1f} s; watcher peak memory {peak_kb / 1024:.0f} MB"
+    )
 
     db = sqlite3.connect(home.ledger_path)
     drops = db.execute("SELECT original_name, outcome, sha256 FROM drops").fetchall()

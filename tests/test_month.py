@@ -26,10 +26,19 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
 
 
-def sequin(home, *args: str, today: str = "2026-12-14", check: bool = True) -> subprocess.CompletedProcess:
+def sequin(
+    home, *args: str, today: str = "2026-12-14", check: bool = True
+) -> subprocess.CompletedProcess:
     env = dict(os.environ, SEQUIN_TODAY=today)
-    proc = subprocess.run([sys.executable, str(ROOT / "cli.py"), *args, "--home", str(home.root)],
-                          capture_output=True, text=True, timeout=300, cwd=ROOT, env=env, check=False)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), *args, "--home", str(home.root)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
     assert "Traceback" not in proc.stderr, proc.stderr
     if check:
         assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -49,7 +58,7 @@ def unit_dir(home, unit: str) -> Path:
 def test_a_month_as_a_lead_lives_it(home, tmp_path):
     # 1. Generate: the workbook says when it is due.
     sequin(home, "generate", "--period", PERIOD)
-    start = (home.outbox / PERIOD / "workbooks")
+    start = home.outbox / PERIOD / "workbooks"
     assert len(list(start.glob("*.xlsx"))) == 15
 
     # 2. Returns arrive; accepted ones are filed by month and unit.
@@ -65,8 +74,9 @@ def test_a_month_as_a_lead_lives_it(home, tmp_path):
     assert (m01 / "SeQuIn_M01_2026-11.xlsx").exists()
     assert (m01 / "SeQuIn_M01_2026-11.xlsx.receipt.txt").exists()
     inbox = sorted(p.name for p in home.inbox.iterdir() if not p.name.startswith("."))
-    assert inbox == ["SeQuIn_L01_2026-11.xlsx", "SeQuIn_L01_2026-11.xlsx.problems.txt"], \
+    assert inbox == ["SeQuIn_L01_2026-11.xlsx", "SeQuIn_L01_2026-11.xlsx.problems.txt"], (
         "the inbox holds only what needs the lead"
+    )
 
     # 3. A replacement says what it replaced and how the score changed.
     make_return(home, "M02", cells=full_answers(home, "M02", rating="Met"))
@@ -120,7 +130,11 @@ def test_a_month_as_a_lead_lives_it(home, tmp_path):
     st = status(home, today="2026-12-20")
     assert st["M03"]["status"] == "returned" and st["M03"]["held"] == []
     assert (unit_dir(home, "M03") / late.name).exists() and not late.exists()
-    assert (unit_dir(home, "M03") / (late.name + ".receipt.txt")).read_text("utf-8-sig").startswith("RELEASED")
+    assert (
+        (unit_dir(home, "M03") / (late.name + ".receipt.txt"))
+        .read_text("utf-8-sig")
+        .startswith("RELEASED")
+    )
 
     # 7. Every file can be found: sequin returns lists where each one is.
     listing = json.loads(sequin(home, "returns", "--period", PERIOD, "--json").stdout)["returns"]
@@ -134,7 +148,9 @@ def _current(home):
     db = sqlite3.connect(home.ledger_path)
     db.row_factory = sqlite3.Row
     try:
-        return db.execute("SELECT unit FROM returns WHERE superseded_by IS NULL AND held IS NULL").fetchall()
+        return db.execute(
+            "SELECT unit FROM returns WHERE superseded_by IS NULL AND held IS NULL"
+        ).fetchall()
     finally:
         db.close()
 
@@ -144,10 +160,11 @@ def test_a_return_for_another_month_says_so_first(home):
     sequin(home, "generate", "--period", PERIOD, "--unit", "M01")
     make_return(home, "M01", period="2026-10", synthetic=True)
     sequin(home, "watch", "--once")
-    receipt = (unit_dir_for(home, "2026-10", "M01") / "SeQuIn_M01_2026-10.xlsx.receipt.txt")
+    receipt = unit_dir_for(home, "2026-10", "M01") / "SeQuIn_M01_2026-10.xlsx.receipt.txt"
     first = receipt.read_text("utf-8-sig").splitlines()[0]
-    assert first == ("This is the workbook for October 2026, not November 2026 "
-                     "(the newest month sent out).")
+    assert first == (
+        "This is the workbook for October 2026, not November 2026 (the newest month sent out)."
+    )
 
 
 def unit_dir_for(home, period: str, unit: str) -> Path:

@@ -8,6 +8,7 @@ import io
 import re
 import statistics
 import zipfile
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -70,7 +71,7 @@ def test_every_output_workbook_keeps_the_checklist(demo):
 def _xmr_limits(values: list[float]) -> tuple[float, float, float]:
     base = values[:12]
     mean = statistics.fmean(base)
-    mr = statistics.fmean(abs(b - a) for a, b in zip(base, base[1:]))
+    mr = statistics.fmean(abs(b - a) for a, b in pairwise(base))
     return mean, mean + 2.66 * mr, mean - 2.66 * mr
 
 
@@ -144,4 +145,6 @@ def test_network_feedback_and_commissioner_pages_print_at_9_pt_or_more(
         assert len(sizes) > 3, path.name
         small = [(n, round(b, 2)) for n, b, _f in sizes if b is None or b < 9.0 - 0.05]
         assert not small, f"{path.name}: pages under 9 pt: {small}"
-        print(path.name, len(sizes), "pages, smallest", round(min(b for _n, b, _f in sizes), 1), "pt")
+        print(
+            path.name, len(sizes), "pages, smallest", round(min(b for _n, b, _f in sizes), 1), "pt"
+        )

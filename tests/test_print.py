@@ -170,7 +170,9 @@ def long_text(tag: str, length: int = EVIDENCE_CHARS) -> str:
     return body[: length - len(end)] + end
 
 
-def assert_every_page_readable(sizes, name: str, footer: bool, minimum: float = MIN_BODY_PT) -> None:
+def assert_every_page_readable(
+    sizes, name: str, footer: bool, minimum: float = MIN_BODY_PT
+) -> None:
     assert sizes, f"{name}: no pages"
     small = [(n, round(b, 2)) for n, b, _f in sizes if b is None or b < minimum - 0.05]
     assert not small, f"{name}: pages whose body text prints under {minimum} pt: {small}"

@@ -208,8 +208,11 @@ def test_an_nhs_number_in_every_spelling_is_warned_about_and_absent_from_shared_
 
     texts = _assert_absent(home)
     evidence = next(v for k, v in texts.items() if k.endswith(f"evidence_{PERIOD}.csv"))
-    masked = [r["evidence"] for r in csv.DictReader(io.StringIO(evidence))
-              if r["evidence"].startswith("Care plan for")]
+    masked = [
+        r["evidence"]
+        for r in csv.DictReader(io.StringIO(evidence))
+        if r["evidence"].startswith("Care plan for")
+    ]
     assert masked and all(e == f"Care plan for {MASK} seen at review" for e in masked)
     assert len(masked) == len(STYLES)
     feedback = "".join(v for k, v in texts.items() if "feedback_M01" in k)
@@ -269,8 +272,13 @@ def test_a_forged_return_gives_shared_outputs_nothing_but_its_file_names_unit(ho
     units = [u.code for u in home.network.units]
     assert _completion_units(home) == units  # no extra row, M03 shown as rejected
     data = openpyxl.load_workbook(home.outbox / PERIOD / f"SeQuIn_commissioners_{PERIOD}.xlsx")
-    names = {c.value for ws in data.worksheets for row in ws.iter_rows() for c in row
-             if isinstance(c.value, str)}
+    names = {
+        c.value
+        for ws in data.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, str)
+    }
     assert not any("Ward" in n for n in names)
 
 
@@ -281,12 +289,16 @@ def test_outputs_are_safe_from_a_ledger_that_still_holds_a_forged_unit(home):
         assert [o.outcome for o in outcomes] == ["accepted", "rejected", "rejected"]
         with intake.ledger.transaction() as db:
             for o in outcomes[1:]:
-                db.execute("UPDATE drops SET unit = ?, period = ? WHERE id = ?",
-                           (FORGED, PERIOD, o.drop_id))
+                db.execute(
+                    "UPDATE drops SET unit = ?, period = ? WHERE id = ?",
+                    (FORGED, PERIOD, o.drop_id),
+                )
                 db.execute(
                     "UPDATE findings SET message = ? WHERE drop_id = ? AND code = 'token-invalid'",
-                    (f"This workbook's signature does not match unit {FORGED} for {PERIOD}.",
-                     o.drop_id),
+                    (
+                        f"This workbook's signature does not match unit {FORGED} for {PERIOD}.",
+                        o.drop_id,
+                    ),
                 )
             # and an accepted return filed under a unit the network does not have
             db.execute("UPDATE returns SET unit = ? WHERE unit = 'M01'", ("Other Ward 9434765919",))

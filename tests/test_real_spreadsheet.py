@@ -42,10 +42,16 @@ def lo_answers(home, unit: str, seed: int = 7) -> tuple[list[dict], dict[str, st
             label = rng.choice(labels)
             ratings[std.id] = label
             cells.append({"sheet": sheet, "cell": ref.rating, "value": label})
-            cells.append({"sheet": sheet, "cell": ref.evidence, "value": f"Seen: {std.evidence[0]} ✓ — café"})
-        cells.append({"sheet": sheet, "cell": T.SIGNOFF_CELLS["staff_role"], "value": "Staff nurse"})
+            cells.append(
+                {"sheet": sheet, "cell": ref.evidence, "value": f"Seen: {std.evidence[0]} ✓ — café"}
+            )
+        cells.append(
+            {"sheet": sheet, "cell": T.SIGNOFF_CELLS["staff_role"], "value": "Staff nurse"}
+        )
         cells.append({"sheet": sheet, "cell": T.SIGNOFF_CELLS["service_user"], "value": "Yes"})
-        cells.append({"sheet": sheet, "cell": T.SIGNOFF_CELLS["date_agreed"], "date": f"{PERIOD}-12"})
+        cells.append(
+            {"sheet": sheet, "cell": T.SIGNOFF_CELLS["date_agreed"], "date": f"{PERIOD}-12"}
+        )
     return cells, ratings
 
 
@@ -84,23 +90,38 @@ def test_libreoffice_opens_and_renders_every_generated_workbook(home, tmp_path):
     out = tmp_path / "pdf"
     with tempfile.TemporaryDirectory(prefix="sequin-lo-") as profile:
         proc = subprocess.run(
-            ["soffice", "--headless", "--norestore", f"-env:UserInstallation={Path(profile).as_uri()}",
-             "--convert-to", "pdf", "--outdir", str(out), *map(str, paths)],
-            capture_output=True, text=True, timeout=600,
+            [
+                "soffice",
+                "--headless",
+                "--norestore",
+                f"-env:UserInstallation={Path(profile).as_uri()}",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(out),
+                *map(str, paths),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
     assert proc.returncode == 0, proc.stderr
     for p in paths:
         pdf = out / (p.stem + ".pdf")
         assert pdf.exists() and pdf.stat().st_size > 10_000, p.name
         info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
-        pages = int(next(line for line in info.splitlines() if line.startswith("Pages:")).split()[1])
+        pages = int(
+            next(line for line in info.splitlines() if line.startswith("Pages:")).split()[1]
+        )
         assert pages >= 14  # start, summary and one page per area at least
 
 
 def test_summary_formulas_after_recalculation_match_the_engine(home, lo_return, libreoffice):
-    path, ratings = lo_return
+    path, _ratings = lo_return
     bank = home.bank()
-    cells = [(T.SUMMARY_SHEET, f"{col}{5 + i}") for i in range(len(bank.areas) + 1) for col in "BEF"]
+    cells = [
+        (T.SUMMARY_SHEET, f"{col}{5 + i}") for i in range(len(bank.areas) + 1) for col in "BEF"
+    ]
     shown = libreoffice.recalc_read(path, cells)
     with Intake(home) as intake:
         v = intake.validate(path)
@@ -116,14 +137,19 @@ def test_summary_formulas_after_recalculation_match_the_engine(home, lo_return, 
         assert shown[(T.SUMMARY_SHEET, f"F{row}")]["string"] == (engine.rag or "Not yet rated")
         assert shown[(T.SUMMARY_SHEET, f"B{row}")]["value"] == engine.answered
     total = 5 + len(bank.areas)
-    assert round(100 * shown[(T.SUMMARY_SHEET, f"E{total}")]["value"], 1) == v.scores.overall_percent
+    assert (
+        round(100 * shown[(T.SUMMARY_SHEET, f"E{total}")]["value"], 1) == v.scores.overall_percent
+    )
 
 
 def _run_cli(home, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     root = Path(__file__).parent.parent
     return subprocess.run(
         [sys.executable, str(root / "cli.py"), *args, "--home", str(home.root)],
-        capture_output=True, text=True, timeout=timeout, cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=root,
     )
 
 

@@ -474,7 +474,9 @@ def test_a_month_without_returns_still_gets_its_network_outputs(built):
         "SeQuIn_network_2026-04.xlsx",
         "SeQuIn_scores_2026-04.csv",
     ]
-    ws = openpyxl.load_workbook(home.outbox / "2026-04" / "SeQuIn_easy_read_2026-04.xlsx")["All wards"]
+    ws = openpyxl.load_workbook(home.outbox / "2026-04" / "SeQuIn_easy_read_2026-04.xlsx")[
+        "All wards"
+    ]
     assert "No ward has sent in results for this month yet." in [
         c.value for r in ws.iter_rows() for c in r
     ]

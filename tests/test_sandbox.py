@@ -27,8 +27,11 @@ def test_a_far_cell_is_refused_by_the_pre_check_inside_the_worker(corpus):
     with zipfile.ZipFile(good) as zf:
         sheet = zf.read("xl/worksheets/sheet3.xml")
     row = b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
-    far = rezip(good, good.with_name("far.xlsx"),
-                {"xl/worksheets/sheet3.xml": sheet.replace(b"</sheetData>", row + b"</sheetData>")})
+    far = rezip(
+        good,
+        good.with_name("far.xlsx"),
+        {"xl/worksheets/sheet3.xml": sheet.replace(b"</sheetData>", row + b"</sheetData>")},
+    )
     with Sandbox() as box:
         answer = box.read(far)
         assert [f["code"] for f in answer["refused"]] == ["cell-out-of-range"]
@@ -53,7 +56,9 @@ def test_a_worker_that_dies_mid_read_costs_that_file_only(corpus):
         with pytest.raises(ReadFailed) as info:
             box.collect()
         assert info.value.kind == "crash"
-        assert box.collect()["ok"]["cells"]["Metadata"]["B1"] == "M01"  # resubmitted to a new worker
+        assert (
+            box.collect()["ok"]["cells"]["Metadata"]["B1"] == "M01"
+        )  # resubmitted to a new worker
 
 
 def test_a_read_over_time_is_stopped_and_the_worker_replaced(corpus):

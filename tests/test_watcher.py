@@ -33,8 +33,18 @@ class WatchProcess:
 
     def __enter__(self) -> WatchProcess:
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "cli.py"), "watch", "--home", str(self.home.root), *self.extra],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+            [
+                sys.executable,
+                str(ROOT / "cli.py"),
+                "watch",
+                "--home",
+                str(self.home.root),
+                *self.extra,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=ROOT,
         )
         threading.Thread(target=self._pump, daemon=True).start()
         self.wait_for("watching", timeout=30)
@@ -100,7 +110,7 @@ def test_a_slow_copy_in_chunks_is_read_only_once_complete(home, tmp_path):
         with open(target, "wb") as fh:
             step = len(data) // 6 + 1
             for i in range(0, len(data), step):
-                fh.write(data[i:i + step])
+                fh.write(data[i : i + step])
                 fh.flush()
                 os.fsync(fh.fileno())
                 time.sleep(0.8)  # longer than the stability window: the zip check must hold it
@@ -159,8 +169,11 @@ def test_duplicates_and_resubmissions_keep_the_ledger_right(home, tmp_path):
         w.drop_copy(broken, broken.name)
         w.wait_for(broken.name, timeout=5)
     assert "duplicate" in dup
-    current = ledger_rows(home, "SELECT overall_percent FROM returns WHERE superseded_by IS NULL "
-                                f"AND unit = 'L01' AND period = '{PERIOD}'")
+    current = ledger_rows(
+        home,
+        "SELECT overall_percent FROM returns WHERE superseded_by IS NULL "
+        f"AND unit = 'L01' AND period = '{PERIOD}'",
+    )
     assert current == [(50.0,)]
     assert ledger_rows(home, "SELECT COUNT(*) FROM returns") == [(2,)]
     outcomes = dict(ledger_rows(home, "SELECT outcome, COUNT(*) FROM drops GROUP BY outcome"))
@@ -179,14 +192,29 @@ def test_watch_once_takes_what_is_waiting_and_exits(home):
     make_return(home, "L03", synthetic=True, name=T.file_name("L04", PERIOD))
     proc = subprocess.run(
         [sys.executable, str(ROOT / "cli.py"), "watch", "--once", "--home", str(home.root)],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stderr
     assert "accepted  SeQuIn_L02" in proc.stdout
     assert "rejected  SeQuIn_L04" in proc.stdout and "file-name-unit-mismatch" in proc.stdout
     status = subprocess.run(
-        [sys.executable, str(ROOT / "cli.py"), "status", "--period", PERIOD, "--json", "--home",
-         str(home.root)], capture_output=True, text=True, timeout=60, cwd=ROOT,
+        [
+            sys.executable,
+            str(ROOT / "cli.py"),
+            "status",
+            "--period",
+            PERIOD,
+            "--json",
+            "--home",
+            str(home.root),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
     )
     import json
 

@@ -53,8 +53,10 @@ def rss_mb(pid: int) -> float:
 def test_returns_45_and_35_seconds_apart_are_all_accepted(home, tmp_path):
     """Gaps longer than the worker's 30 s limit: each file is timed from its own hand-over."""
     assert DEFAULT_TIMEOUT < 35
-    files = [make_return(home, unit, folder=tmp_path / unit, synthetic=True)
-             for unit in ("M01", "M02", "M03")]
+    files = [
+        make_return(home, unit, folder=tmp_path / unit, synthetic=True)
+        for unit in ("M01", "M02", "M03")
+    ]
     with WatchProcess(home) as w:
         w.drop_copy(files[0], files[0].name)
         assert "accepted" in w.wait_for(files[0].name, timeout=10)
@@ -68,7 +70,9 @@ def test_returns_45_and_35_seconds_apart_are_all_accepted(home, tmp_path):
         w.drop_copy(files[2], files[2].name)
         assert "accepted" in w.wait_for(files[2].name, timeout=10), w.seen
     assert not any("file-unreadable" in s for s in w.seen)
-    assert ledger_rows(home, "SELECT outcome, COUNT(*) FROM drops GROUP BY outcome") == [("accepted", 3)]
+    assert ledger_rows(home, "SELECT outcome, COUNT(*) FROM drops GROUP BY outcome") == [
+        ("accepted", 3)
+    ]
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a POSIX thing")
@@ -118,7 +122,10 @@ class Service:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, str(ROOT / "cli.py"), "watch", "--home", str(self.home.root)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=ROOT,
             start_new_session=True,
         )
         ready = threading.Event()
@@ -161,7 +168,9 @@ def _soak_files(home, tmp_path, rng: random.Random) -> list[tuple[str, Path, str
             if i % 2:
                 bad.write_text("minutes of the meeting, not the workbook")
             else:
-                good = make_return(home, "M01", folder=tmp_path / f"t{i}", synthetic=True).read_bytes()
+                good = make_return(
+                    home, "M01", folder=tmp_path / f"t{i}", synthetic=True
+                ).read_bytes()
                 bad.write_bytes(good[: len(good) // 2])
             plan.append((f"broken {i}.xlsx", bad, ""))
         else:
@@ -215,14 +224,18 @@ def test_soak_a_watcher_for_ten_minutes_with_kills(home, tmp_path):
     finally:
         service.stop()
 
-    print(f"{len(dropped)} files over {time.monotonic() - started:.0f} s, {log.count('--- killed ---')} kills")
+    print(
+        f"{len(dropped)} files over {time.monotonic() - started:.0f} s, {log.count('--- killed ---')} kills"
+    )
     assert log.count("--- killed ---") == 2
     assert not any("Traceback" in line for line in log), "\n".join(log[-40:])
     db = sqlite3.connect(home.ledger_path)
     try:
         drops = db.execute("SELECT original_name, outcome, state, sha256 FROM drops").fetchall()
-        current = db.execute("SELECT unit, period, COUNT(*), sha256 FROM returns "
-                             "WHERE superseded_by IS NULL GROUP BY unit, period").fetchall()
+        current = db.execute(
+            "SELECT unit, period, COUNT(*), sha256 FROM returns "
+            "WHERE superseded_by IS NULL GROUP BY unit, period"
+        ).fetchall()
         returns = db.execute("SELECT sha256 FROM returns").fetchall()
     finally:
         db.close()
@@ -249,7 +262,9 @@ def test_soak_a_watcher_for_ten_minutes_with_kills(home, tmp_path):
         archived = home.archive / sha[:2] / f"{sha}.xlsx"
         assert hashlib.sha256(archived.read_bytes()).hexdigest() == sha
     left = sorted(p.name for p in home.inbox.iterdir() if not p.name.endswith(".txt"))
-    assert left == sorted(d[0] for d in drops if d[1] == "rejected"), "the inbox holds rejected files only"
+    assert left == sorted(d[0] for d in drops if d[1] == "rejected"), (
+        "the inbox holds rejected files only"
+    )
     assert list((home.root / ".intake").iterdir()) == []
     for unit, period, _c, sha in current:
         (folder,) = (home.root / "returns" / period).glob(f"{unit} *")
@@ -277,8 +292,20 @@ def test_final_then_an_older_draft_then_final_again_through_the_watcher(home, tm
 
     def status() -> dict:
         out = subprocess.run(
-            [sys.executable, str(ROOT / "cli.py"), "status", "--period", PERIOD, "--json",
-             "--home", str(home.root)], capture_output=True, text=True, timeout=60, cwd=ROOT,
+            [
+                sys.executable,
+                str(ROOT / "cli.py"),
+                "status",
+                "--period",
+                PERIOD,
+                "--json",
+                "--home",
+                str(home.root),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=ROOT,
         )
         return next(u for u in json.loads(out.stdout)["units"] if u["unit"] == "M04")
 
@@ -296,6 +323,8 @@ def test_final_then_an_older_draft_then_final_again_through_the_watcher(home, tm
     m04 = status()
     assert m04["overall_percent"] == 100.0
     assert [h["file"] for h in m04["held"]] == ["SeQuIn_M04_2026-11 draft.xlsx"]
-    draft_receipt = (home.inbox / "SeQuIn_M04_2026-11 draft.xlsx.receipt.txt").read_text("utf-8-sig")
+    draft_receipt = (home.inbox / "SeQuIn_M04_2026-11 draft.xlsx.receipt.txt").read_text(
+        "utf-8-sig"
+    )
     assert draft_receipt.startswith("SeQuIn return KEPT, NOT COUNTED")
     assert "sequin release" in draft_receipt

@@ -24,7 +24,9 @@ ANSWER_COLUMNS = {T.COL_RATING, T.COL_EVIDENCE, T.COL_NOTES}
 
 def _unlocked(ws) -> list[str]:
     return sorted(
-        c.coordinate for row in ws.iter_rows() for c in row
+        c.coordinate
+        for row in ws.iter_rows()
+        for c in row
         if c.protection is not None and c.protection.locked is False
     )
 
@@ -42,7 +44,8 @@ def semantic_snapshot(path: Path) -> dict:
             "freeze": ws.freeze_panes,
             "landscape": ws.page_setup.orientation == "landscape",
             "fit_to_page": ws.sheet_properties.pageSetUpPr.fitToPage
-            if ws.sheet_properties.pageSetUpPr else None,
+            if ws.sheet_properties.pageSetUpPr
+            else None,
             "fit_height": ws.page_setup.fitToHeight,
             "print_titles": ws.print_title_rows,
             "validations": sorted(
@@ -50,8 +53,10 @@ def semantic_snapshot(path: Path) -> dict:
             ),
         }
         if ws.title == T.META_SHEET:
-            entry["values"] = [[r[0].value, "<token>" if r[0].value == "token" else r[1].value]
-                               for r in ws.iter_rows(max_col=2)]
+            entry["values"] = [
+                [r[0].value, "<token>" if r[0].value == "token" else r[1].value]
+                for r in ws.iter_rows(max_col=2)
+            ]
         elif ws.title in (T.LISTS_SHEET, T.SUMMARY_SHEET) or ws.title.startswith("1 "):
             entry["values"] = [[c.value for c in r] for r in ws.iter_rows()]
         sheets.append(entry)
@@ -86,8 +91,11 @@ def test_generate_writes_fifteen_small_complete_workbooks(home):
     wb = openpyxl.load_workbook(paths[0])
     bank = home.bank()
     assert wb.sheetnames == expected_sheets(bank)
-    ids = [wb[T.area_sheet_name(a.index, a.short_name)][f"A{T.standard_row(i)}"].value
-           for a in bank.areas for i in range(10)]
+    ids = [
+        wb[T.area_sheet_name(a.index, a.short_name)][f"A{T.standard_row(i)}"].value
+        for a in bank.areas
+        for i in range(10)
+    ]
     assert len(ids) == 120 and len(set(ids)) == 120
     assert ids == [s.id for s in bank.standards]
 
@@ -128,7 +136,9 @@ def test_metadata_is_very_hidden_and_lists_hidden(workbook_path, home):
     assert wb[T.LISTS_SHEET].sheet_state == "hidden"
     meta = {r[0].value: r[1].value for r in wb[T.META_SHEET].iter_rows(max_col=2)}
     bank = home.bank()
-    assert meta["unit"] == "M01" and meta["period"] == PERIOD and meta["bank_version"] == bank.version
+    assert (
+        meta["unit"] == "M01" and meta["period"] == PERIOD and meta["bank_version"] == bank.version
+    )
     assert meta["token"] == home.token("M01", PERIOD, bank.version)
     for ws in wb.worksheets:
         if ws.sheet_state == "visible":
@@ -168,11 +178,15 @@ def test_a_large_network_is_generated_on_every_core_with_the_same_bytes(home):
     import engine.workbook as W
     from engine.home import Home, default_config_text
 
-    units = "\n".join(f'[[units]]\ncode = "U{i:03d}"\nname = "Unit {i}"' for i in range(W.PARALLEL_FROM))
+    units = "\n".join(
+        f'[[units]]\ncode = "U{i:03d}"\nname = "Unit {i}"' for i in range(W.PARALLEL_FROM)
+    )
     home.config_path.write_text(default_config_text().split("# Fictional units.")[0] + units)
     big = Home(home.root)
     paths = generate(big, PERIOD)
-    assert [p.name for p in paths] == [T.file_name(f"U{i:03d}", PERIOD) for i in range(W.PARALLEL_FROM)]
+    assert [p.name for p in paths] == [
+        T.file_name(f"U{i:03d}", PERIOD) for i in range(W.PARALLEL_FROM)
+    ]
     parallel = paths[5].read_bytes()
     [serial] = generate(big, PERIOD, ["U005"])  # below the threshold: built in this process
     assert serial.read_bytes() == parallel
@@ -184,7 +198,9 @@ def _rows(path: Path, sheet_index: int) -> dict[int, dict[str, str]]:
         xml = zf.read(f"xl/worksheets/sheet{sheet_index}.xml").decode()
     return {
         int(found["r"]): found
-        for found in (dict(re.findall(r'(\w+)="([^"]*)"', a)) for a in re.findall(r"<row ([^>]*)>", xml))
+        for found in (
+            dict(re.findall(r'(\w+)="([^"]*)"', a)) for a in re.findall(r"<row ([^>]*)>", xml)
+        )
     }
 
 

@@ -78,7 +78,6 @@ def _each_unit(data: PeriodData, then) -> Iterator[tuple[str, bytes, bytes]]:
         _FIGURES = None
 
 
-
 def period_folder(home: Home, period: str) -> Path:
     """Where a period's benchmark outputs go."""
     return home.outbox / period
@@ -115,13 +114,17 @@ def write_outputs(home: Home, data: PeriodData) -> tuple[list[Path], list[Path]]
 
         def shared() -> None:
             emit(folder / f"SeQuIn_network_{period}.xlsx", lambda: network_workbook(data))
-            emit(folder / f"SeQuIn_commissioners_{period}.xlsx", lambda: commissioner_workbook(data))
+            emit(
+                folder / f"SeQuIn_commissioners_{period}.xlsx", lambda: commissioner_workbook(data)
+            )
             emit(folder / f"SeQuIn_easy_read_{period}.xlsx", lambda: easy_read_workbook(data))
             for name, png in chart_images(data).items():
                 emit(folder / "charts" / name, lambda png=png: png)
 
         for code, feedback, easy in _each_unit(data, shared):
-            emit(folder / "feedback" / f"SeQuIn_feedback_{code}_{period}.xlsx", lambda b=feedback: b)
+            emit(
+                folder / "feedback" / f"SeQuIn_feedback_{code}_{period}.xlsx", lambda b=feedback: b
+            )
             emit(folder / "easy_read" / f"SeQuIn_easy_read_{code}_{period}.xlsx", lambda b=easy: b)
         emit(folder / f"SeQuIn_scores_{period}.csv", lambda: scores_csv(data))
         emit(folder / f"SeQuIn_evidence_{period}.csv", lambda: evidence_csv(data))
@@ -156,4 +159,3 @@ def refresh_outputs(home: Home, periods: list[str], ledger: Ledger | None = None
     finally:
         if own:
             ledger.close()
-

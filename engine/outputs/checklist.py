@@ -67,7 +67,9 @@ def _results(problems: dict[str, list[str]]) -> list[Result]:
         found = problems.get(key, [])
         detail = ""
         if found:
-            detail = "; ".join(found[:SHOWN]) + (f" and {len(found) - SHOWN} more" if len(found) > SHOWN else "")
+            detail = "; ".join(found[:SHOWN]) + (
+                f" and {len(found) - SHOWN} more" if len(found) > SHOWN else ""
+            )
         out.append(Result(key, rule, not found, detail))
     return out
 
@@ -130,16 +132,18 @@ def check_book(book) -> list[Result]:
                 row = cells.get(r, {})
                 for c in range(box[1], box[3] + 1):
                     cell = row.get(c)
-                    if cell is None or type(cell).__name__ == "Blank":
-                        add("blanks", f"'{ws.name}' {_cell_name(r, c)}")
-                    elif type(cell).__name__ == "String" and not strings.get(cell.string, ""):
+                    if (
+                        cell is None
+                        or type(cell).__name__ == "Blank"
+                        or (type(cell).__name__ == "String" and not strings.get(cell.string, ""))
+                    ):
                         add("blanks", f"'{ws.name}' {_cell_name(r, c)}")
         for r, row in cells.items():
             for c, cell in row.items():
                 kind = type(cell).__name__
-                if header is not None and getattr(cell, "format", None) is header:
-                    if not any(_inside(r, c, b) for b in boxes):
-                        add("tables", f"'{ws.name}' header {_cell_name(r, c)} is not in a table")
+                is_header = header is not None and getattr(cell, "format", None) is header
+                if is_header and not any(_inside(r, c, b) for b in boxes):
+                    add("tables", f"'{ws.name}' header {_cell_name(r, c)} is not in a table")
                 if kind == "String":
                     text = strings.get(cell.string, "")
                     if "[note" in text:

@@ -477,7 +477,9 @@ def _commissioner_spc(book: Book, data: PeriodData) -> None:
     codes = [u.code for u in data.network.units if data.unit_months.get(u.code)]
     blocks = [("Network median score", spc.network_xmr(data))]
     if len(codes) <= MAX_UNITS_ON_SUMMARY:
-        blocks += [(f"Unit {data.name(code)}: overall score", spc.unit_xmr(data, code)) for code in codes]
+        blocks += [
+            (f"Unit {data.name(code)}: overall score", spc.unit_xmr(data, code)) for code in codes
+        ]
     spc.add_spc_sheet(
         book,
         "SPC",
@@ -489,7 +491,9 @@ def _commissioner_spc(book: Book, data: PeriodData) -> None:
     set_widths(ws, [16, 9, 10, 34, 34])
     put(ws, 0, 0, f"Each unit's overall score as a process: {data.month}", book.f.title)
     ws.set_row(0, 26)
-    paragraph(ws, 1, 0, 4, w["by_unit_intro"].format(target=f"{data.network.green:g}%"), book.f.text, 103)
+    paragraph(
+        ws, 1, 0, 4, w["by_unit_intro"].format(target=f"{data.network.green:g}%"), book.f.text, 103
+    )
     headers = ["Unit", "Months", "Latest score (%)", "Variation", "Assurance"]
     row = book.table(ws, 3, 0, headers, max(1, len(codes)), "SPC_by_unit")
     if not codes:
@@ -502,7 +506,9 @@ def _commissioner_spc(book: Book, data: PeriodData) -> None:
         put(ws, row, 2, x.points[-1].value if x.points else "[x]", book.f.pct)
         put(ws, row, 3, x.variation_text or "[x]", book.f.wrap)
         put(ws, row, 4, x.assurance_text or "[x]", book.f.wrap)
-        lines = max(wrapped_lines(x.variation_text or "", 34), wrapped_lines(x.assurance_text or "", 34))
+        lines = max(
+            wrapped_lines(x.variation_text or "", 34), wrapped_lines(x.assurance_text or "", 34)
+        )
         ws.set_row(row, 15.5 * lines + 4)
         row += 1
     print_wide(ws, 3, landscape=True)

@@ -134,9 +134,7 @@ def units_grid(
     widths = grid_widths(per_table)
     set_widths(ws, widths)
     groups = [data.areas[i : i + per_table] for i in range(0, len(data.areas), per_table)] or [[]]
-    missing = (
-        [c for c in data.completion if c.status != "returned"] if include_missing else []
-    )
+    missing = [c for c in data.completion if c.status != "returned"] if include_missing else []
     net_rows = (
         ("Network median", lambda s: s.median, True),
         ("Lowest", lambda s: s.low, False),
@@ -278,7 +276,13 @@ COMPLETION_HEADERS = [
 
 
 def completion_table(
-    ws, f, data: PeriodData, head: int, notes: bool, *, book: Book | None = None,
+    ws,
+    f,
+    data: PeriodData,
+    head: int,
+    notes: bool,
+    *,
+    book: Book | None = None,
     name: str = "Completion",
 ) -> int:
     """Who returned, was rejected or is missing, with co-production; returns the next free row.
@@ -296,8 +300,11 @@ def completion_table(
     ws.set_row(head, 34 if notes else 48)
     row = head + 1
     status_fmt = {"returned": f.rag["Green"], "rejected": f.rag["Red"], "missing": f.rag["Amber"]}
-    status_word = {"returned": words["returned"], "rejected": words["rejected"],
-                   "missing": words["not_returned"]}
+    status_word = {
+        "returned": words["returned"],
+        "rejected": words["rejected"],
+        "missing": words["not_returned"],
+    }
     for entry in data.completion:
         yes, total = data.coproduction.get(entry.code, (None, None))
         share = 100.0 * yes / total if total else None
@@ -312,8 +319,10 @@ def completion_table(
             if entry.status == "rejected":
                 note = f"Latest file {entry.file} was not accepted: " + " ".join(entry.reasons)
             elif entry.later_rejected:
-                note = (f"A later file ({entry.later_rejected}) was not accepted; "
-                        "this return still counts.")
+                note = (
+                    f"A later file ({entry.later_rejected}) was not accepted; "
+                    "this return still counts."
+                )
             put(ws, row, 6, note or NOT_APPLICABLE, f.wrap if note else f.missing)
             if note:
                 fit_row(ws, row, [(note, COMPLETION_NOTE_WIDTH)])

@@ -40,8 +40,17 @@ def scores_csv(data) -> bytes:
             a = result.areas.get(area.id)
             if a is None:
                 continue
-            rows.append([data.period, name, area.id, area.name, a.percent, a.rag,
-                         "yes" if a.complete else "no"])
+            rows.append(
+                [
+                    data.period,
+                    name,
+                    area.id,
+                    area.name,
+                    a.percent,
+                    a.rag,
+                    "yes" if a.complete else "no",
+                ]
+            )
         rows.append([data.period, name, "ALL", "Overall", result.overall, result.overall_rag, ""])
     return to_csv(["period", "unit", "area_id", "area", "percent", "rag", "complete"], rows)
 
@@ -49,6 +58,15 @@ def scores_csv(data) -> bytes:
 def evidence_csv(data) -> bytes:
     """The evidence library (already masked for personal data) as CSV."""
     names = {a.id: a.name for a in data.areas}
-    rows = [[data.period, e.area_id, names.get(e.area_id, e.area_id), e.standard_id, e.text,
-             " ".join(data.network.display_name(u) for u in e.units)] for e in data.library]
+    rows = [
+        [
+            data.period,
+            e.area_id,
+            names.get(e.area_id, e.area_id),
+            e.standard_id,
+            e.text,
+            " ".join(data.network.display_name(u) for u in e.units),
+        ]
+        for e in data.library
+    ]
     return to_csv(["period", "area_id", "area", "standard_id", "evidence", "units"], rows)

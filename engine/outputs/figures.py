@@ -271,11 +271,7 @@ def _collect(home: Home, ledger: Ledger, period: str) -> PeriodData:
     # Only the network's own units are ever shown, whatever the ledger holds.
     known = {u.code for u in network.units}
 
-    returns = [
-        r
-        for r in ledger.counted_returns_up_to(period)
-        if r[1] in known
-    ]
+    returns = [r for r in ledger.counted_returns_up_to(period) if r[1] in known]
     current = {r[1]: r for r in returns if r[2] == period}
     bank, banks = _layout_bank(home, sorted({r[3] for r in current.values()}))
     areas = list(bank.areas)
@@ -296,7 +292,9 @@ def _collect(home: Home, ledger: Ledger, period: str) -> PeriodData:
     # full, the comparison months' per unit, and the rest only as network figures.
     current_areas: dict[str, dict[str, AreaResult]] = defaultdict(dict)
     history: dict[tuple[str, str], dict[str, float | None]] = defaultdict(dict)
-    unit_area_months: dict[str, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
+    unit_area_months: dict[str, dict[str, dict[str, float]]] = defaultdict(
+        lambda: defaultdict(dict)
+    )
     area_values: dict[tuple[str, str], list[float]] = defaultdict(list)
     incomplete_returns: set[tuple[str, str]] = set()
     for unit, per, area_id, percent, rag, complete in ledger.counted_area_scores_up_to(period):
@@ -488,16 +486,14 @@ def _collect(home: Home, ledger: Ledger, period: str) -> PeriodData:
     )
 
 
-def _completion(ledger: Ledger, network: Network, period: str, results: dict, order, today: dt.date):
+def _completion(
+    ledger: Ledger, network: Network, period: str, results: dict, order, today: dt.date
+):
     # A drop's unit and month may come from a file that failed its checks (older ledgers keep
     # even a forged unit): only the network's own units become rows, and the rest count as
     # files that could not be linked to a unit.
     known = {u.code for u in network.units}
-    latest = {
-        row[0]: row
-        for row in ledger.last_drops(period)
-        if row[0] in known
-    }
+    latest = {row[0]: row for row in ledger.last_drops(period) if row[0] in known}
     reasons: dict[int, list[str]] = defaultdict(list)
     untrusted: set[int] = set()
     for drop_id, code, message in ledger.last_drop_errors(period):
@@ -538,4 +534,3 @@ def _completion(ledger: Ledger, network: Network, period: str, results: dict, or
         else:
             rows.append(Completion(code, "missing", ""))
     return rows, unidentified
-

@@ -57,7 +57,7 @@ def chart_images(data: PeriodData) -> dict[str, bytes]:
         ),
     }
     images[f"SeQuIn_network_spc_{per}.png"] = spc.xmr_png(
-        spc.network_xmr(data), f"Network median score as a process control chart, up to {data.month}"
+        spc.network_xmr(data),
+        f"Network median score as a process control chart, up to {data.month}",
     )
     return images
-

@@ -158,7 +158,8 @@ def _network_areas(book: Book, data: PeriodData, p: dict) -> None:
 
 def _areas_alt(data: PeriodData) -> str:
     medians = [
-        (data.area_spread[a.id].median, a) for a in data.areas
+        (data.area_spread[a.id].median, a)
+        for a in data.areas
         if data.area_spread[a.id].median is not None
     ]
     text = (
@@ -254,7 +255,12 @@ def _network_area_sheet(book: Book, data: PeriodData, p: dict, area: Area) -> No
     ws.set_row(row, 22)
     row += 1
     paragraph(
-        ws, row, 0, last_col, p["standards_intro"].format(best=data.best_label), f.text,
+        ws,
+        row,
+        0,
+        last_col,
+        p["standards_intro"].format(best=data.best_label),
+        f.text,
         sum(widths),
     )
     row += 1
@@ -482,7 +488,7 @@ def _network_gaps(book: Book, data: PeriodData, p: dict) -> None:
     std_col = len(headers) - 1
     top = row
     row = book.table(ws, top, 0, headers, len(gaps_std), "Gaps_standards")
-    col_widths = widths[: std_col] + [widths[-1]]
+    col_widths = widths[:std_col] + [widths[-1]]
     fit_row(ws, top, zip(headers, col_widths), bold=True)
     if std_col != len(widths) - 1:
         ws.set_column(std_col, std_col, widths[-1])
@@ -566,15 +572,24 @@ def _network_completion(book: Book, data: PeriodData, p: dict) -> None:
     row = 3
     if data.unidentified:
         paragraph(
-            ws, row, 0, last_col, p["unidentified"].format(n=data.unidentified), f.muted,
+            ws,
+            row,
+            0,
+            last_col,
+            p["unidentified"].format(n=data.unidentified),
+            f.muted,
             sum(widths),
         )
         row += 1
     head = row + 1
     if data.completion:
         row = completion_table(ws, f, data, head, notes=True, book=book, name="Completion")
-        fit_row(ws, head, zip(["Areas agreed with a service user"] * len(widths), widths[3:4]),
-                bold=True)
+        fit_row(
+            ws,
+            head,
+            zip(["Areas agreed with a service user"] * len(widths), widths[3:4]),
+            bold=True,
+        )
         row += 1
     else:
         row = head

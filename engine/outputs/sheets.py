@@ -39,8 +39,20 @@ PERCENT = '0.0"%"'
 MAX_CELL = 32_767
 # Control characters, and lone surrogates that no file can hold.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 A4 = 9  # XlsxWriter's paper code
 
@@ -609,5 +621,3 @@ def rag_cf(ws, f: Formats, first_row: int, first_col: int, last_row: int, last_c
                 "format": f.cf[word],
             },
         )
-
-

@@ -559,9 +559,10 @@ def network_xmr(data) -> XmR:
 
 def unit_xmr(data, code: str) -> XmR:
     """A unit's overall score month by month as an XmR chart."""
-    series = [(per, value) for per, value, _rag in data.unit_months.get(code, []) if value is not None]
+    series = [
+        (per, value) for per, value, _rag in data.unit_months.get(code, []) if value is not None
+    ]
     return xmr([p for p, _ in series], [v for _, v in series], data.network.green)
-
 
 
 def _palette() -> C.Palette:
