@@ -128,11 +128,3 @@ def pytest_addoption(parser):
         default=False,
         help="write the workbook snapshots in tests/snapshots/ instead of comparing with them",
     )
-
-
-def pytest_configure(config):
-    # The unit workbook's older snapshot (tests/test_workbook.py) follows the same option.
-    if config.getoption("--update-snapshots"):
-        import os
-
-        os.environ["SEQUIN_UPDATE_SNAPSHOTS"] = "1"
