@@ -40,22 +40,21 @@ import errno
 import hashlib
 import logging
 import os
-import re
 import stat
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import template as T
 from .bank import known_banks
-from .checks import Return, check_return
+from .checks import check_return
 from .entries import Taken, iso_time, read_regular, stamp_of, take
 from .faults import crashpoint
 from .files import clean_up_temp_files, display_name, sha256_file, write_atomic, write_text_atomic
 from .filing import RETURNS, Filing, archive_path, report_of
-from .findings import Finding, error, has_errors, warning
+from .findings import Finding, error, warning
 from .home import Home
 from .ledger import Drop, Ledger, is_counted
 from .lock import HomeLock
+from .outcome import Outcome, Validation, claimed_by_name, read_failed_finding
 from .receipts import (
     is_report,
     month,
@@ -76,7 +75,6 @@ STAGING = ".intake"  # private copies of what was read, in the home
 
 # Codes that mean the file's hidden unit and month cannot be trusted.
 _UNTRUSTED = {"token-invalid", "unknown-unit", "unknown-bank-version", "not-a-sequin-workbook"}
-_PERIOD_IN_NAME = re.compile(r"(20\d\d)[-_ .]?(0[1-9]|1[0-2])(?!\d)")
 
 
 def is_ignored(name: str) -> bool:
@@ -86,91 +84,6 @@ def is_ignored(name: str) -> bool:
         or name.lower().endswith(IGNORED_SUFFIXES)
         or is_report(name)
     )
-
-
-@dataclass
-class Outcome:
-    """What happened to one file.
-
-    ``outcome`` is ``accepted``, ``rejected`` or ``skipped`` (nothing new to
-    record: a rejected file still beside its report, or a file that vanished).
-    ``retry`` means the file changed while it was read: it was not recorded
-    and should be taken again once it is still. ``counted`` is False for an
-    accepted return kept but not counted (an older save). ``problem`` says what
-    went wrong after the outcome was recorded (a report that could not be
-    written); the restart finishes it.
-    """
-
-    name: str
-    outcome: str  # accepted | rejected | skipped
-    findings: list[Finding] = field(default_factory=list)
-    unit: str = ""
-    period: str = ""
-    bank_version: str = ""
-    scores: Scores | None = None
-    report: Path | None = None
-    duplicate: bool = False
-    drop_id: int | None = None
-    counted: bool = True
-    retry: bool = False
-    problem: str = ""
-
-    @property
-    def valid(self) -> bool:
-        return self.outcome == "accepted"
-
-    def to_dict(self) -> dict:
-        return {
-            "file": self.name,
-            "outcome": self.outcome,
-            "valid": self.valid,
-            "duplicate": self.duplicate,
-            "counted": self.counted if self.outcome == "accepted" else False,
-            "unit": self.unit,
-            "period": self.period,
-            "bank_version": self.bank_version,
-            "report": str(self.report) if self.report else None,
-            "findings": [f.to_dict() for f in self.findings],
-            "scores": self.scores.to_dict() if self.scores else None,
-            "problem": self.problem or None,
-        }
-
-
-@dataclass
-class Validation:
-    """The result of checking one file, before anything is recorded."""
-
-    findings: list[Finding]
-    ret: Return | None
-    scores: Scores | None
-    saved_at: str = ""
-
-    @property
-    def valid(self) -> bool:
-        return self.ret is not None and not has_errors(self.findings)
-
-
-def _read_failed_finding(exc: ReadFailed) -> Finding:
-    if exc.kind == "timeout":
-        return error(
-            "file-unreadable",
-            "Reading this file took far longer than a SeQuIn workbook ever should, so it was "
-            "stopped. Ask the unit to send the workbook again.",
-        )
-    return error(
-        "file-unreadable",
-        "This file could not be read as a workbook (it may be damaged or made by a program that "
-        "writes unusual files). Ask the unit to open it in Excel, save it, and send it again.",
-    )
-
-
-def _claimed_by_name(name: str, network) -> tuple[str | None, str | None]:
-    """The unit and month a file's *name* claims, if the unit is one of the network's."""
-    stem = Path(display_name(name)).stem
-    words = set(re.split(r"[^A-Za-z0-9]+", stem.upper()))
-    units = [u.code for u in network.units if u.code.upper() in words]
-    m = _PERIOD_IN_NAME.search(stem)
-    return (units[0] if len(units) == 1 else None), (f"{m.group(1)}-{m.group(2)}" if m else None)
 
 
 class Intake:
@@ -247,7 +160,7 @@ class Intake:
             try:
                 answer = self.sandbox.collect()
             except ReadFailed as exc:
-                return Validation([_read_failed_finding(exc)], None, None)
+                return Validation([read_failed_finding(exc)], None, None)
             if "refused" in answer:
                 return Validation([Finding(**f) for f in answer["refused"]], None, None)
             findings, ret = check_return(
@@ -492,7 +405,7 @@ class Intake:
                     findings.insert(0, self._older_save_finding(v, older_than, t))
         elif any(f.code in _UNTRUSTED for f in findings):
             # Its hidden unit and month are unverified: keep only what the file name claims.
-            unit, period = _claimed_by_name(t.path.name, self.network)
+            unit, period = claimed_by_name(t.path.name, self.network)
             keep = {"ret": None, "unit": unit, "period": period}
         drop = self.ledger.record(
             sha256=sha,

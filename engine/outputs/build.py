@@ -40,6 +40,11 @@ def _unit_books(code: str) -> tuple[str, bytes, bytes]:
     return _unit_books_of(_FIGURES, code)
 
 
+def _images() -> dict[str, bytes]:
+    assert _FIGURES is not None
+    return chart_images(_FIGURES)
+
+
 def _workers(data: PeriodData) -> int:
     """How many processes build the units' workbooks (0: build them here, in order).
 
@@ -57,12 +62,18 @@ def _workers(data: PeriodData) -> int:
     return min(cores, len(data.units))
 
 
-def _each_unit(data: PeriodData, then) -> Iterator[tuple[str, bytes, bytes]]:
-    """Every unit's workbooks, in unit order; ``then()`` runs here while workers build them."""
+def _each_unit(data: PeriodData, then, images) -> Iterator[tuple[str, bytes, bytes]]:
+    """Every unit's workbooks, in unit order.
+
+    ``then()`` runs here while the workers build them, and ``images(pngs)`` is given
+    the chart images, which a worker draws first (drawing them is the longest single
+    piece of a month's outputs).
+    """
     global _FIGURES
     workers = _workers(data)
     if not workers:
         then()
+        images(chart_images(data))
         for code in data.units:
             yield _unit_books_of(data, code)
         return
@@ -70,9 +81,11 @@ def _each_unit(data: PeriodData, then) -> Iterator[tuple[str, bytes, bytes]]:
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            drawn = pool.submit(_images)
             chunk = max(1, len(data.units) // (workers * 4))
             results = pool.map(_unit_books, data.units, chunksize=chunk)
             then()
+            images(drawn.result())
             yield from results
     finally:
         _FIGURES = None
@@ -118,10 +131,12 @@ def write_outputs(home: Home, data: PeriodData) -> tuple[list[Path], list[Path]]
                 folder / f"SeQuIn_commissioners_{period}.xlsx", lambda: commissioner_workbook(data)
             )
             emit(folder / f"SeQuIn_easy_read_{period}.xlsx", lambda: easy_read_workbook(data))
-            for name, png in chart_images(data).items():
+
+        def images(pngs: dict[str, bytes]) -> None:
+            for name, png in pngs.items():
                 emit(folder / "charts" / name, lambda png=png: png)
 
-        for code, feedback, easy in _each_unit(data, shared):
+        for code, feedback, easy in _each_unit(data, shared, images):
             emit(
                 folder / "feedback" / f"SeQuIn_feedback_{code}_{period}.xlsx", lambda b=feedback: b
             )

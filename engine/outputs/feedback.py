@@ -682,4 +682,5 @@ def _feedback_spc(book: Book, data: PeriodData, code: str) -> None:
         "Your overall score and each area as process control charts, month by month",
         f"Your scores as process control charts, up to {data.month}",
         blocks,
+        compact=True,
     )

@@ -72,6 +72,11 @@ ASSURANCES = ("meets", "misses", "hit-and-miss")
 # (outside the table) the chart's special-cause points. 81 characters: A4 portrait at about
 # 10 pt when LibreOffice prints Calibri with a wider font.
 WIDTHS = [8, 7, 7, 9, 9, 7, 25, 9]
+# The compact block (a unit's feedback: 13 charts per workbook, hundreds of workbooks): the
+# table is Month, Score, Special cause; the mean, the limits and the target are said in words
+# above it, and the chart draws them from hidden columns holding the first and last months only.
+COMPACT_WIDTHS = [10, 9, 48, 12, 8, 8, 8, 8]
+COMPACT_HIDDEN = (4, 8)  # first and last+1 of the hidden chart columns: mean, upper, lower, target
 CHART_SIZE = (600, 380)  # pixels
 ROW_PX = 20  # a row of the default height (15 pt)
 CHART_ROWS = math.ceil(CHART_SIZE[1] / ROW_PX) + 1
@@ -359,12 +364,14 @@ def add_spc_block(book: Book, ws, row: int, title: str, x: XmR, widths=WIDTHS) -
     return _write_block(book, ws, row, title, x, widths)[0]
 
 
-def _write_block(book: Book, ws, row: int, title: str, x: XmR, widths) -> tuple[int, float, float]:
+def _write_block(
+    book: Book, ws, row: int, title: str, x: XmR, widths, compact: bool = False
+) -> tuple[int, float, float]:
     """As :func:`add_spc_block`; also the block's height in points, and the height of its
     part to keep together on a page (heading to the table's first rows)."""
     f, w = book.f, words()
     has_target = x.target is not None
-    cols = len(widths) - 1  # table columns; the last column is the chart's
+    cols = 3 if compact else len(widths) - 1  # table columns; the next is the chart's
     table_width = sum(widths[:cols])
     put(ws, row, 0, title, f.heading)
     height = _row(ws, row, 20)
@@ -379,6 +386,13 @@ def _write_block(book: Book, ws, row: int, title: str, x: XmR, widths) -> tuple[
     if has_target:
         lines.append(f"Against the target of {x.target:g}%: {x.assurance_text}.")
     lines.append(x.summary)
+    if compact:
+        limit_name = "trial limit" if x.trial else "process limit"
+        target = f"; target {x.target:g}%" if has_target else ""
+        lines.append(
+            f"Mean {pct(x.mean)}; upper {limit_name} {pct(x.shown_upper)}; "
+            f"lower {limit_name} {pct(x.shown_lower)}{target}."
+        )
     for text in lines:
         paragraph(ws, row, 0, cols - 1, text, f.text, table_width)
         height += _fit(ws, row, [(text, table_width)])
@@ -394,15 +408,19 @@ def _write_block(book: Book, ws, row: int, title: str, x: XmR, widths) -> tuple[
     def clip_mark(shown, worked_out) -> str:
         return f" {book.note(w['clipped_note'])}" if shown != worked_out else ""
 
-    headers = [
-        "Month",
-        "Score (%)",
-        "Mean (%)",
-        f"Upper {limit} (%){trial_mark}{clip_mark(x.shown_upper, x.upper)}",
-        f"Lower {limit} (%){trial_mark}{clip_mark(x.shown_lower, x.lower)}",
-        "Target (%)",
-        "Special cause",
-    ]
+    headers = (
+        ["Month", "Score (%)", "Special cause"]
+        if compact
+        else [
+            "Month",
+            "Score (%)",
+            "Mean (%)",
+            f"Upper {limit} (%){trial_mark}{clip_mark(x.shown_upper, x.upper)}",
+            f"Lower {limit} (%){trial_mark}{clip_mark(x.shown_lower, x.lower)}",
+            "Target (%)",
+            "Special cause",
+        ]
+    )
     first = book.table(ws, head, 0, headers, x.n, f"SPC {ws.name} {title}")
     chart_col = cols
     chart_label = "Chart: special cause (%)"
@@ -410,11 +428,20 @@ def _write_block(book: Book, ws, row: int, title: str, x: XmR, widths) -> tuple[
     height += _fit(ws, head, [*zip(headers, widths), (chart_label, widths[cols])], bold=True)
     r = first
     keep = 0.0
-    for p in x.points:
-        values = [p.period, p.value, x.mean, x.shown_upper, x.shown_lower]
-        values += [x.target if has_target else "[z]", p.rules_text]
-        fmts = [f.bold, f.pct, f.pct, f.pct, f.pct, f.pct if has_target else f.cell]
-        fmts.append(f.bold_wrap if p.special else f.wrap)
+    for i, p in enumerate(x.points):
+        if compact:
+            values = [p.period, p.value, p.rules_text]
+            fmts = [f.bold, f.pct, f.bold_wrap if p.special else f.wrap]
+            if i in (0, x.n - 1):  # the chart's straight lines: first and last month only
+                lines_at = [x.mean, x.shown_upper, x.shown_lower]
+                lines_at.append(x.target if has_target else None)
+                for c, value in enumerate(lines_at, start=COMPACT_HIDDEN[0]):
+                    put(ws, r, c, value, f.pct)
+        else:
+            values = [p.period, p.value, x.mean, x.shown_upper, x.shown_lower]
+            values += [x.target if has_target else "[z]", p.rules_text]
+            fmts = [f.bold, f.pct, f.pct, f.pct, f.pct, f.pct if has_target else f.cell]
+            fmts.append(f.bold_wrap if p.special else f.wrap)
         for c, (value, fmt) in enumerate(zip(values, fmts)):
             put(ws, r, c, value, fmt)
         if p.special:
@@ -425,14 +452,23 @@ def _write_block(book: Book, ws, row: int, title: str, x: XmR, widths) -> tuple[
         r += 1
     last = r - 1
     book.insert_chart(
-        ws, chart_row, 0, _chart(book, ws.name, title, x, first, last, cols), _alt_text(title, x)
+        ws,
+        chart_row,
+        0,
+        _chart(book, ws.name, title, x, first, last, cols, compact),
+        _alt_text(title, x),
     )
     return r + 2, height + 2 * LINE_PT, keep
 
 
-def _chart(book: Book, sheet: str, title: str, x: XmR, first: int, last: int, cols: int):
+def _chart(
+    book: Book, sheet: str, title: str, x: XmR, first: int, last: int, cols: int, compact: bool
+):
     pal = _palette()
     chart = book.wb.add_chart({"type": "line"})
+    # Compact: the straight lines come from hidden columns with the first and last month only,
+    # joined across the months between.
+    lines_from = COMPACT_HIDDEN[0] - 2 if compact else 0
 
     def col(c: int) -> list:
         return [sheet, first, c, last, c]
@@ -441,11 +477,12 @@ def _chart(book: Book, sheet: str, title: str, x: XmR, first: int, last: int, co
     limit = x.limit_word
 
     def line(name, c, colour, width, dash="solid", marker=None):
+        # Every series shares the first one's months (no need to repeat them in each).
         chart.add_series(
             {
                 "name": name,
-                "categories": cats,
-                "values": col(c),
+                **({"categories": cats} if c == 1 else {}),
+                "values": col(c if c == 1 else c + lines_from),
                 "line": {"color": colour, "width": width, "dash_type": dash},
                 "marker": marker or {"type": "none"},
             }
@@ -471,7 +508,6 @@ def _chart(book: Book, sheet: str, title: str, x: XmR, first: int, last: int, co
     chart.add_series(
         {
             "name": "Special cause",
-            "categories": cats,
             "values": col(cols),
             "line": {"none": True},
             "marker": {
@@ -482,7 +518,11 @@ def _chart(book: Book, sheet: str, title: str, x: XmR, first: int, last: int, co
             },
         }
     )
-    chart.show_blanks_as("gap")
+    if compact:
+        chart.show_blanks_as("span")
+        chart.show_hidden_data()
+    else:
+        chart.show_blanks_as("gap")
     trial = ", trial limits" if x.trial else ""
     chart.set_title(C._title(f"{title}: process control chart{trial}"))
     # At most 12 month labels, level; more would crowd or need turning.
@@ -508,7 +548,14 @@ def _alt_text(title: str, x: XmR) -> str:
     return text
 
 
-def add_spc_sheet(book: Book, name: str, about: str, title: str, blocks: Sequence[tuple[str, XmR]]):
+def add_spc_sheet(
+    book: Book,
+    name: str,
+    about: str,
+    title: str,
+    blocks: Sequence[tuple[str, XmR]],
+    compact: bool = False,
+):
     """A sheet of SPC blocks: ``title`` in A1, how to read the charts, then each block.
 
     ``blocks`` are (heading, XmR) pairs, for example the overall score then each
@@ -517,12 +564,16 @@ def add_spc_sheet(book: Book, name: str, about: str, title: str, blocks: Sequenc
     """
     f = book.f
     ws = book.sheet(name, about)
-    set_widths(ws, WIDTHS)
+    widths = COMPACT_WIDTHS if compact else WIDTHS
+    set_widths(ws, widths)
+    if compact:
+        ws.set_column(COMPACT_HIDDEN[0], COMPACT_HIDDEN[1] - 1, None, None, {"hidden": True})
+    shown = widths[: COMPACT_HIDDEN[0]] if compact else widths
     ws.hide_gridlines(2)
     put(ws, 0, 0, title, f.title)
     ws.set_row(0, 26)
-    width = sum(WIDTHS)
-    last_col = len(WIDTHS) - 1
+    width = sum(shown)
+    last_col = len(shown) - 1
     used = 26.0
     row = 1
     for text in words()["how_to_read"]:
@@ -531,11 +582,11 @@ def add_spc_sheet(book: Book, name: str, about: str, title: str, blocks: Sequenc
         row += 1
     row += 1
     used += LINE_PT
-    page = PAGE_PT / _scale(WIDTHS) * 0.97
+    page = PAGE_PT / _scale(shown) * 0.97
     breaks = []
     for heading, x in blocks:
         start = row
-        row, height, keep = _write_block(book, ws, row, heading, x, WIDTHS)
+        row, height, keep = _write_block(book, ws, row, heading, x, widths, compact)
         # A new page when the block would fit one but not the rest of this one, or when
         # its heading, chart and first rows would not fit the rest of this one.
         if used > 0 and (used + keep > page or (used + height > page and height <= page)):
