@@ -446,7 +446,10 @@ def _write_block(
             put(ws, r, c, value, fmt)
         if p.special:
             put(ws, r, chart_col, p.value, f.pct)
-        height += _fit(ws, r, [(p.rules_text, widths[cols - 1])], bold=p.special)
+        if p.special:
+            height += _fit(ws, r, [(p.rules_text, widths[cols - 1])], bold=True)
+        else:  # "None": one line at the default row height
+            height += LINE_PT
         if r - first == min(2, x.n - 1):
             keep = height
         r += 1
@@ -505,19 +508,20 @@ def _chart(
     line(f"Lower {limit}", 4, LIMIT_COLOUR, 1.5, "dash")
     if x.target is not None:
         line("Target", 5, pal.green, 1.75, "round_dot")
-    chart.add_series(
-        {
-            "name": "Special cause",
-            "values": col(cols),
-            "line": {"none": True},
-            "marker": {
-                "type": "diamond",
-                "size": 9,
-                "fill": {"color": pal.red},
-                "border": {"color": pal.text},
-            },
-        }
-    )
+    if any(p.special for p in x.points):
+        chart.add_series(
+            {
+                "name": "Special cause",
+                "values": col(cols),
+                "line": {"none": True},
+                "marker": {
+                    "type": "diamond",
+                    "size": 9,
+                    "fill": {"color": pal.red},
+                    "border": {"color": pal.text},
+                },
+            }
+        )
     if compact:
         chart.show_blanks_as("span")
         chart.show_hidden_data()
