@@ -5,7 +5,9 @@ from __future__ import annotations
 from . import charts as C
 from . import spc
 from .common import (
+    AREA_HEADERS,
     MAX_UNITS_ON_SUMMARY,
+    area_medians_chart,
     completion_table,
     cover,
     day_text,
@@ -324,20 +326,7 @@ def _commissioner_areas(book: Book, data: PeriodData) -> None:
     ws.set_row(0, 26)
     paragraph(ws, 1, 0, 11, presentation()["network"]["areas_intro"], f.text, sum(widths))
     head = 3
-    headers = [
-        "Area",
-        "Network median (%)",
-        "RAG of median",
-        "Lowest (%)",
-        "Highest (%)",
-        "Units counted",
-        "Incomplete (units)",
-        "Green (units)",
-        "Amber (units)",
-        "Red (units)",
-        "Service user took part (% of units)",
-        "Change in median since last month (points)",
-    ]
+    headers = [*AREA_HEADERS, "Change in median since last month (points)"]
     row = book.table(ws, head, 0, headers, len(data.areas), "Areas")
     ws.set_row(head, _header_height(headers, widths))
     prev = data.previous()
@@ -359,38 +348,8 @@ def _commissioner_areas(book: Book, data: PeriodData) -> None:
         change = None if before is None or s.median is None else s.median - before
         _value(ws, row, 11, change, f.points, miss)
         row += 1
-    last = row - 1
     if data.units:
-        chart = C.medians_with_range(
-            book.wb,
-            title=f"Network median per area with lowest and highest unit, {data.month}",
-            categories=("Areas", head + 1, 0, last, 0),
-            medians=("Areas", head + 1, 1, last, 1),
-            lows=("Areas", head + 1, 3, last, 3),
-            highs=("Areas", head + 1, 4, last, 4),
-            palette=chart_palette(),
-            size=(760, 460),
-        )
-        lowest = min(
-            (a for a in data.areas if data.area_spread[a.id].median is not None),
-            key=lambda a: (data.area_spread[a.id].median, a.index),
-            default=None,
-        )
-        where = (
-            f" The lowest median is {data.area_short(lowest)} at "
-            f"{pct_text(data.area_spread[lowest.id].median)}."
-            if lowest
-            else ""
-        )
-        book.insert_chart(
-            ws,
-            row + 1,
-            0,
-            chart,
-            f"Column chart of the network median score in each of the {len(data.areas)} areas, "
-            f"with the lowest unit (triangle) and the highest unit (diamond).{where}",
-        )
-        ws.set_h_pagebreaks([row])  # the chart on a page of its own, never split
+        area_medians_chart(book, ws, data, head, row + 1, 760)
     print_wide(ws, head)
 
 

@@ -6,11 +6,13 @@ import datetime as dt
 
 from ..bank import Area
 from ..workbook import long_date, month_name
+from . import charts as C
 from .figures import AreaResult, PeriodData, Spread, months_before, unit_order
 from .sheets import (
     Book,
     Cover,
     paragraph,
+    pct_text,
     presentation,
     print_wide,
     put,
@@ -356,3 +358,42 @@ def ranking_sheet(book: Book, data: PeriodData, intro: str) -> None:
         put(ws, row, 3, r.overall_rag or MISSING, f.rag.get(r.overall_rag, f.cell))
         row += 1
     print_wide(ws, 3, landscape=False)
+
+
+def area_medians_chart(book: Book, ws, data: PeriodData, head: int, at: int, width: int) -> None:
+    """The network median of each area with its lowest and highest unit, from the areas table
+    whose header row is ``head`` (areas in column A, median B, lowest D, highest E), placed at
+    row ``at`` on a printed page of its own."""
+    last = head + len(data.areas)
+    chart = C.medians_with_range(
+        book.wb,
+        title=f"Network median per area with lowest and highest unit, {data.month}",
+        categories=(ws.name, head + 1, 0, last, 0),
+        medians=(ws.name, head + 1, 1, last, 1),
+        lows=(ws.name, head + 1, 3, last, 3),
+        highs=(ws.name, head + 1, 4, last, 4),
+        palette=C.Palette.from_dict(presentation().get("chart_colours", {})),
+        size=(width, 460),
+    )
+    ws.set_h_pagebreaks([at])
+    book.insert_chart(ws, at, 0, chart, _areas_alt(data))
+
+
+def _areas_alt(data: PeriodData) -> str:
+    medians = [
+        (data.area_spread[a.id].median, a)
+        for a in data.areas
+        if data.area_spread[a.id].median is not None
+    ]
+    text = (
+        f"Column chart of the network median score of each of the {len(data.areas)} areas "
+        f"in {data.month}, with markers for the lowest and highest unit."
+    )
+    if medians:
+        top = max(medians, key=lambda m: m[0])
+        low = min(medians, key=lambda m: m[0])
+        text += (
+            f" Highest median: {top[1].name}, {pct_text(top[0])}. "
+            f"Lowest median: {low[1].name}, {pct_text(low[0])}."
+        )
+    return text

@@ -18,6 +18,7 @@ from .common import (
     MISSING,
     NOT_APPLICABLE,
     UNITS_LISTED,
+    area_medians_chart,
     area_spread_row,
     completion_table,
     cover,
@@ -139,41 +140,9 @@ def _network_areas(book: Book, data: PeriodData, p: dict) -> None:
         put(ws, row, col, NOT_APPLICABLE, f.net_cell)
     put(ws, row, 10, shown(data.coproduction_share()), f.net_pct)
     fit_row(ws, row, [("Overall score", AREA_WIDTHS[0])], bold=True)
-    last = head + len(data.areas)
     if data.units and data.areas:
-        chart = C.medians_with_range(
-            book.wb,
-            title=f"Network median per area with lowest and highest unit, {data.month}",
-            categories=("Areas", head + 1, 0, last, 0),
-            medians=("Areas", head + 1, 1, last, 1),
-            lows=("Areas", head + 1, 3, last, 3),
-            highs=("Areas", head + 1, 4, last, 4),
-            palette=chart_palette(),
-            size=(_px(AREA_WIDTHS) - 10, 460),
-        )
-        ws.set_h_pagebreaks([row + 2])  # the chart on a page of its own
-        book.insert_chart(ws, row + 2, 0, chart, _areas_alt(data))
+        area_medians_chart(book, ws, data, head, row + 2, _px(AREA_WIDTHS) - 10)
     print_wide(ws)
-
-
-def _areas_alt(data: PeriodData) -> str:
-    medians = [
-        (data.area_spread[a.id].median, a)
-        for a in data.areas
-        if data.area_spread[a.id].median is not None
-    ]
-    text = (
-        f"Column chart of the network median score of each of the {len(data.areas)} areas "
-        f"in {data.month}, with markers for the lowest and highest unit."
-    )
-    if medians:
-        top = max(medians, key=lambda m: m[0])
-        low = min(medians, key=lambda m: m[0])
-        text += (
-            f" Highest median: {top[1].name}, {pct_text(top[0])}. "
-            f"Lowest median: {low[1].name}, {pct_text(low[0])}."
-        )
-    return text
 
 
 def _network_area_sheet(book: Book, data: PeriodData, p: dict, area: Area) -> None:
