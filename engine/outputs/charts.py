@@ -51,6 +51,11 @@ def _font(size: int = 11, bold: bool = False) -> dict:
     return {"name": FONT, "size": size, "bold": bold}
 
 
+def diamond(fill: str, border: str, size: int = 9) -> dict:
+    """A diamond marker: how every chart marks a point it singles out (a median, a special cause)."""
+    return {"type": "diamond", "size": size, "fill": {"color": fill}, "border": {"color": border}}
+
+
 def _percent_axis(title: str) -> dict:
     return {
         "name": title,
@@ -113,12 +118,7 @@ def bars_against_network(
             "categories": list(categories),
             "values": list(network),
             "line": {"none": True},
-            "marker": {
-                "type": "diamond",
-                "size": 9,
-                "fill": {"color": palette.network},
-                "border": {"color": palette.text},
-            },
+            "marker": diamond(palette.network, palette.text),
         }
     )
     chart.combine(line)
@@ -225,12 +225,7 @@ def unit_in_range(
             "categories": list(categories),
             "values": list(medians),
             "line": {"none": True},
-            "marker": {
-                "type": "diamond",
-                "size": 10,
-                "fill": {"color": palette.network},
-                "border": {"color": palette.text},
-            },
+            "marker": diamond(palette.network, palette.text, size=10),
         }
     )
     line.add_series(

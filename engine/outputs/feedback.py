@@ -108,6 +108,15 @@ def _title(ws, book: Book, text: str) -> None:
     ws.set_row(0, 26)
 
 
+def _start(book: Book, name: str, about: str, widths: list[float], title: str, intro: str):
+    """A feedback sheet: its widths, its title in A1 and its introduction across the columns."""
+    ws = book.sheet(name, about)
+    set_widths(ws, widths)
+    _title(ws, book, title)
+    paragraph(ws, 1, 0, len(widths) - 1, intro, book.f.text, sum(widths))
+    return ws
+
+
 def _feedback_results(
     book, data: PeriodData, p: dict, code: str, unit_name: str, result: UnitResult
 ):
@@ -292,14 +301,15 @@ def _overall_bands(book, ws, data: PeriodData, result: UnitResult, top: int, she
 
 def _feedback_standards(book, data: PeriodData, p: dict, code: str) -> None:
     f = book.f
-    ws = book.sheet(
+    widths = FEEDBACK_WIDTHS["standards"]
+    ws = _start(
+        book,
         "Standards",
         "Every standard: your rating, the network median and the share of units that met it",
+        widths,
+        f"Standard by standard, {data.month}",
+        p["standards_intro"],
     )
-    widths = FEEDBACK_WIDTHS["standards"]
-    set_widths(ws, widths)
-    _title(ws, book, f"Standard by standard, {data.month}")
-    paragraph(ws, 1, 0, len(widths) - 1, p["standards_intro"], f.text, sum(widths))
     head = 3
     headers = [
         "Area",
@@ -335,13 +345,15 @@ def _feedback_standards(book, data: PeriodData, p: dict, code: str) -> None:
 
 def _feedback_trend(book, data: PeriodData, p: dict, code: str) -> None:
     f = book.f
-    ws = book.sheet(
-        "Trend", "Your overall score month by month, next to the network median and range"
-    )
     widths = FEEDBACK_WIDTHS["trend"]
-    set_widths(ws, widths)
-    _title(ws, book, f"Your trend up to {data.month}")
-    paragraph(ws, 1, 0, len(widths) - 1, p["trend_intro"], f.text, sum(widths))
+    ws = _start(
+        book,
+        "Trend",
+        "Your overall score month by month, next to the network median and range",
+        widths,
+        f"Your trend up to {data.month}",
+        p["trend_intro"],
+    )
     head = 3
     headers = [
         "Month",

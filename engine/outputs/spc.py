@@ -514,12 +514,7 @@ def _chart(
                 "name": "Special cause",
                 "values": col(cols),
                 "line": {"none": True},
-                "marker": {
-                    "type": "diamond",
-                    "size": 9,
-                    "fill": {"color": pal.red},
-                    "border": {"color": pal.text},
-                },
+                "marker": C.diamond(pal.red, pal.text),
             }
         )
     if compact:
