@@ -103,6 +103,24 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("token-invalid", "error", CHECKS, "Signature does not match",
           "The workbook came from another network or its hidden details were changed. Send the "
           "unit the workbook generated for them for the month and ask them to return that."),
+    Entry("wrong-kind", "error", CHECKS, "Named as the other kind of workbook",
+          "A family and friends response named as a unit's return, or the other way round: "
+          "rename the file as the report says and put it in the inbox again."),
+    Entry("response-empty", "error", CHECKS, "Nothing answered",
+          "If the family and friends form was filled in on paper, type the answers in from the "
+          "paper copy and put it in the inbox again; an empty form can be thrown away."),
+    Entry("agree-invalid", "warning", CHECKS, "Answer not understood",
+          "The answer is not Agree, Not sure or Disagree, so it counts as no answer for that "
+          "part. Nothing needs doing: a corrected copy would count as a second response."),
+    Entry("action-incomplete", "warning", CHECKS, "Action without what will change",
+          "Ask the unit to write what will change, or clear the row, and send the workbook again."),
+    Entry("action-invalid", "warning", CHECKS, "Action not understood",
+          "The area, date, status or reference of an action is not one the workbook offers. Ask "
+          "the unit to choose from the drop-down list (or type a date such as 14/11/2026) and "
+          "send the workbook again."),
+    Entry("action-cleared", "warning", CHECKS, "Carried action emptied",
+          "The action stays as it was: an action stops only when Done or Dropped is chosen in its "
+          "Status cell. Ask the unit to put it back and send the workbook again."),
     Entry("unknown-unit", "error", CHECKS, "Unit not in the network",
           "Check the units in `network.toml`, or send the unit a workbook from this network."),
     Entry("file-name-unit-mismatch", "error", CHECKS, "Named for another unit",

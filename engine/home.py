@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from . import template as T
 from .bank import Bank, load_bank
 from .errors import ConfigError, SequinError, UsageError
 
@@ -89,6 +90,12 @@ class Network:
     def labels(self) -> list[str]:
         """The drop-down labels in order."""
         return [s.label for s in self.scale]
+
+    @property
+    def not_met_label(self) -> str:
+        """The lowest applicable rating ("Not met" on the default scale)."""
+        applicable = [s for s in self.scale if s.applicable]
+        return min(applicable, key=lambda s: s.points).label
 
     def due_date(self, period: str) -> dt.date:
         """When returns for ``period`` are due: ``due_day`` of the following month."""
@@ -540,20 +547,33 @@ class Home:
                 "'sequin doctor' checks the secret against the ledger.",
             )
 
-    def token(self, unit: str, period: str, bank_version: str) -> str:
-        """The token that ties a workbook to its unit, period and bank version."""
-        return make_token(self.secret(), unit, period, bank_version)
+    def token(self, unit: str, period: str, bank_version: str, form: str = T.UNIT_FORM) -> str:
+        """The token that ties a workbook to its form, unit, period and bank version."""
+        return make_token(self.secret(), unit, period, bank_version, form)
 
 
-def make_token(secret: bytes, unit: str, period: str, bank_version: str) -> str:
-    """HMAC-SHA256 over unit, period and bank version, as hex."""
-    message = f"sequin|{unit}|{period}|{bank_version}".encode()
-    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+def make_token(
+    secret: bytes, unit: str, period: str, bank_version: str, form: str = T.UNIT_FORM
+) -> str:
+    """HMAC-SHA256 over the form, unit, period and bank version, as hex.
+
+    The form (see :mod:`engine.template`) is part of what is signed, so a family
+    and friends workbook can never pass as a unit's return, nor the other way
+    round, nor one unit form as another. Workbooks of the first form (``unit/1``)
+    were signed without it, and still verify as they were issued.
+    """
+    if form == T.FORM_UNIT_1:
+        message = f"sequin|{unit}|{period}|{bank_version}"
+    else:
+        message = f"sequin|{form}|{unit}|{period}|{bank_version}"
+    return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()
 
 
-def verify_token(secret: bytes, token: str, unit: str, period: str, bank_version: str) -> bool:
-    """True if ``token`` was made with this secret for this unit, period and bank version."""
-    expected = make_token(secret, unit, period, bank_version)
+def verify_token(
+    secret: bytes, token: str, unit: str, period: str, bank_version: str, form: str = T.UNIT_FORM
+) -> bool:
+    """True if ``token`` was made with this secret for this form, unit, period and bank version."""
+    expected = make_token(secret, unit, period, bank_version, form)
     return hmac.compare_digest(expected, str(token or "").strip().lower())
 
 

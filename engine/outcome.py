@@ -1,4 +1,5 @@
-"""What the intake says of one file: its outcome, and what checking it found."""
+"""What the intake says of one file: its outcome, what checking it found, and the notes its
+receipt gives when a return is kept, held, replaced or sent again."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .checks import Return
+from . import template as T
+from .checks import FamilyResponse, Return
 from .files import display_name
-from .findings import Finding, error, has_errors
+from .findings import Finding, error, has_errors, warning
+from .ledger import Drop, Ledger, is_counted
+from .receipts import month, when
 from .sandbox import ReadFailed
-from .scoring import Scores
+from .scoring import AreaScore, Scores
 
 _PERIOD_IN_NAME = re.compile(r"(20\d\d)[-_ .]?(0[1-9]|1[0-2])(?!\d)")
 
@@ -23,9 +27,10 @@ class Outcome:
     record: a rejected file still beside its report, or a file that vanished).
     ``retry`` means the file changed while it was read: it was not recorded
     and should be taken again once it is still. ``counted`` is False for an
-    accepted return kept but not counted (an older save). ``problem`` says what
-    went wrong after the outcome was recorded (a report that could not be
-    written); the restart finishes it.
+    accepted return kept but not counted (an older save, or a closed month).
+    ``problem`` says what went wrong after the outcome was recorded (a report
+    that could not be written); the restart finishes it. ``kind`` is
+    ``family`` for a family and friends response, which has no scores.
     """
 
     name: str
@@ -41,6 +46,7 @@ class Outcome:
     counted: bool = True
     retry: bool = False
     problem: str = ""
+    kind: str = "return"  # "return", or "family" for a family and friends response
 
     @property
     def valid(self) -> bool:
@@ -49,6 +55,7 @@ class Outcome:
     def to_dict(self) -> dict:
         return {
             "file": self.name,
+            "kind": self.kind,
             "outcome": self.outcome,
             "valid": self.valid,
             "duplicate": self.duplicate,
@@ -68,7 +75,7 @@ class Validation:
     """The result of checking one file, before anything is recorded."""
 
     findings: list[Finding]
-    ret: Return | None
+    ret: Return | FamilyResponse | None  # a family and friends response has no scores
     scores: Scores | None
     saved_at: str = ""
 
@@ -94,7 +101,129 @@ def read_failed_finding(exc: ReadFailed) -> Finding:
 def claimed_by_name(name: str, network) -> tuple[str | None, str | None]:
     """The unit and month a file's *name* claims, if the unit is one of the network's."""
     stem = Path(display_name(name)).stem
-    words = set(re.split(r"[^A-Za-z0-9]+", stem.upper()))
+    # "family" and the like name the kind of form, never a unit.
+    words = {w for w in re.split(r"[^A-Za-z0-9]+", stem.upper()) if w.lower() not in T.FAMILY_WORDS}
     units = [u.code for u in network.units if u.code.upper() in words]
     m = _PERIOD_IN_NAME.search(stem)
     return (units[0] if len(units) == 1 else None), (f"{m.group(1)}-{m.group(2)}" if m else None)
+
+
+class Notes:
+    """What a receipt says of a return kept, held, replaced or sent again, read from the ledger."""
+
+    def __init__(self, ledger: Ledger, network):
+        self.ledger = ledger
+        self.network = network
+
+    def unit_label(self, unit: str) -> str:
+        u = self.network.unit(unit)
+        return f"{unit}{f' ({u.name})' if u else ''}"
+
+    def describe_return(self, row) -> str:
+        first = self.ledger.first_drop_of_return(row["id"])
+        name = first.original_name if first else "(unknown file)"
+        saved = f", saved {when(row['saved_at'])}" if row["saved_at"] else ""
+        return f"'{name}' (received {when(row['received_at'])}{saved})"
+
+    def older_save_finding(self, v: Validation, later, t) -> Finding:
+        u = self.network.unit(v.ret.unit)
+        return warning(
+            "older-save",
+            f"KEPT, NOT COUNTED. This workbook was saved {when(v.saved_at)}, before the return "
+            f"already counted for {v.ret.unit}{f' ({u.name})' if u else ''}, {month(v.ret.period)}: "
+            f"{self.describe_return(later)}. It looks like an earlier draft, so the later save "
+            f"stays counted and this one is kept in the history. If this one is the right one, "
+            f'run:  sequin release "{t.name}"',
+        )
+
+    def closed_month_finding(self, v: Validation, closed: str, t) -> Finding:
+        u = self.network.unit(v.ret.unit)
+        who = f"{v.ret.unit}{f' ({u.name})' if u else ''}"
+        current = self.ledger.current_return(v.ret.unit, v.ret.period)
+
+        def pct(value) -> str:
+            return "-" if value is None else f"{value:.1f} %"
+
+        if current is None:
+            change = f"{who} had no return counted for that month; this one would be its first"
+        else:
+            change = (
+                f"it would replace {self.describe_return(current)} and change {who}'s "
+                f"overall score from {pct(current['overall_percent'])} "
+                f"{current['overall_rag']} to {pct(v.scores.overall_percent)} "
+                f"{v.scores.overall_rag}"
+            )
+        return warning(
+            "closed-month",
+            f"HELD, NOT COUNTED. {month(v.ret.period)} was closed {when(closed)}, after its "
+            f"outputs were shared, so this return is kept but changes nothing in that month's "
+            f"scores or outputs. If counted, {change}. To count it, run:  sequin release "
+            f'"{t.name}"  (the month\'s outputs are then rebuilt).',
+        )
+
+    def duplicate_note(self, existing, previous: list[Drop]) -> tuple[str, list[Finding]]:
+        """What a receipt says about bytes already received, true to what is counted now."""
+        first = next((d for d in previous if d.outcome == "accepted"), None)
+        received = when(first.arrived_at if first else existing["received_at"])
+        if is_counted(existing):
+            return (
+                f"These exact bytes were already received ({received}) and are the return "
+                f"counted for {existing['unit']}, {month(existing['period'])}. This copy is kept "
+                f"in the history; nothing changes."
+            ), []
+        current = self.ledger.current_return(existing["unit"], existing["period"])
+        name = first.original_name if first else "this file"
+        counted = (
+            f"{self.describe_return(current)} is"
+            if current is not None
+            else "no return is (the month is closed)"
+        )
+        note = (
+            f"KEPT, NOT COUNTED. These exact bytes were already received ({received}), but they "
+            f"are not the return counted for {existing['unit']}, {month(existing['period'])}: "
+            f"{counted}. Sending the same file again does not change that. If this one is the "
+            f'right one, run:  sequin release "{name}"'
+        )
+        return note, []
+
+    def stored_scores(self, return_id: int, row) -> Scores:
+        areas = {}
+        for r in self.ledger.area_scores_of(return_id):
+            areas[r["area_id"]] = AreaScore(
+                r["area_id"],
+                r["points"],
+                r["available"],
+                r["answered"],
+                r["applicable"],
+                T.STANDARDS_PER_AREA,
+                r["percent"],
+                r["rag"],
+                bool(r["complete"]),
+            )
+        return Scores(
+            areas,
+            row["points"],
+            row["available"],
+            row["answered"],
+            row["applicable"],
+            row["overall_percent"],
+            row["overall_rag"],
+        )
+
+    def replaced_note(self, row) -> str:
+        """What a counted return replaced: which file, when it arrived, and the score change."""
+        if not is_counted(row):
+            return ""
+        old = self.ledger.replaced_by(row["id"])
+        if old is None:
+            return ""
+
+        def pct(value) -> str:
+            return "-" if value is None else f"{value:.1f} %"
+
+        return (
+            f"This return REPLACES the one counted before: {self.describe_return(old)}. "
+            f"Overall score {pct(old['overall_percent'])} {old['overall_rag']} -> "
+            f"{pct(row['overall_percent'])} {row['overall_rag']}. The earlier return is kept "
+            f"in the history."
+        )

@@ -16,7 +16,8 @@ from engine.findings import error, warning
 from engine.home import Home, Unit, init_home
 from engine.pipeline import Intake
 from engine.precheck import MAX_BYTES, precheck
-from engine.synthetic import with_saved_at
+from engine.family import build_family_workbook
+from engine.synthetic import action_cells, fill_workbook, with_saved_at
 from engine.workbook import build_workbook
 
 from .conftest import PERIOD, full_answers, make_return
@@ -128,16 +129,47 @@ def _broken_returns(home: Home, folder: Path) -> dict[str, Path]:
         return files[case]
 
     cells = full_answers(home, "M01")
-    cells[(INV, "D9")] = "Mostly"  # rating-invalid
-    del cells[(REC, "D6")]  # rating-missing
-    del cells[(INV, "E6")]  # evidence-missing
+    cells[(INV, "E9")] = "Mostly"  # rating-invalid
+    del cells[(REC, "E6")]  # rating-missing
+    del cells[(INV, "F6")]  # evidence-missing
     del cells[(INV, "D18")]  # signoff-missing
     cells[(REC, T.SIGNOFF_CELLS["service_user"])] = "Maybe"  # signoff-invalid
-    cells[(INV, "E7")] = "Care plan for patient NHS 943 476 5919 reviewed"  # personal-data
-    cells[(INV, "E8")] = "Minutes of the community meeting. " * 1000  # text-too-long
+    cells[(INV, "F7")] = "Care plan for patient NHS 943 476 5919 reviewed"  # personal-data
+    cells[(INV, "F8")] = "Minutes of the community meeting. " * 1000  # text-too-long
     ret("many-problems", cells)
     ret("named-for-another-unit-and-month", name=T.file_name("M02", "2026-10"))
     ret("nothing-rated", cells={})
+    cells = full_answers(home, "M01")
+    bank = home.bank()
+    cells.update(action_cells(bank, 0, area_id="INV", lead="Ward manager"))  # action-incomplete
+    cells.update(action_cells(bank, 1, what="Weekly carers' drop-in", status="Finished"))
+    cells[(T.ACTIONS_SHEET, f"A{T.action_row(2)}")] = "2026-10.1"  # a carried row, emptied
+    ret("actions-problems", cells)
+    family = build_family_workbook(
+        home.network,
+        bank,
+        "M01",
+        PERIOD,
+        home.token("M01", PERIOD, bank.version, T.FAMILY_FORM),
+        {a.id: "Green" for a in bank.areas},
+    )
+
+    def response(case: str, answers: dict[int, str], name: str) -> None:
+        cells = {
+            (T.FAMILY_SHEET, f"{T.FAMILY_COL_AGREE}{T.family_row(i)}"): word
+            for i, word in answers.items()
+        }
+        path = folder / case / name
+        path.parent.mkdir(parents=True)
+        path.write_bytes(fill_workbook(family, cells))
+        files[case] = path
+
+    response("family-answer-not-understood", {1: "Maybe", 2: "Agree"}, "family M01.xlsx")
+    response("family-nothing-answered", {}, T.family_file_name("M01", PERIOD))
+    response("family-named-as-a-return", {1: "Agree"}, T.file_name("M01", PERIOD))
+    files["return-named-as-family"] = make_return(
+        home, "M01", folder=folder / "return-as-family", name=T.family_file_name("M01", PERIOD)
+    )
     _edit(ret("edited-wording"), REC, "B8", "Something easier to meet")
     meta_row = {key: row for row, key in enumerate(T.META_ROWS, start=1)}
     _edit(ret("unknown-bank"), T.META_SHEET, f"B{meta_row['bank_version']}", "v999")
@@ -278,6 +310,11 @@ def test_every_catalogued_code_is_produced(produced: dict[str, set[str]]) -> Non
             {"file-name-unit-mismatch", "file-name-period-mismatch"},
         ),
         ("nothing-rated", {"return-empty", "rating-missing", "signoff-missing"}),
+        ("actions-problems", {"action-incomplete", "action-invalid", "action-cleared"}),
+        ("family-answer-not-understood", {"agree-invalid"}),
+        ("family-nothing-answered", {"response-empty"}),
+        ("family-named-as-a-return", {"wrong-kind"}),
+        ("return-named-as-family", {"wrong-kind"}),
         ("edited-wording", {"locked-text-changed"}),
         ("sheets-changed", {"sheet-missing", "sheet-unexpected"}),
         ("unknown-bank", {"unknown-bank-version"}),

@@ -13,6 +13,9 @@ from .conftest import PERIOD, full_answers, make_return
 
 INV = "1 Involvement"
 REC = "2 Recovery Pathway"
+# Answer cells of the unit workbook issued now (the current form's layout).
+R6, R7, R9 = (f"{T.COL_RATING}{row}" for row in (6, 7, 9))
+EV6, EV7, NO8 = f"{T.COL_EVIDENCE}6", f"{T.COL_EVIDENCE}7", f"{T.COL_NOTES}8"
 
 
 @pytest.fixture
@@ -71,34 +74,34 @@ def test_moved_standard_ids(home, intake):
 
 def test_pasted_invalid_rating(home, intake):
     cells = full_answers(home, "M01")
-    cells[(INV, "D9")] = "Mostly"
+    cells[(INV, R9)] = "Mostly"
     v = intake.validate(make_return(home, "M01", cells=cells))
     assert not v.valid
-    assert codes_at(v, "error") == {("rating-invalid", INV, "D9")}
+    assert codes_at(v, "error") == {("rating-invalid", INV, R9)}
 
 
 def test_rating_with_spaces_and_other_case_is_accepted(home, intake):
     cells = full_answers(home, "M01")
-    cells[(INV, "D9")] = "  partly MET "
+    cells[(INV, R9)] = "  partly MET "
     v = intake.validate(make_return(home, "M01", cells=cells))
     assert v.valid and v.scores.areas["INV"].points == 19
 
 
 def test_unanswered_standards_are_warnings_and_mark_the_area_incomplete(home, intake):
     cells = full_answers(home, "M01")
-    del cells[(REC, "D6")], cells[(REC, "D7")]
+    del cells[(REC, R6)], cells[(REC, R7)]
     v = intake.validate(make_return(home, "M01", cells=cells))
     assert v.valid
-    assert {("rating-missing", REC, "D6"), ("rating-missing", REC, "D7")} <= codes_at(v, "warning")
+    assert {("rating-missing", REC, R6), ("rating-missing", REC, R7)} <= codes_at(v, "warning")
     assert not v.scores.areas["REC"].complete
     assert v.scores.areas["REC"].answered == 8
 
 
 def test_rating_without_evidence_is_a_warning(home, intake):
     cells = full_answers(home, "M01")
-    del cells[(INV, "E6")]
+    del cells[(INV, EV6)]
     v = intake.validate(make_return(home, "M01", cells=cells))
-    assert v.valid and codes_at(v) == {("evidence-missing", INV, "E6")}
+    assert v.valid and codes_at(v) == {("evidence-missing", INV, EV6)}
 
 
 def test_missing_signoff_is_a_warning_per_cell(home, intake):
@@ -144,17 +147,17 @@ def test_extra_and_missing_sheets(home, intake):
 
 def test_personal_data_in_evidence_is_a_warning_at_its_cell(home, intake):
     cells = full_answers(home, "M01")
-    cells[(INV, "E7")] = "Care plan for patient NHS 943 476 5919 reviewed"
-    cells[(INV, "F8")] = "Service user DOB 12/03/1984 attended"
+    cells[(INV, EV7)] = "Care plan for patient NHS 943 476 5919 reviewed"
+    cells[(INV, NO8)] = "Service user DOB 12/03/1984 attended"
     v = intake.validate(make_return(home, "M01", cells=cells))
     assert v.valid
-    assert {("personal-data", INV, "E7"), ("personal-data", INV, "F8")} <= codes_at(v, "warning")
+    assert {("personal-data", INV, EV7), ("personal-data", INV, NO8)} <= codes_at(v, "warning")
 
 
 def test_every_finding_message_says_what_to_do(home, intake):
     cells = full_answers(home, "M01")
-    cells[(INV, "D9")] = "Mostly"
-    del cells[(REC, "D6")]
+    cells[(INV, R9)] = "Mostly"
+    del cells[(REC, R6)]
     v = intake.validate(make_return(home, "M01", cells=cells, name="SeQuIn_M02_2026-10.xlsx"))
     for f in v.findings:
         assert f.message and "Traceback" not in f.message
