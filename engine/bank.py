@@ -38,6 +38,8 @@ class Standard:
     text: str
     easy_read: str
     evidence: tuple[str, ...]
+    # An essential standard: a Not met on it is named even when its area is Green.
+    essential: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,11 @@ class Bank:
     def standards(self) -> list[Standard]:
         """All standards in bank order."""
         return [s for a in self.areas for s in a.standards]
+
+    @property
+    def essentials(self) -> list[Standard]:
+        """The essential standards, in bank order (none in banks before 2026.2)."""
+        return [s for a in self.areas for s in a.standards if s.essential]
 
     def area(self, area_id: str) -> Area:
         """The area with this ID."""
@@ -129,7 +136,15 @@ def parse_bank(data: dict, source: str = "bank") -> Bank:
             evidence = tuple(str(e).strip() for e in rs.get("evidence", []) if str(e).strip())
             if not evidence:
                 raise fail(f"standard {sid} has no evidence example")
-            standards.append(Standard(sid, rs["text"].strip(), rs["easy_read"].strip(), evidence))
+            essential = rs.get("essential", False)
+            if not isinstance(essential, bool):
+                raise fail(
+                    f"standard {sid} has essential = {essential!r}: write essential = true (no quotes), "
+                    "or leave the line out"
+                )
+            standards.append(
+                Standard(sid, rs["text"].strip(), rs["easy_read"].strip(), evidence, essential)
+            )
         areas.append(
             Area(aid, ra["name"].strip(), short, ra["description"].strip(), tuple(standards), index)
         )

@@ -19,8 +19,10 @@ from xml.sax.saxutils import escape
 from . import template as T
 from .bank import Bank
 from .home import Network
+from .workbook import area_choice
 
-_BLANK = re.compile(rb'<c r="([A-Z]+[0-9]+)" s="([0-9]+)"/>')
+# A cell with a format: blank, or holding a plain value (never a formula).
+_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)" s="([0-9]+)"(?: t="[a-z]+")?(?:/>|><v>[^<]*</v></c>)')
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SST_OPEN = re.compile(rb"<sst [^>]*>")
 
@@ -74,8 +76,10 @@ def fill_workbook(data: bytes, cells: dict[tuple[str, str], object]) -> bytes:
     """A copy of workbook ``data`` with ``cells`` ((sheet, A1 ref) -> value) filled in.
 
     Strings go through the shared strings table, dates become serial numbers,
-    numbers are written as numbers. Only cells that exist as blank answer
-    cells in the generated workbook can be filled.
+    numbers are written as numbers, and None clears a cell. Only cells that the
+    generated workbook writes with a format can be filled: blank answer cells,
+    or cells it filled in (an action carried forward, whose status the team
+    updates). Formulas are never replaced.
     """
     zin = zipfile.ZipFile(io.BytesIO(data))
     parts = _sheet_parts(zin)
@@ -105,6 +109,8 @@ def fill_workbook(data: bytes, cells: dict[tuple[str, str], object]) -> bytes:
                     if ref not in wanted:
                         return m.group(0)
                     value = wanted[ref]
+                    if value is None:
+                        return f'<c r="{ref}" s="{style}"/>'.encode()
                     if isinstance(value, dt.date):
                         return (
                             f'<c r="{ref}" s="{style}"><v>{_excel_serial(value)}</v></c>'.encode()
@@ -114,7 +120,7 @@ def fill_workbook(data: bytes, cells: dict[tuple[str, str], object]) -> bytes:
                     i = string_index(str(value))
                     return f'<c r="{ref}" s="{style}" t="s"><v>{i}</v></c>'.encode()
 
-                body = _BLANK.sub(put, body)
+                body = _CELL.sub(put, body)
             if info.filename == "xl/sharedStrings.xml":
                 continue  # written last, once every new string is known
             zout.writestr(info, body)
@@ -215,6 +221,114 @@ def synthetic_answers(
             "Yes" if rng.random() < profile.joint else "No"
         )
         cells[(sheet, T.SIGNOFF_CELLS["date_agreed"])] = dt.date(year, month, rng.randint(3, 26))
+    return cells
+
+
+_UNSET = object()
+
+
+def action_cells(
+    bank: Bank,
+    index: int,
+    *,
+    what: str | None = None,
+    area_id: str | None = None,
+    lead: str | None = None,
+    due: dt.date | object | None = _UNSET,
+    status: str | None = None,
+) -> dict[tuple[str, str], object]:
+    """Cells for :func:`fill_workbook` that write one row of the Actions sheet.
+
+    ``index`` is the 0-based row (carried actions come first on the sheet). Only
+    the fields given are written, so ``action_cells(bank, 0, status="Done")``
+    updates the status of the first carried action and leaves the rest of its
+    row as carried; ``due=None`` clears the date.
+    """
+    row = T.action_row(index)
+    cols = dict(zip(("ref", "what", "area", "lead", "due", "status", "history"), T.ACTION_COLS))
+    cells: dict[tuple[str, str], object] = {}
+    if what is not None:
+        cells[(T.ACTIONS_SHEET, f"{cols['what']}{row}")] = what
+    if area_id is not None:
+        cells[(T.ACTIONS_SHEET, f"{cols['area']}{row}")] = area_choice(bank.area(area_id))
+    if lead is not None:
+        cells[(T.ACTIONS_SHEET, f"{cols['lead']}{row}")] = lead
+    if due is not _UNSET:
+        cells[(T.ACTIONS_SHEET, f"{cols['due']}{row}")] = due
+    if status is not None:
+        cells[(T.ACTIONS_SHEET, f"{cols['status']}{row}")] = status
+    return cells
+
+
+ACTION_IDEAS = (
+    "Add a 'You said, we did' item to every community meeting",
+    "Offer every person a copy of their care plan in the format they choose",
+    "Hold a debrief with the person within 72 hours of every incident",
+    "Send reports to people a week before their CPA meeting",
+    "Invite carers to the monthly carers' forum by letter and phone",
+    "Review the list of blanket rules with the community meeting",
+    "Start an evening and weekend activity rota",
+    "Train two service users for interview panels",
+)
+
+
+def synthetic_actions(
+    bank: Bank, unit: str, period: str, count: int = 2, first_row: int = 0, seed: int = 0
+) -> dict[tuple[str, str], object]:
+    """Plausible new actions for one unit and month in the Actions rows from ``first_row``
+    on (after any carried ones), as cells for :func:`fill_workbook`."""
+    rng = random.Random(f"actions-{seed}-{unit}-{period}")
+    year, month = (int(x) for x in period.split("-"))
+    cells: dict[tuple[str, str], object] = {}
+    for i in range(count):
+        area = rng.choice(bank.areas)
+        due = dt.date(year + (month + 2 > 12), (month + 1) % 12 + 1, rng.randint(1, 28))
+        cells.update(
+            action_cells(
+                bank,
+                first_row + i,
+                what=rng.choice(ACTION_IDEAS),
+                area_id=area.id,
+                lead=rng.choice(ROLES),
+                due=due,
+                status=rng.choice(T.ACTION_STATUSES[:2]),
+            )
+        )
+    return cells
+
+
+FAMILY_COMMENTS = (
+    "Staff always make time to talk when I visit.",
+    "I was not told about the care meeting until the day before.",
+    "Visits were cancelled twice this month at short notice.",
+    "The food looks better than last year.",
+    "Please let us know who the carers' lead is.",
+    "My son says he has a say in the community meeting now.",
+)
+
+
+def family_answers(
+    bank: Bank, unit: str, period: str, n: int, disagree: tuple[str, ...] = (), seed: int = 0
+) -> dict[tuple[str, str], object]:
+    """One made-up family and friends response (the ``n``-th) for :func:`fill_workbook`.
+
+    Most parts get an answer, a few a comment; the areas in ``disagree`` are
+    answered Disagree, with a comment on the first of them.
+    """
+    rng = random.Random(f"family-{seed}-{unit}-{period}-{n}")
+    cells: dict[tuple[str, str], object] = {}
+    for area in bank.areas:
+        row = T.family_row(area.index)
+        if area.id in disagree:
+            word = T.AGREE_CHOICES[2]
+        elif rng.random() < 0.2:
+            continue  # left blank: families answer what they know about
+        else:
+            word = rng.choices(T.AGREE_CHOICES, weights=(6, 2, 1))[0]
+        cells[(T.FAMILY_SHEET, f"{T.FAMILY_COL_AGREE}{row}")] = word
+        if (disagree and area.id == disagree[0]) or rng.random() < 0.12:
+            comment = rng.choice(FAMILY_COMMENTS)
+            cells[(T.FAMILY_SHEET, f"{T.FAMILY_COL_COMMENT}{row}")] = comment
     return cells
 
 

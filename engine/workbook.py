@@ -1,8 +1,11 @@
-"""The unit workbook generator: one protected .xlsx per unit per month.
+"""The unit workbook generator: one protected .xlsx per unit per month (form ``unit/2``).
 
 Positions come from :mod:`engine.template`, wording from the question bank,
-and fixed texts, widths and colours from ``workbook_templates``. The output is
-deterministic: the same bank, unit, period and secret give the same bytes.
+and fixed texts, widths and colours from ``workbook_templates``. Each area
+sheet shows, locked beside each standard, the rating the unit agreed last
+month; the Actions sheet carries forward the unit's open actions with their
+history (both read from the ledger, see :func:`read_carry`). The output is
+deterministic: the same bank, unit, period, secret and ledger give the same bytes.
 """
 
 from __future__ import annotations
@@ -10,11 +13,12 @@ from __future__ import annotations
 import io
 import multiprocessing
 import os
+import re
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -27,7 +31,9 @@ from . import template as T
 from .bank import Area, Bank
 from .files import write_atomic
 from .home import Home, Network, check_period, check_units, make_token
+from .ledger.carry import CarriedAction, PreviousRatings, month_before
 from .outputs.sheets import (
+    MONTHS,
     long_date,
     month_name,
     print_a4,
@@ -58,6 +64,7 @@ class _Formats:
     header: object
     locked: object
     locked_id: object
+    essential_id: object
     answer: object
     answer_date: object
     percent: object
@@ -79,6 +86,7 @@ def _formats(wb: xlsxwriter.Workbook) -> _Formats:
         "valign": "top",
     }
     border = {"border": 1, "border_color": c["answer_border"]}
+    essential = {"border": 2, "border_color": c["essential_border"]}
 
     def fmt(**kw):
         return wb.add_format({**base, **kw})
@@ -97,6 +105,7 @@ def _formats(wb: xlsxwriter.Workbook) -> _Formats:
         ),
         locked=fmt(text_wrap=True, bg_color=c["locked_fill"], **border),
         locked_id=fmt(bold=True, bg_color=c["locked_fill"], **border),
+        essential_id=fmt(text_wrap=True, bg_color=c["essential_fill"], **essential),
         answer=fmt(text_wrap=True, locked=False, bg_color=c["answer_fill"], **border),
         answer_date=fmt(locked=False, num_format="dd/mm/yyyy", bg_color=c["answer_fill"], **border),
         percent=fmt(num_format="0.0%", **border),
@@ -154,7 +163,14 @@ def _print_setup(ws, footer: str, repeat_row: int | None = None, portrait: bool 
 
 
 def _start_sheet(
-    wb, f: _Formats, network: Network, unit_code: str, period: str, footer: str
+    wb,
+    f: _Formats,
+    network: Network,
+    bank: Bank,
+    unit_code: str,
+    period: str,
+    footer: str,
+    last_month: str,
 ) -> None:
     p = presentation()["start_sheet"]
     size = presentation()["fonts"]["body"]
@@ -168,17 +184,16 @@ def _start_sheet(
         "month": month_name(period),
         "return_instructions": network.return_instructions,
         "due_date": long_date(network.due_date(period)),
+        "last_month": last_month,
+        "not_met": network.not_met_label,
     }
     ws.merge_range(0, 0, 0, 1, p["title"], f.title)
     ws.set_row(0, 28)
     row = 2
-    headings = {
-        "What is this?",
-        "How to fill it in",
-        "What the ratings mean",
-        "When you have finished",
-    }
-    for line in p["lines"]:
+    headings = set(p["headings"])
+    essential = p["essential_lines"] if bank.essentials else []
+    lines = [x for y in p["lines"] for x in (essential if y == "@essential" else [y])]
+    for line in lines:
         text = line.format(**values)
         if text == "What the ratings mean":
             ws.merge_range(row, 0, row, 1, text, f.heading)
@@ -186,16 +201,11 @@ def _start_sheet(
             for label, meaning in p["rating_help"]:
                 ws.write_string(row, 0, label, f.bold)
                 ws.write_string(row, 1, meaning, f.locked)
-                ws.set_row(
-                    row,
-                    row_height(
-                        max(
-                            text_lines(label, widths[0], size * 1.1),
-                            text_lines(meaning, widths[1], size),
-                        ),
-                        size,
-                    ),
+                lines = (
+                    text_lines(label, widths[0], size * 1.1),
+                    text_lines(meaning, widths[1], size),
                 )
+                ws.set_row(row, row_height(max(lines), size))
                 row += 1
             continue
         if text:
@@ -225,9 +235,25 @@ def _count_formula(network: Network, ref: str, which: str) -> str:
     return "=" + ("+".join(parts) or "0")
 
 
+@lru_cache(maxsize=256)
+def _header_lines(text: str, width: float, size: float) -> int:
+    """Lines a short bold header takes in a column ``width`` wide, wrapped word by word
+    (the paragraph estimate is far too pessimistic for "Last month" in a narrow column);
+    1.228 characters of 11 pt text per unit of width, with 5 % to spare."""
+    room = max(1, int(width * 1.228 * 11 / size * 0.95))
+    lines, used = 1, 0
+    for word in text.split():
+        if used and used + 1 + len(word) > room:
+            lines, used = lines + 1, 0
+        used = used + 1 + len(word) if used else len(word)
+        while used > room:  # a word longer than the column breaks
+            lines, used = lines + 1, used - room
+    return lines
+
+
 def _header_height(headers: list[str], widths: list[float], size: float) -> float:
     """Height of a row of bold, wrapped column headers."""
-    return row_height(max(text_lines(t, w, size * 1.1) for t, w in zip(headers, widths)), size)
+    return row_height(max(_header_lines(t, w, size * 1.1) for t, w in zip(headers, widths)), size)
 
 
 def _summary_sheet(wb, f: _Formats, network: Network, bank: Bank, footer: str) -> None:
@@ -254,7 +280,7 @@ def _summary_sheet(wb, f: _Formats, network: Network, bank: Bank, footer: str) -
             f"'{sheet}'!${T.COL_RATING}${T.FIRST_STANDARD_ROW}:"
             f"${T.COL_RATING}${T.FIRST_STANDARD_ROW + T.STANDARDS_PER_AREA - 1}"
         )
-        b, c, d, e = (xl_rowcol_to_cell(row, col) for col in (1, 2, 3, 4))
+        c, d, e = (xl_rowcol_to_cell(row, col) for col in (2, 3, 4))
         name = f"{area.index}. {area.name}"
         ws.write_string(row, 0, name, f.bold)
         lines = text_lines(name, widths[0], size * 1.1)
@@ -273,7 +299,6 @@ def _summary_sheet(wb, f: _Formats, network: Network, bank: Bank, footer: str) -
         )
         su = f"'{sheet}'!{T.SIGNOFF_CELLS['service_user']}"
         ws.write_formula(row, 6, f'=IF({su}="","",{su})', f.number, "")
-        _ = b
     total = first + len(bank.areas)
     last = total - 1
     ws.write_string(total, 0, p["overall"], f.header)
@@ -329,18 +354,38 @@ class _GrowingRowsWorksheet(Worksheet):
         super()._xml_start_tag_unencoded(tag, attributes)
 
 
+LAYOUT = T.LAYOUTS[T.UNIT_FORM]
+
+
+def _col(letter: str) -> int:
+    """0-based column number of a column letter (A-Z)."""
+    return ord(letter) - ord("A")
+
+
 @lru_cache(maxsize=4096)
 def _answer_row_height(text: str, easy_read: str, widths: tuple, room: int, size: float) -> float:
     """Height of a standard's row: its wording and ``room`` characters of evidence in full."""
-    lines = max(
-        text_lines(text, widths[1], size),
-        text_lines(easy_read, widths[2], size),
-        text_lines("x" * room, widths[4], size),
-    )
-    return row_height(lines, size)
+    evidence = widths[_col(LAYOUT.col_evidence)]
+    lines = (text, widths[1]), (easy_read, widths[2]), ("x" * room, evidence)
+    return row_height(max(text_lines(t, w, size) for t, w in lines), size)
 
 
-def _area_sheet(wb, f: _Formats, network: Network, bank: Bank, area: Area, footer: str) -> None:
+def _text_row(ws, row: int, last: int, text: str, fmt, widths: list, size: float) -> None:
+    """A paragraph across columns A to ``last`` (0-based), tall enough for its text."""
+    ws.merge_range(row, 0, row, last, text, fmt)
+    ws.set_row(row, row_height(text_lines(text, sum(widths), size), size))
+
+
+def _area_sheet(
+    wb,
+    f: _Formats,
+    network: Network,
+    bank: Bank,
+    area: Area,
+    footer: str,
+    last_month: str,
+    previous: PreviousRatings | None,
+) -> None:
     p = presentation()["area_sheet"]
     size = presentation()["fonts"]["body"]
     ws = wb.add_worksheet(
@@ -349,12 +394,17 @@ def _area_sheet(wb, f: _Formats, network: Network, bank: Bank, area: Area, foote
     _reuse_prepared_formulas(ws)
     widths = p["widths"]
     set_widths(ws, widths)
-    ws.merge_range(0, 0, 0, 5, f"Area {area.index} of {len(bank.areas)}: {area.name}", f.title)
+    last = LAYOUT.last_col - 1
+    c_last, c_rating = _col(LAYOUT.col_last_month), _col(LAYOUT.col_rating)
+    c_evidence, c_notes = _col(LAYOUT.col_evidence), _col(LAYOUT.col_notes)
+    ws.merge_range(0, 0, 0, last, f"Area {area.index} of {len(bank.areas)}: {area.name}", f.title)
     ws.set_row(0, 28)
-    ws.merge_range(1, 0, 1, 5, area.description, f.text)
-    ws.set_row(1, row_height(text_lines(area.description, sum(widths), size), size))
-    ws.merge_range(2, 0, 2, 5, p["how_to"], f.text)
-    ws.set_row(2, row_height(text_lines(p["how_to"], sum(widths), size), size))
+    _text_row(ws, 1, last, area.description, f.text, widths, size)
+    how_to = p["how_to"]
+    if any(s.essential for s in area.standards):
+        how_to = f"{how_to} {p['essential_note'].format(not_met=network.not_met_label)}"
+    _text_row(ws, 2, last, how_to, f.text, widths, size)
+    _text_row(ws, 3, last, last_month, f.strong, widths, size * 1.1)
     header = T.HEADER_ROW - 1
     for col, text in enumerate(p["headers"]):
         ws.write_string(header, col, text, f.header)
@@ -362,93 +412,216 @@ def _area_sheet(wb, f: _Formats, network: Network, bank: Bank, area: Area, foote
     labels = f"={T.LISTS_SHEET}!$A$1:$A${len(network.scale)}"
     choices = ", ".join(network.labels)
     room = int(p["evidence_room"])
+    found = previous is not None and previous.found
     for pos, std in enumerate(area.standards):
         row = T.standard_row(pos) - 1
-        ws.write_string(row, 0, std.id, f.locked_id)
+        if std.essential:  # "INV-01" in bold, "Essential" under it
+            word = T.id_cell_text(std.id, True)[len(std.id) :]
+            ws.write_rich_string(row, 0, f.strong, std.id, f.text, word, f.essential_id)
+        else:
+            ws.write_string(row, 0, std.id, f.locked_id)
         ws.write_string(row, 1, std.text, f.locked)
         ws.write_string(row, 2, std.easy_read, f.locked)
-        for col in (3, 4, 5):
+        if found:
+            ws.write_string(row, c_last, previous.ratings.get(std.id) or p["not_rated"], f.locked)
+        else:
+            ws.write_blank(row, c_last, None, f.locked)
+        for col in (c_rating, c_evidence, c_notes):
             ws.write_blank(row, col, None, f.answer)
         ws.set_row(row, _answer_row_height(std.text, std.easy_read, tuple(widths), room, size))
         ws.growing_rows.add(row)
     # One validation for the whole Rating column (cheaper to write than one per row).
-    first, last = T.FIRST_STANDARD_ROW - 1, T.FIRST_STANDARD_ROW + len(area.standards) - 2
-    ws.data_validation(
-        first,
-        3,
-        last,
-        3,
-        {
-            "validate": "list",
-            "source": labels,
-            "input_title": "Rating",
-            "input_message": f"Choose one: {choices}",
-            "error_title": "Please use the list",
-            "error_message": f"Choose one of: {choices}.",
-        },
-    )
+    first, end = T.FIRST_STANDARD_ROW - 1, T.FIRST_STANDARD_ROW + len(area.standards) - 2
+    ws.data_validation(first, c_rating, end, c_rating, _list_rule(labels, "Rating", choices))
     top = T.SIGNOFF_HEADING_ROW - 1
-    ws.merge_range(top, 0, top, 5, p["signoff_heading"], f.heading)
+    ws.merge_range(top, 0, top, last, p["signoff_heading"], f.heading)
     rows = (
         (T.SIGNOFF_ROLE_ROW, p["signoff_role"]),
         (T.SIGNOFF_SERVICE_USER_ROW, p["signoff_service_user"]),
         (T.SIGNOFF_DATE_ROW, p["signoff_date"]),
     )
+    signoff = _col(T.SIGNOFF_COL)
     for row1, label in rows:
         row = row1 - 1
-        ws.merge_range(row, 0, row, 2, label, f.locked)
+        ws.merge_range(row, 0, row, signoff - 1, label, f.locked)
         fmt = f.answer_date if row1 == T.SIGNOFF_DATE_ROW else f.answer
-        ws.merge_range(row, 3, row, 5, None, fmt)
+        ws.merge_range(row, signoff, row, last, None, fmt)
         # Merged cells never grow with their text: room for the label and two lines.
-        ws.set_row(row, row_height(max(2, text_lines(label, sum(widths[:3]), size)), size))
+        ws.set_row(row, row_height(max(2, text_lines(label, sum(widths[:signoff]), size)), size))
+    role, user = T.SIGNOFF_ROLE_ROW - 1, T.SIGNOFF_SERVICE_USER_ROW - 1
+    ws.data_validation(role, signoff, role, signoff, _length_rule(p["signoff_role_error"]))
+    yes_no = {"validate": "list", "source": f"={T.LISTS_SHEET}!$B$1:$B$2"}
     ws.data_validation(
-        T.SIGNOFF_ROLE_ROW - 1,
-        3,
-        T.SIGNOFF_ROLE_ROW - 1,
-        3,
-        {
-            "validate": "length",
-            "criteria": "<=",
-            "value": 100,
-            "error_message": "Please write the role only (100 characters at most).",
-        },
+        user, signoff, user, signoff, {**yes_no, "error_message": "Choose Yes or No."}
     )
-    ws.data_validation(
-        T.SIGNOFF_SERVICE_USER_ROW - 1,
-        3,
-        T.SIGNOFF_SERVICE_USER_ROW - 1,
-        3,
-        {
-            "validate": "list",
-            "source": f"={T.LISTS_SHEET}!$B$1:$B$2",
-            "error_message": "Choose Yes or No.",
-        },
-    )
-    ws.data_validation(
-        T.SIGNOFF_DATE_ROW - 1,
-        3,
-        T.SIGNOFF_DATE_ROW - 1,
-        3,
-        {
-            "validate": "date",
-            "criteria": "between",
-            "minimum": datetime(2020, 1, 1),
-            "maximum": datetime(2099, 12, 31),
-            "input_message": "Type the date, for example 14/11/2026",
-            "error_message": "Please type a date, for example 14/11/2026.",
-        },
-    )
+    ws.data_validation(T.SIGNOFF_DATE_ROW - 1, signoff, T.SIGNOFF_DATE_ROW - 1, signoff, _DATE_RULE)
     ws.freeze_panes(T.HEADER_ROW, 0)
     _print_setup(ws, footer, header)
     _protect(ws, network.sheet_password)
 
 
-def _lists_sheet(wb, network: Network) -> None:
+def _list_rule(source: str, title: str, choices: str, message: str = "") -> dict:
+    """A drop-down that accepts only its list, saying what the choices are."""
+    return {
+        "validate": "list",
+        "source": source,
+        "input_title": title,
+        "input_message": message or f"Choose one: {choices}",
+        "error_title": "Please use the list",
+        "error_message": message or f"Choose one of: {choices}.",
+    }
+
+
+def _length_rule(error: str, hint: str = "") -> dict:
+    """Text of 100 characters at most."""
+    rule = {"validate": "length", "criteria": "<=", "value": 100, "error_message": error}
+    return {**rule, "input_message": hint} if hint else rule
+
+
+_DATE_RULE = {
+    "validate": "date",
+    "criteria": "between",
+    "minimum": datetime(2020, 1, 1),
+    "maximum": datetime(2099, 12, 31),
+    "input_message": "Type the date, for example 14/11/2026",
+    "error_message": "Please type a date, for example 14/11/2026.",
+}
+
+
+_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def _month_words(period: str, otherwise: str = "last month") -> str:
+    """``2026-10`` as ``October 2026``; anything that is not a month as ``otherwise``."""
+    return month_name(period) if _PERIOD.match(period) else otherwise
+
+
+@dataclass(frozen=True)
+class Carry:
+    """What a unit's workbook carries from its earlier returns (read from the ledger)."""
+
+    previous: PreviousRatings | None = None  # None: no earlier return was read
+    actions: tuple[CarriedAction, ...] = ()  # open actions, oldest first
+
+
+def last_month_note(previous: PreviousRatings | None) -> str:
+    """Where the Last month column comes from, in a sentence (or why it is blank)."""
+    p = presentation()["area_sheet"]
+    if previous is None:
+        return p["last_month_no_ledger"]
+    words = month_name(previous.period)
+    if not previous.found:
+        return p["last_month_none"].format(previous=words)
+    return p["last_month_found"].format(previous=words, received=_day(previous.received_at))
+
+
+def area_choice(area: Area) -> str:
+    """How an area is offered in the Actions sheet's Area drop-down: ``1. Involvement``."""
+    return f"{area.index}. {area.name}"
+
+
+def _day(iso: str) -> str:
+    """``2026-11-03T10:15:00+00:00`` as ``3 November 2026``."""
+    try:
+        d = date.fromisoformat(iso[:10])
+    except (TypeError, ValueError):
+        return str(iso)
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+def history_text(history: tuple[tuple[str, str], ...]) -> str:
+    """``Written October 2026 (Not started); November 2026: In progress``."""
+    p = presentation()["actions_sheet"]
+    parts = []
+    for i, (month, status) in enumerate(history):
+        form = p["written"] if i == 0 else p["month_status"]
+        parts.append(form.format(month=_month_words(month, month), status=status))
+    return "; ".join(parts)
+
+
+def _actions_sheet(
+    wb, f: _Formats, network: Network, bank: Bank, footer: str, carry: Carry | None
+) -> None:
+    p = presentation()["actions_sheet"]
+    size = presentation()["fonts"]["body"]
+    ws = wb.add_worksheet(T.ACTIONS_SHEET, worksheet_class=_GrowingRowsWorksheet)
+    _reuse_prepared_formulas(ws)
+    widths = p["widths"]
+    set_widths(ws, widths)
+    last = len(T.ACTION_COLS) - 1
+    ws.merge_range(0, 0, 0, last, p["title"], f.title)
+    ws.set_row(0, 28)
+    _text_row(ws, 1, last, p["intro"], f.text, widths, size)
+    _text_row(ws, 2, last, p["how_to"], f.text, widths, size)
+    actions = list(carry.actions) if carry else []
+    room = T.ACTION_ROWS - int(p["keep_empty"])
+    carried, left = actions[:room], actions[room:]
+    n, more = len(carried), len(left)
+    month = _month_words(carried[0].history[-1][0] if n and carried[0].history else "")
+    note = p["carried"] if n else p["carried_none"]
+    if more:
+        note += " " + p["not_carried"]
+    note = note.format(
+        count=n,
+        actions="action" + "s" * (n != 1),
+        them="them" if n != 1 else "it",
+        month=month,
+        more=more,
+        more_actions="action" + "s" * (more != 1),
+        refs=", ".join(a.ref for a in left),
+    )
+    _text_row(ws, 3, last, note, f.strong, widths, size * 1.1)
+    header = T.ACTIONS_HEADER_ROW - 1
+    for col, text in enumerate(p["headers"]):
+        ws.write_string(header, col, text, f.header)
+    ws.set_row(header, _header_height(p["headers"], widths, size))
+    areas = {a.id: area_choice(a) for a in bank.areas}
+    for i in range(T.ACTION_ROWS):
+        # Carried actions first (B:F filled in, for the team to update), then empty rows.
+        a = carried[i] if i < len(carried) else _NO_ACTION
+        history, area = history_text(a.history), areas.get(a.area_id, "")
+        values = (a.ref, a.what, area, a.lead, _iso_date(a.due) or a.due, a.status, history)
+        formats = (f.locked_id, f.answer, f.answer, f.answer, f.answer_date, f.answer, f.locked)
+        row = T.action_row(i) - 1
+        for col, (value, fmt) in enumerate(zip(values, formats)):
+            ws.write(row, col, value or None, fmt)  # None: a blank cell with its format
+        lines = (a.what, widths[1]), (area, widths[2]), (a.lead, widths[3]), (history, widths[6])
+        ws.set_row(row, row_height(max(2, *(text_lines(t, w, size) for t, w in lines)), size))
+        ws.growing_rows.add(row)
+    first, end = T.FIRST_ACTION_ROW - 1, T.FIRST_ACTION_ROW + T.ACTION_ROWS - 2
+    areas_list = f"={T.LISTS_SHEET}!$C$1:$C${len(bank.areas)}"
+    ws.data_validation(first, 2, end, 2, _list_rule(areas_list, "Area", "", p["area_message"]))
+    ws.data_validation(first, 3, end, 3, _length_rule(p["lead_error"], p["lead_hint"]))
+    ws.data_validation(first, 4, end, 4, _DATE_RULE)
+    statuses = f"={T.LISTS_SHEET}!$D$1:$D${len(T.ACTION_STATUSES)}"
+    ws.data_validation(
+        first, 5, end, 5, _list_rule(statuses, "Status", ", ".join(T.ACTION_STATUSES))
+    )
+    ws.freeze_panes(T.ACTIONS_HEADER_ROW, 0)
+    _print_setup(ws, footer, header)
+    _protect(ws, network.sheet_password)
+
+
+_NO_ACTION = CarriedAction("", "", "", "", "", "")
+
+
+def _iso_date(text: str) -> datetime | None:
+    try:
+        return datetime.combine(date.fromisoformat(text), datetime.min.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def _lists_sheet(wb, network: Network, bank: Bank) -> None:
     ws = wb.add_worksheet(T.LISTS_SHEET)
     for i, label in enumerate(network.labels):
         ws.write_string(i, 0, label)
     for i, word in enumerate(T.YES_NO):
         ws.write_string(i, 1, word)
+    for i, area in enumerate(bank.areas):
+        ws.write_string(i, 2, area_choice(area))
+    for i, status in enumerate(T.ACTION_STATUSES):
+        ws.write_string(i, 3, status)
     ws.hide()
     _protect(ws, network.sheet_password)
 
@@ -476,8 +649,21 @@ class _StructureLockedWorkbook(xlsxwriter.Workbook):
         self._xml_empty_tag("workbookProtection", [("lockStructure", "1")])
 
 
-def build_workbook(network: Network, bank: Bank, unit: str, period: str, token: str) -> bytes:
-    """The bytes of one unit's workbook for one period."""
+def build_workbook(
+    network: Network,
+    bank: Bank,
+    unit: str,
+    period: str,
+    token: str,
+    carry: Carry | None = None,
+) -> bytes:
+    """The bytes of one unit's workbook for one period (form ``unit/2``).
+
+    ``carry`` is what the unit's earlier returns bring forward (see
+    :func:`read_carry`): last month's ratings and the open actions. Without it
+    the Last month column is blank, saying there is no earlier return, and no
+    actions are carried. ``token`` must be made for the form ``unit/2``.
+    """
     check_period(period)
     if network.unit(unit) is None:
         raise KeyError(unit)
@@ -511,22 +697,16 @@ def build_workbook(network: Network, bank: Bank, unit: str, period: str, token: 
     footer = presentation()["print"]["footer"].format(
         unit=unit.replace("&", "&&"), month=month_name(period)
     )
-    _start_sheet(wb, f, network, unit, period, footer)
+    previous = carry.previous if carry else None
+    note = last_month_note(previous)
+    _start_sheet(wb, f, network, bank, unit, period, footer, note)
     _summary_sheet(wb, f, network, bank, footer)
     for area in bank.areas:
-        _area_sheet(wb, f, network, bank, area, footer)
-    _lists_sheet(wb, network)
-    _meta_sheet(
-        wb,
-        network,
-        {
-            "unit": unit,
-            "period": period,
-            "bank_version": bank.version,
-            "token": token,
-            "generated_by": "SeQuIn engine",
-        },
-    )
+        _area_sheet(wb, f, network, bank, area, footer, note, previous)
+    _actions_sheet(wb, f, network, bank, footer, carry)
+    _lists_sheet(wb, network, bank)
+    meta = {"unit": unit, "period": period, "bank_version": bank.version, "token": token}
+    _meta_sheet(wb, network, {**meta, "generated_by": "SeQuIn engine", "form": T.UNIT_FORM})
     wb.close()
     return buffer.getvalue()
 
@@ -540,14 +720,38 @@ def workbooks_folder(home: Home, period: str) -> Path:
 PARALLEL_FROM = 60
 
 
+def read_carry(home: Home, period: str, codes: list[str]) -> dict[str, Carry]:
+    """What each unit's workbook for ``period`` carries from its earlier returns.
+
+    One read of the ledger for all the units. A home that has no ledger yet (and
+    no archived returns) has no earlier returns: nothing is carried. A ledger that
+    cannot be trusted is refused by :meth:`Home.open_ledger`, never read as empty.
+    """
+    if not home.ledger_path.exists() and not home.archive_has_files():
+        return {code: Carry(PreviousRatings(month_before(period), None, {})) for code in codes}
+    ledger = home.open_ledger()
+    try:
+        with ledger.snapshot() as snap:
+            previous = snap.previous_ratings_for(codes, period)
+            actions = snap.open_actions_for(codes, period)
+    finally:
+        ledger.close()
+    return {code: Carry(previous[code], tuple(actions[code])) for code in codes}
+
+
 def _write_workbooks(
-    network: Network, bank: Bank, secret: bytes, period: str, codes: list[str], folder: Path
+    network: Network,
+    bank: Bank,
+    secret: bytes,
+    period: str,
+    codes: list[str],
+    folder: Path,
+    carry: dict[str, Carry] | None = None,
 ) -> list[Path]:
     paths = []
     for code in codes:
-        data = build_workbook(
-            network, bank, code, period, make_token(secret, code, period, bank.version)
-        )
+        token = make_token(secret, code, period, bank.version, T.UNIT_FORM)
+        data = build_workbook(network, bank, code, period, token, (carry or {}).get(code))
         paths.append(write_atomic(folder / T.file_name(code, period), data))
     return paths
 
@@ -555,6 +759,8 @@ def _write_workbooks(
 def generate(home: Home, period: str, units: list[str] | None = None) -> list[Path]:
     """Write the period's workbooks (all units, or those listed); returns their paths.
 
+    Each unit's workbook shows the ratings of its counted return for the month
+    before, and carries its open actions (read from the ledger once, for all).
     A large network's workbooks are built on every core: each workbook is
     independent and the same inputs give the same bytes in any process.
     """
@@ -564,10 +770,11 @@ def generate(home: Home, period: str, units: list[str] | None = None) -> list[Pa
     check_units(network, codes)
     bank = home.bank()
     secret = home.secret()
+    carry = read_carry(home, period, codes)
     folder = workbooks_folder(home, period)
     workers = min(os.cpu_count() or 1, 8)
     if len(codes) < PARALLEL_FROM or workers < 2:
-        return _write_workbooks(network, bank, secret, period, codes, folder)
+        return _write_workbooks(network, bank, secret, period, codes, folder, carry)
     chunks = [codes[i::workers] for i in range(workers)]
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
@@ -575,10 +782,15 @@ def generate(home: Home, period: str, units: list[str] | None = None) -> list[Pa
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
             done = pool.map(
                 _write_workbooks,
-                *zip(*[(network, bank, secret, period, c, folder) for c in chunks]),
+                *zip(
+                    *[
+                        (network, bank, secret, period, c, folder, {k: carry[k] for k in c})
+                        for c in chunks
+                    ]
+                ),
             )
             by_code = {p.name: p for paths in done for p in paths}
     except BrokenProcessPool:
         # Helper processes could not start here: the same workbooks, one after another.
-        return _write_workbooks(network, bank, secret, period, codes, folder)
+        return _write_workbooks(network, bank, secret, period, codes, folder, carry)
     return [by_code[T.file_name(code, period)] for code in codes]

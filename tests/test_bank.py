@@ -86,3 +86,33 @@ def test_loader_rejects_a_broken_bank_with_a_clear_message(raw, breakage, messag
     breakage(data)
     with pytest.raises(BankError, match=re.escape(message)):
         parse_bank(data, "test bank")
+
+
+def test_newest_bank_marks_essential_standards_and_2026_1_has_none(bank):
+    essentials = [s.id for s in bank.standards if s.essential]
+    assert 8 <= len(essentials) <= 12
+    assert bank.essentials == [s for s in bank.standards if s.essential]
+    assert {"INV-01", "RRP-04", "FFC-04", "CPA-06", "RSK-03"} <= set(essentials)
+    assert len({sid[:3] for sid in essentials}) >= 8, "spread over the areas"
+    old = load_bank("2026.1")
+    assert old.essentials == []
+    # The same standards, IDs and wording: only the essential marks differ.
+    strip = [(s.id, s.text, s.easy_read, s.evidence) for s in old.standards]
+    assert strip == [(s.id, s.text, s.easy_read, s.evidence) for s in bank.standards]
+
+
+def test_every_essential_standard_says_why_at_the_top_of_the_bank_file(raw):
+    from importlib import resources
+
+    text = (resources.files("engine") / "data" / "banks" / "bank-2026.2.toml").read_text("utf-8")
+    essentials = [s["id"] for a in raw["areas"] for s in a["standards"] if s.get("essential")]
+    for sid in essentials:
+        assert re.search(rf"^#\s+{sid}: \w+", text, re.MULTILINE), sid
+
+
+@pytest.mark.parametrize("value", ["yes", 1, "true"])
+def test_loader_rejects_an_essential_mark_that_is_not_true_or_false(raw, value):
+    data = copy.deepcopy(raw)
+    data["areas"][0]["standards"][2]["essential"] = value
+    with pytest.raises(BankError, match=r"INV-03 has essential = .*write essential = true"):
+        parse_bank(data, "test bank")

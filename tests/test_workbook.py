@@ -11,12 +11,20 @@ import pytest
 from openpyxl.utils import get_column_letter
 
 from engine import template as T
-from engine.checks import expected_sheets
-from engine.workbook import generate
+from engine.home import verify_token
+from engine.ledger.carry import CarriedAction, PreviousRatings
+from engine.workbook import Carry, build_workbook, generate
 
 from .conftest import PERIOD, blank_workbook
 
 ANSWER_COLUMNS = {T.COL_RATING, T.COL_EVIDENCE, T.COL_NOTES}
+LAYOUT = T.LAYOUTS[T.FORM_UNIT_2]
+
+
+def sheet_order(bank) -> list[str]:
+    """The sheets of a unit/2 workbook, in order."""
+    areas = [T.area_sheet_name(a.index, a.short_name) for a in bank.areas]
+    return [T.START_SHEET, T.SUMMARY_SHEET, *areas, T.ACTIONS_SHEET, T.LISTS_SHEET, T.META_SHEET]
 
 
 def _unlocked(ws) -> list[str]:
@@ -47,14 +55,15 @@ def test_generate_writes_fifteen_small_complete_workbooks(home):
             assert b"macroEnabled" not in zf.read("[Content_Types].xml")
     wb = openpyxl.load_workbook(paths[0])
     bank = home.bank()
-    assert wb.sheetnames == expected_sheets(bank)
+    assert wb.sheetnames == sheet_order(bank)
     ids = [
         wb[T.area_sheet_name(a.index, a.short_name)][f"A{T.standard_row(i)}"].value
         for a in bank.areas
         for i in range(10)
     ]
     assert len(ids) == 120 and len(set(ids)) == 120
-    assert ids == [s.id for s in bank.standards]
+    assert ids == [T.id_cell_text(s.id, s.essential) for s in bank.standards]
+    assert [i.split("\n")[0] for i in ids] == [s.id for s in bank.standards]
 
 
 def test_every_sheet_protected_and_only_answer_and_signoff_cells_unlocked(workbook_path, bank):
@@ -65,10 +74,14 @@ def test_every_sheet_protected_and_only_answer_and_signoff_cells_unlocked(workbo
         unlocked = set(_unlocked(ws))
         if ws.title[0].isdigit():
             answers = {f"{c}{T.standard_row(i)}" for i in range(10) for c in ANSWER_COLUMNS}
-            # Merged sign-off inputs span D:F; only their top-left cell holds a value.
-            merged = {f"{c}{r}" for r in (18, 19, 20) for c in "EF"}
+            # Merged sign-off inputs span D:G; only their top-left cell holds a value.
+            merged = {f"{c}{r}" for r in (18, 19, 20) for c in "EFG"}
             assert answers | signoff <= unlocked, ws.title
             assert unlocked <= answers | signoff | merged, ws.title
+            assert not {f"{LAYOUT.col_last_month}{T.standard_row(i)}" for i in range(10)} & unlocked
+        elif ws.title == T.ACTIONS_SHEET:
+            rows = range(T.FIRST_ACTION_ROW, T.FIRST_ACTION_ROW + T.ACTION_ROWS)
+            assert unlocked == {f"{c}{r}" for r in rows for c in "BCDEF"}
         else:
             assert unlocked == set(), ws.title
 
@@ -80,7 +93,8 @@ def test_every_rating_cell_is_a_dropdown_of_exactly_the_scale(workbook_path, ban
     for area in bank.areas:
         ws = wb[T.area_sheet_name(area.index, area.short_name)]
         for i in range(10):
-            cell = f"D{T.standard_row(i)}"
+            cell = f"E{T.standard_row(i)}"
+            assert T.answer_cells(i).rating == cell
             [dv] = [dv for dv in ws.data_validations.dataValidation if cell in dv.sqref]
             assert dv.type == "list"
             assert dv.formula1 == "Lists!$A$1:$A$4"
@@ -96,7 +110,13 @@ def test_metadata_is_very_hidden_and_lists_hidden(workbook_path, home):
     assert (
         meta["unit"] == "M01" and meta["period"] == PERIOD and meta["bank_version"] == bank.version
     )
-    assert meta["token"] == home.token("M01", PERIOD, bank.version)
+    assert meta["form"] == T.FORM_UNIT_2 == T.UNIT_FORM
+    assert list(meta) == list(T.META_ROWS)
+    assert meta["token"] == home.token("M01", PERIOD, bank.version, T.FORM_UNIT_2)
+    secret = home.secret()
+    assert verify_token(secret, meta["token"], "M01", PERIOD, bank.version, T.FORM_UNIT_2)
+    for other in (T.FORM_UNIT_1, T.FORM_FAMILY_1):
+        assert not verify_token(secret, meta["token"], "M01", PERIOD, bank.version, other)
     for ws in wb.worksheets:
         if ws.sheet_state == "visible":
             assert wb.index(ws) < wb.index(wb[T.LISTS_SHEET])
@@ -182,16 +202,19 @@ def test_long_date_is_plain_words_whatever_the_locale():
 
 def test_answer_rows_grow_with_evidence_and_other_rows_keep_their_height(workbook_path, bank):
     answer_rows = {T.standard_row(i) for i in range(T.STANDARDS_PER_AREA)}
+    action_rows = {T.action_row(i) for i in range(T.ACTION_ROWS)}
     wb = openpyxl.load_workbook(workbook_path)
     for index, ws in enumerate(wb.worksheets, start=1):
         for number, row in _rows(workbook_path, index).items():
             if "ht" not in row:
                 continue
-            growing = ws.title[0].isdigit() and number in answer_rows
+            growing = (ws.title[0].isdigit() and number in answer_rows) or (
+                ws.title == T.ACTIONS_SHEET and number in action_rows
+            )
             # An answer row has a height but not the "set by hand" mark, so Excel and
             # LibreOffice make it taller as evidence is typed; other rows stay as set.
             assert ("customHeight" not in row) == growing, (ws.title, number)
-            if growing:
+            if growing and ws.title != T.ACTIONS_SHEET:
                 assert float(row["ht"]) >= 120, "room for 600 characters of evidence"
             assert float(row["ht"]) <= 409, "Excel's tallest row"
 
@@ -220,3 +243,170 @@ def test_every_sheet_prints_on_a4_one_page_wide_with_text_at_10_5_pt_or_more(wor
         width = sum(ws.column_dimensions[get_column_letter(c)].width for c in range(1, used + 1))
         assert body * min(1.0, printable / (6.24 * width)) >= 10.5, (ws.title, width)
         assert "page &P of &N" in ws.oddFooter.center.text, ws.title
+
+
+# --- unit/2: last month, essential standards, actions ------------------------------------
+
+
+def _carry(bank, n_actions: int = 2) -> Carry:
+    ratings = {s.id: "Partly met" for s in bank.standards}
+    ratings[bank.standards[0].id] = ""  # answered blank last month
+    del ratings[bank.standards[1].id]  # not in last month's return at all
+    actions = tuple(
+        CarriedAction(
+            f"2026-09.{i + 1}",
+            f"Change number {i + 1}",
+            "RRP",
+            "Ward manager",
+            "2026-12-15",
+            "In progress",
+            (("2026-09", "Not started"), ("2026-10", "In progress")),
+        )
+        for i in range(n_actions)
+    )
+    return Carry(PreviousRatings("2026-10", "2026-11-03T10:15:00+00:00", ratings), actions)
+
+
+def _build(home, carry: Carry | None, tmp_path, name="carry.xlsx") -> openpyxl.Workbook:
+    bank = home.bank()
+    token = home.token("M01", PERIOD, bank.version)
+    path = tmp_path / name
+    path.write_bytes(build_workbook(home.network, bank, "M01", PERIOD, token, carry))
+    return openpyxl.load_workbook(path)
+
+
+def _texts(ws) -> list[str]:
+    return [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+
+
+def test_last_month_is_blank_and_says_why_without_an_earlier_return(workbook_path, bank):
+    wb = openpyxl.load_workbook(workbook_path)
+    for area in bank.areas:
+        ws = wb[T.area_sheet_name(area.index, area.short_name)]
+        assert ws[f"{LAYOUT.col_last_month}{T.HEADER_ROW}"].value == "Last month"
+        for i in range(10):
+            cell = ws[f"{LAYOUT.col_last_month}{T.standard_row(i)}"]
+            assert cell.value is None and cell.protection.locked is not False
+            assert ws[T.answer_cells(i).rating].value is None
+        assert any("no earlier return" in t for t in _texts(ws)), ws.title
+    assert any("no earlier return" in t for t in _texts(wb[T.START_SHEET]))
+
+
+def test_last_month_shows_the_counted_ratings_and_not_rated(home, bank, tmp_path):
+    wb = _build(home, _carry(bank), tmp_path)
+    first = wb[T.area_sheet_name(1, bank.areas[0].short_name)]
+    col = LAYOUT.col_last_month
+    assert first[f"{col}{T.standard_row(0)}"].value == "Not rated"
+    assert first[f"{col}{T.standard_row(1)}"].value == "Not rated"
+    assert first[f"{col}{T.standard_row(2)}"].value == "Partly met"
+    note = "Last month: your ratings for October 2026, from your return received 3 November 2026."
+    assert any(t.startswith(note) for t in _texts(first))
+    for area in bank.areas:
+        ws = wb[T.area_sheet_name(area.index, area.short_name)]
+        for i in range(10):
+            assert ws[f"{col}{T.standard_row(i)}"].protection.locked is not False
+            assert ws[T.answer_cells(i).rating].value is None, "the rating cell stays empty"
+
+
+def test_no_counted_return_last_month_says_so(home, bank, tmp_path):
+    wb = _build(home, Carry(PreviousRatings("2026-10", None, {})), tmp_path)
+    ws = wb[T.area_sheet_name(1, bank.areas[0].short_name)]
+    reason = "No return for October 2026 was counted, so there is nothing from last month."
+    assert reason in _texts(ws)
+    assert all(ws[f"{LAYOUT.col_last_month}{T.standard_row(i)}"].value is None for i in range(10))
+
+
+def test_essential_standards_carry_the_word_and_a_style_of_their_own(workbook_path, bank):
+    wb = openpyxl.load_workbook(workbook_path, rich_text=True)
+    essentials = [s for s in bank.standards if s.essential]
+    assert essentials
+    for area in bank.areas:
+        ws = wb[T.area_sheet_name(area.index, area.short_name)]
+        for i, std in enumerate(area.standards):
+            cell = ws[f"A{T.standard_row(i)}"]
+            assert str(cell.value) == T.id_cell_text(std.id, std.essential)
+            assert (T.ESSENTIAL_WORD in str(cell.value)) == std.essential
+            assert cell.protection.locked is not False
+            if std.essential:
+                assert cell.fill.fgColor.rgb.endswith("FCE4D6") and cell.alignment.wrap_text
+            else:
+                assert cell.fill.fgColor.rgb.endswith("F2F2F2")
+
+
+def test_actions_sheet_is_protected_with_lists_and_a_date(workbook_path, bank):
+    wb = openpyxl.load_workbook(workbook_path)
+    ws = wb[T.ACTIONS_SHEET]
+    assert ws.protection.sheet
+    headers = [ws.cell(T.ACTIONS_HEADER_ROW, c).value for c in range(1, 8)]
+    assert headers == [
+        "Ref",
+        "What will change",
+        "Area",
+        "Who leads",
+        "By when",
+        "Status",
+        "History",
+    ]
+    first, last = T.FIRST_ACTION_ROW, T.FIRST_ACTION_ROW + T.ACTION_ROWS - 1
+    assert last == 35
+    rules = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
+    area, status, due = (
+        rules[f"C{first}:C{last}"],
+        rules[f"F{first}:F{last}"],
+        rules[f"E{first}:E{last}"],
+    )
+    assert (area.type, area.formula1) == ("list", "Lists!$C$1:$C$12")
+    assert (status.type, status.formula1) == ("list", "Lists!$D$1:$D$4")
+    assert due.type == "date" and all(dv.showErrorMessage for dv in (area, status, due))
+    lists = wb[T.LISTS_SHEET]
+    assert [lists[f"C{i}"].value for i in range(1, 13)] == [
+        f"{a.index}. {a.name}" for a in bank.areas
+    ]
+    assert tuple(lists[f"D{i}"].value for i in range(1, 5)) == T.ACTION_STATUSES
+    for row in range(first, last + 1):
+        assert all(ws.cell(row, c).value is None for c in range(1, 8))
+    setup = ws.page_setup
+    assert setup.orientation == "landscape" and (setup.fitToWidth or 1, setup.fitToHeight) == (1, 0)
+    assert wb.sheetnames.index(T.ACTIONS_SHEET) == wb.sheetnames.index(T.LISTS_SHEET) - 1
+
+
+def test_carried_actions_come_first_with_their_history(home, bank, tmp_path):
+    import datetime as dt
+
+    wb = _build(home, _carry(bank), tmp_path)
+    ws = wb[T.ACTIONS_SHEET]
+    row = [ws.cell(T.action_row(0), c).value for c in range(1, 8)]
+    assert row[:4] == [
+        "2026-09.1",
+        "Change number 1",
+        "4. Reducing Restrictive Practices",
+        "Ward manager",
+    ]
+    assert row[4] == dt.datetime(2026, 12, 15) and row[5] == "In progress"
+    assert row[6] == "Written September 2026 (Not started); October 2026: In progress"
+    assert ws.cell(T.action_row(1), 1).value == "2026-09.2"
+    assert all(ws.cell(T.action_row(2), c).value is None for c in range(1, 8))
+    assert ws[f"A{T.action_row(0)}"].protection.locked is not False
+    assert ws[f"G{T.action_row(0)}"].protection.locked is not False
+    assert all(ws.cell(T.action_row(0), c).protection.locked is False for c in range(2, 7))
+    assert any(
+        t.startswith("2 open actions carried forward from your return for October 2026")
+        for t in _texts(ws)
+    )
+
+
+def test_more_open_actions_than_fit_are_counted_never_dropped_in_silence(home, bank, tmp_path):
+    wb = _build(home, _carry(bank, n_actions=T.ACTION_ROWS + 2), tmp_path)
+    ws = wb[T.ACTIONS_SHEET]
+    refs = [ws.cell(T.action_row(i), 1).value for i in range(T.ACTION_ROWS)]
+    carried = [r for r in refs if r]
+    assert carried == [f"2026-09.{i + 1}" for i in range(T.ACTION_ROWS - 5)], "room for 5 new ones"
+    note = next(t for t in _texts(ws) if "did not fit" in t)
+    assert "7 more open actions from October 2026 did not fit" in note
+    assert "2026-09.26" in note and "2026-09.32" in note
+
+
+def test_start_sheet_explains_last_month_essentials_and_actions(workbook_path):
+    text = " ".join(_texts(openpyxl.load_workbook(workbook_path)[T.START_SHEET]))
+    for words in ("Last month column", "Essential", "Actions sheet", "Not started, In progress"):
+        assert words in text, words
