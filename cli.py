@@ -259,6 +259,13 @@ def validate(home, file: Path, as_json: bool):
             "findings": [f.to_dict() for f in v.findings],
             "scores": v.scores.to_dict() if v.scores else None,
         }
+        family = getattr(ret, "form", "").startswith("family/")
+        if family:  # a family and friends response: its answers, no scores
+            result["kind"] = "family"
+            result["answers"] = [
+                {"area": a.area_id, "agree": a.agree, "comment": bool(a.comment)}
+                for a in ret.answers
+            ]
         if as_json:
             _print_json(result)
         else:
@@ -268,7 +275,12 @@ def validate(home, file: Path, as_json: bool):
                 + (f"  (unit {ret.unit}, {ret.period}, bank {ret.bank_version})" if ret else "")
             )
             _print_findings(v.findings)
-            if ret is not None:
+            if family:
+                click.echo("  family and friends response:")
+                for a in ret.answers:
+                    said = " (comment written)" if a.comment else ""
+                    click.echo(f"  {a.area_id}  {a.agree or 'no answer'}{said}")
+            elif ret is not None and v.scores is not None:
                 _print_scores(v.scores, intake.banks[ret.bank_version])
     sys.exit(0 if v.valid else 1)
 
@@ -377,9 +389,11 @@ def status(home, period: str, as_json: bool):
     elif data["due_in_days"]:
         due += f", in {data['due_in_days']} day(s)"
     closed = f"; CLOSED {data['closed_at'][:10]}" if data["closed_at"] else ""
+    family = sum(u.get("family_responses", 0) for u in data["units"])
     click.echo(
         f"{data['month']} ({period}), {due}{closed}: {c['returned']} returned, "
         f"{c['rejected']} rejected, {c['held']} held, {c['missing']} missing"
+        + (f"; {family} family and friends response(s)" if family else "")
     )
     for u in data["units"]:
         label = f"  {u['unit']:5} {u['name'][:24]:24}"
@@ -410,6 +424,13 @@ def status(home, period: str, as_json: bool):
             )
             click.echo(
                 f"{'':32} kept, NOT counted ({why}): {h['file']}; to count it: {h['release']}"
+            )
+        if u.get("family_responses"):
+            click.echo(f"{'':32} family and friends: {u['family_responses']} response(s) counted")
+        for h in u.get("family_held", []):
+            click.echo(
+                f"{'':32} family and friends response kept, NOT counted (arrived after the month "
+                f"was closed): {h['file']}; to count it: {h['release']}"
             )
     for f in data["unidentified_rejected_files"]:
         click.echo(f"  rejected file not from any unit: {f['file']}  (report: {f['report']})")
@@ -488,14 +509,14 @@ def close(home, period: str, reopen: bool, as_json: bool):
     c = data["counts"]
     if reopen:
         click.echo(
-            f"{data['month']} is open again. Returns for it are counted as they arrive; "
-            f"returns held while it was closed still need 'sequin release'."
+            f"{data['month']} is open again. Returns and family and friends responses for it are "
+            f"counted as they arrive; those held while it was closed still need 'sequin release'."
         )
     else:
         click.echo(
             f"{data['month']} is closed ({c['returned']} returned, {c['missing']} missing, "
-            f"{c['rejected']} rejected). Returns for it that arrive now are held, not counted, "
-            f"until you run 'sequin release FILE'."
+            f"{c['rejected']} rejected). Returns and family and friends responses for it that "
+            f"arrive now are held, not counted, until you run 'sequin release FILE'."
         )
         if data["outputs_pending"]:
             click.echo(
@@ -511,6 +532,7 @@ def close(home, period: str, reopen: bool, as_json: bool):
 def release(home, file: str, as_json: bool):
     """Count a return that was kept but not counted (an older save), instead of the one counted.
 
+    Also counts a family and friends response held because its month was closed.
     FILE is the returned workbook (any copy of it) or the name it arrived under,
     as its receipt shows.
     """
@@ -539,6 +561,13 @@ def release(home, file: str, as_json: bool):
         _print_json(result)
         return
     r = result["released"]
+    if result.get("kind") == "family":
+        click.echo(
+            f"{r['file']} is now counted as a family and friends response for {result['unit']}, "
+            f"{result['month']} ({result['responses_counted']} counted for that month)."
+        )
+        click.echo(f"Outputs: {result['outputs']}.")
+        return
     if result["already_counted"]:
         click.echo(
             f"{r['file']} is already the return counted for {result['unit']}, {result['month']}."
@@ -592,14 +621,24 @@ def demo(home, months: int):
     from engine.watcher import describe
 
     result = run_demo(home, months=months, on_outcome=lambda o: click.echo(describe(o)))
-    accepted = sum(o.outcome == "accepted" for o in result.outcomes)
-    rejected = sum(o.outcome == "rejected" for o in result.outcomes)
+    family = [o for o in result.outcomes if o.kind == "family"]
+    returns = [o for o in result.outcomes if o.kind != "family"]
+    accepted = sum(o.outcome == "accepted" for o in returns)
+    rejected = sum(o.outcome == "rejected" for o in returns)
     last = result.periods[-1]
     click.echo("")
     click.echo(
         f"Demo done: {len(result.periods)} months ({result.periods[0]} to {last}), "
-        f"{accepted} returns accepted, {rejected} rejected."
+        f"{accepted} returns accepted, {rejected} rejected; "
+        f"{sum(o.outcome == 'accepted' for o in family)} family and friends responses."
     )
+    if result.essential:
+        unit, std = result.essential.split()
+        click.echo(
+            f"In {last}, unit {unit} rated the essential standard {std} Not met in an area "
+            f"that is Green overall, and most of its families disagree with that area: see "
+            f"its feedback (feedback/) and the commissioner summary."
+        )
     if result.held:
         click.echo(
             f"The months before {last} were closed; {result.held} arrived late and is held "
@@ -607,6 +646,7 @@ def demo(home, months: int):
         )
     click.echo("Where to look:")
     click.echo(f"  unit workbooks to send:  {home.outbox / last / 'workbooks'}")
+    click.echo(f"  family and friends forms: {home.outbox / last / 'family'}")
     click.echo(f"  what needs you:          {home.inbox}  (rejected files, held returns)")
     click.echo(f"  returns by month, unit:  {home.root / 'returns'}")
     click.echo(f"  network benchmark:       {home.outbox / last}")

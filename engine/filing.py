@@ -17,22 +17,45 @@ counted return changes):
     it replaced (receipt marked REPLACED), copies sent again, and rejected files
     with their problems report once a corrected return was accepted (report
     marked SUPERSEDED).
+
+``returns/YYYY-MM/<code> <name>/family/``
+    every family and friends response counted for that unit and month, each
+    with its receipt, named by when it arrived and its number in ``sequin
+    returns`` (``2026-12-03 1015 #57 SeQuIn_family_M01_2026-11.xlsx``), since
+    many responses arrive under the same name; ``family/earlier/`` holds copies
+    of a response sent again (counted once). A response for a closed month waits
+    in the inbox beside its receipt until ``sequin release`` counts it; a
+    rejected response stays in the inbox beside its problems report until the
+    lead deals with it (another family's response never replaces it).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import os
+import stat
 from pathlib import Path
 
-from .files import NAME_MAX, display_name, open_regular, safe_stem, write_atomic, write_text_atomic
+from .entries import read_regular, stamp_of
+from .faults import crashpoint
+from .files import (
+    NAME_MAX,
+    display_name,
+    open_regular,
+    safe_stem,
+    sha256_file,
+    write_atomic,
+    write_text_atomic,
+)
 from .home import Home
 from .ledger import Drop, Ledger, is_counted
 from .receipts import PROBLEMS_SUFFIX, RECEIPT_SUFFIX, when
 
 RETURNS = "returns"
 EARLIER = "earlier"
+FAMILY = "family"
 SUPERSEDED_SUFFIX = ".problems (superseded).txt"
 
 
@@ -70,6 +93,17 @@ def filed_name(drop: Drop, earlier: bool) -> str:
         except ValueError:
             name = f"{drop.id} {name}"
     return _fit(name)
+
+
+def family_name(drop: Drop) -> str:
+    """The name a family and friends response has in ``family/``: when it arrived, and its number
+    (many responses arrive under the same name)."""
+    name = display_name(drop.original_name).replace("/", "_").replace("\\", "_")
+    try:
+        arrived = f"{dt.datetime.fromisoformat(drop.arrived_at):%Y-%m-%d %H%M} "
+    except ValueError:
+        arrived = ""
+    return _fit(f"{arrived}#{drop.id} {name}")
 
 
 def report_of(path: Path, outcome: str) -> Path:
@@ -120,6 +154,8 @@ class Filing:
         """Where this drop's file belongs, or None when it stays where it arrived."""
         if drop.state != "done" and not finishing:
             return None  # another run's unfinished work: its own finishing files it
+        if drop.is_family:
+            return self._family_destination(drop)
         if drop.outcome == "accepted":
             row = self.ledger.return_row(drop.return_id)
             if row is None:
@@ -140,6 +176,18 @@ class Filing:
         ):
             return folder / EARLIER / filed_name(drop, earlier=True)
         return None
+
+    def _family_destination(self, drop: Drop) -> Path | None:
+        """``family/`` for a counted response, ``family/earlier/`` for a copy sent again; a held
+        or rejected response stays in the inbox for the lead."""
+        row = self.ledger.response_row(drop.response_id) if drop.response_id else None
+        if drop.outcome != "accepted" or row is None or row["held"] is not None:
+            return None
+        folder = unit_folder(self.home, row["unit"], row["period"]) / FAMILY
+        first = self.ledger.first_drop_of_response(row["id"])
+        if first is not None and first.id != drop.id:
+            folder = folder / EARLIER
+        return folder / family_name(drop)
 
     def counted_drop(self, unit: str, period: str) -> Drop | None:
         current = self.ledger.current_return(unit, period)
@@ -198,7 +246,13 @@ class Filing:
             os.replace(report_here, report_want)
         except (FileNotFoundError, IsADirectoryError):
             pass
-        if drop.outcome == "rejected" and counted is not None:
+        if drop.is_family:
+            if not drop.filed_as and want.parent.name == FAMILY:
+                _prepend(
+                    report_want,
+                    "RELEASED: this family and friends response is now counted (sequin release).",
+                )
+        elif drop.outcome == "rejected" and counted is not None:
             _prepend(
                 report_want,
                 f"SUPERSEDED: the corrected return '{counted.original_name}' was "
@@ -219,3 +273,57 @@ class Filing:
             )
         if moved or report_want.exists():
             self.ledger.set_filed(drop.id, _relative(self.home, want))
+
+
+def keep_original(home: Home, staging: Path, sha256: str, path: Path) -> Path:
+    """Put an accepted original into the archive, from the bytes that were read and hashed.
+
+    The private copy made when the file was taken (in ``staging``) is moved into
+    the archive after it is forced to disk; if it is gone (a power cut), the
+    original is used, again only if its hash matches.
+    """
+    target = archive_path(home, sha256)
+    if target.exists():
+        return target
+    staged = staging / f"{sha256}.xlsx"
+    for candidate in (staged, path):
+        data = read_regular(candidate)
+        if data is None or hashlib.sha256(data).hexdigest() != sha256:
+            continue
+        if candidate == staged:
+            try:
+                fd = os.open(staged, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staged, target)
+                return target
+            except OSError:
+                pass  # another disk, or no fsync here: write a copy instead
+        write_atomic(target, data)
+        return target
+    raise FileNotFoundError(
+        errno.ENOENT,
+        "neither the private copy nor the original of this file is left",
+        str(path),
+    )
+
+
+def remove_original(sha256: str, path: Path, stamp: tuple) -> None:
+    """Remove the inbox copy, but only if it is still the file whose bytes were recorded."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return
+    if not stat.S_ISREG(st.st_mode):
+        return
+    if stamp:
+        if stamp_of(st) != stamp:
+            return  # overwritten since it was read: it is a new file, taken again
+    elif sha256_file(path) != sha256:
+        return
+    crashpoint("archived, before removing from the inbox")
+    os.unlink(path)
+    crashpoint("removed from the inbox, before done")

@@ -32,11 +32,18 @@ older draft sent after the final version) is kept and archived but not
 counted; its receipt says so and gives the command that makes it count
 (``sequin release FILE``). When either save time is unknown, the return that
 arrived last counts, as before.
+
+**Family and friends responses** come through the same inbox and path. Every
+accepted response of a unit and month counts (there is no older save and
+nothing is replaced), except that the same bytes twice count once, and a
+response for a closed month is kept but held until ``sequin release`` counts
+it. A counted response marks its month's outputs for rebuilding. The original
+is archived like a return and filed, with its receipt, in the unit's
+``family/`` folder (see :mod:`engine.filing`).
 """
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import logging
 import os
@@ -45,27 +52,34 @@ from pathlib import Path
 
 from . import template as T
 from .bank import known_banks
-from .checks import check_return
-from .entries import Taken, iso_time, read_regular, stamp_of, take
+from .checks import FamilyResponse, check_return
+from .entries import Taken, iso_time, take
 from .faults import crashpoint
-from .files import clean_up_temp_files, display_name, sha256_file, write_atomic, write_text_atomic
-from .filing import RETURNS, Filing, archive_path, report_of
+from .files import (
+    clean_up_temp_files,
+    display_name,
+    sha256_file,  # noqa: F401 - timed by the benchmarks
+    write_atomic,
+    write_text_atomic,
+)
+from .filing import RETURNS, Filing, archive_path, keep_original, remove_original, report_of
 from .findings import Finding, error, warning
 from .home import Home
 from .ledger import Drop, Ledger, is_counted
 from .lock import HomeLock
-from .outcome import Outcome, Validation, claimed_by_name, read_failed_finding
+from .outcome import Notes, Outcome, Validation, claimed_by_name, read_failed_finding
 from .receipts import (
+    family_receipt_text,
     is_report,
-    month,
     month_words,
     problems_text,
     receipt_text,
     report_name,
-    when,
+    response_copy_note,
+    response_held_message,
 )
 from .sandbox import ReadFailed, Sandbox
-from .scoring import Scores, score
+from .scoring import score
 
 log = logging.getLogger("sequin.intake")
 
@@ -171,7 +185,7 @@ class Intake:
                 file_name=file_name if file_name is not None else path.name,
             )
             scores = None
-            if ret is not None:
+            if ret is not None and not isinstance(ret, FamilyResponse):  # responses are not scored
                 scores = score(self.banks[ret.bank_version], self.network, ret.ratings())
             return Validation(findings, ret, scores, str(answer["ok"].get("saved_at") or ""))
         except Exception as exc:  # noqa: BLE001 - a file must never stop the engine
@@ -253,6 +267,8 @@ class Intake:
         """False when the outcome is known without reading (the same bytes seen before)."""
         if self.ledger.return_by_sha(t.sha256) is not None:
             return False
+        if self.ledger.response_by_sha(t.sha256) is not None:
+            return False
         return not any(
             self._stays_in_inbox(d) and self._same_entry(d, t)
             for d in self.ledger.drops_for(t.sha256)
@@ -264,6 +280,9 @@ class Intake:
             return False
         if drop.outcome == "rejected":
             return True
+        if drop.response_id:
+            row = self.ledger.response_row(drop.response_id)
+            return row is not None and row["held"] is not None
         row = self.ledger.return_row(drop.return_id) if drop.return_id else None
         return row is not None and row["held"] is not None and not is_counted(row)
 
@@ -302,6 +321,7 @@ class Intake:
                         findings=[finding],
                         report_name=report_name(t.path.name, False),
                         source=t.source,
+                        form=_claimed_form(t.path.name),
                     )
                 return (drop, t.path), {"findings": [finding]}
             except Exception as exc2:  # noqa: BLE001
@@ -352,11 +372,12 @@ class Intake:
                 findings=[t.refused],
                 report_name=report_name(t.path.name, False),
                 source=t.source,
+                form=_claimed_form(t.path.name),
             )
             return (drop, t.path), {"findings": [t.refused]}
         existing = self.ledger.return_by_sha(sha)
         if existing is not None:
-            note, findings = self._duplicate_note(existing, previous)
+            note, findings = self.notes.duplicate_note(existing, previous)
             drop = self.ledger.record(
                 sha256=sha,
                 original_name=name,
@@ -371,13 +392,30 @@ class Intake:
                 period=existing["period"],
             )
             bank = self.banks[existing["bank_version"]]
-            scores = self._stored_scores(existing["id"], existing)
+            scores = self.notes.stored_scores(existing["id"], existing)
             return (drop, t.path), {
                 "scores": scores,
                 "bank": bank,
                 "note": note,
                 "findings": findings,
             }
+        response = self.ledger.response_by_sha(sha)
+        if response is not None:  # the same bytes again: one response, counted once
+            drop = self.ledger.record(
+                sha256=sha,
+                original_name=name,
+                size=t.size,
+                arrived_at=t.arrived,
+                outcome="accepted",
+                findings=[],
+                response_id=response["id"],
+                report_name=report_name(t.path.name, True),
+                source=t.source,
+                unit=response["unit"],
+                period=response["period"],
+                form=T.FAMILY_FORM,
+            )
+            return (drop, t.path), {"findings": []}
         if v is None:  # not read, yet not known: cannot happen unless the ledger changed meanwhile
             v = Validation(
                 [
@@ -393,20 +431,28 @@ class Intake:
         accepted = v.valid
         findings = list(v.findings)
         older_than = None
-        keep = {"ret": v.ret}
-        if accepted:
+        keep = {"ret": v.ret, "form": getattr(v.ret, "form", None) or _claimed_form(t.path.name)}
+        if accepted and isinstance(v.ret, FamilyResponse):
+            # Every response counts: no older save, nothing replaced; a closed month holds it.
             closed = self.ledger.closed_at(v.ret.period)
             if closed:
                 keep["held"] = "closed-month"
-                findings.insert(0, self._closed_month_finding(v, closed, t))
+                who = self.notes.unit_label(v.ret.unit)
+                message = response_held_message(who, v.ret.period, closed, t.name)
+                findings.insert(0, warning("closed-month", message))
+        elif accepted:
+            closed = self.ledger.closed_at(v.ret.period)
+            if closed:
+                keep["held"] = "closed-month"
+                findings.insert(0, self.notes.closed_month_finding(v, closed, t))
             else:
                 older_than = self.ledger.later_save(v.ret.unit, v.ret.period, v.saved_at)
                 if older_than is not None:
-                    findings.insert(0, self._older_save_finding(v, older_than, t))
+                    findings.insert(0, self.notes.older_save_finding(v, older_than, t))
         elif any(f.code in _UNTRUSTED for f in findings):
             # Its hidden unit and month are unverified: keep only what the file name claims.
             unit, period = claimed_by_name(t.path.name, self.network)
-            keep = {"ret": None, "unit": unit, "period": period}
+            keep = {"ret": None, "unit": unit, "period": period, "form": _claimed_form(t.path.name)}
         drop = self.ledger.record(
             sha256=sha,
             original_name=name,
@@ -422,99 +468,6 @@ class Intake:
             **keep,
         )
         return (drop, t.path), {"findings": findings, "scores": v.scores, "ret": v.ret}
-
-    def _describe_return(self, row) -> str:
-        first = self.ledger.first_drop_of_return(row["id"])
-        name = first.original_name if first else "(unknown file)"
-        saved = f", saved {when(row['saved_at'])}" if row["saved_at"] else ""
-        return f"'{name}' (received {when(row['received_at'])}{saved})"
-
-    def _older_save_finding(self, v: Validation, later, t: Taken) -> Finding:
-        u = self.network.unit(v.ret.unit)
-        return warning(
-            "older-save",
-            f"KEPT, NOT COUNTED. This workbook was saved {when(v.saved_at)}, before the return "
-            f"already counted for {v.ret.unit}{f' ({u.name})' if u else ''}, {month(v.ret.period)}: "
-            f"{self._describe_return(later)}. It looks like an earlier draft, so the later save "
-            f"stays counted and this one is kept in the history. If this one is the right one, "
-            f'run:  sequin release "{t.name}"',
-        )
-
-    def _closed_month_finding(self, v: Validation, closed: str, t: Taken) -> Finding:
-        u = self.network.unit(v.ret.unit)
-        who = f"{v.ret.unit}{f' ({u.name})' if u else ''}"
-        current = self.ledger.current_return(v.ret.unit, v.ret.period)
-
-        def pct(value) -> str:
-            return "-" if value is None else f"{value:.1f} %"
-
-        if current is None:
-            change = f"{who} had no return counted for that month; this one would be its first"
-        else:
-            change = (
-                f"it would replace {self._describe_return(current)} and change {who}'s "
-                f"overall score from {pct(current['overall_percent'])} "
-                f"{current['overall_rag']} to {pct(v.scores.overall_percent)} "
-                f"{v.scores.overall_rag}"
-            )
-        return warning(
-            "closed-month",
-            f"HELD, NOT COUNTED. {month(v.ret.period)} was closed {when(closed)}, after its "
-            f"outputs were shared, so this return is kept but changes nothing in that month's "
-            f"scores or outputs. If counted, {change}. To count it, run:  sequin release "
-            f'"{t.name}"  (the month\'s outputs are then rebuilt).',
-        )
-
-    def _duplicate_note(self, existing, previous: list[Drop]) -> tuple[str, list[Finding]]:
-        """What a receipt says about bytes already received, true to what is counted now."""
-        first = next((d for d in previous if d.outcome == "accepted"), None)
-        received = when(first.arrived_at if first else existing["received_at"])
-        if is_counted(existing):
-            return (
-                f"These exact bytes were already received ({received}) and are the return "
-                f"counted for {existing['unit']}, {month(existing['period'])}. This copy is kept "
-                f"in the history; nothing changes."
-            ), []
-        current = self.ledger.current_return(existing["unit"], existing["period"])
-        name = first.original_name if first else "this file"
-        counted = (
-            f"{self._describe_return(current)} is"
-            if current is not None
-            else "no return is (the month is closed)"
-        )
-        note = (
-            f"KEPT, NOT COUNTED. These exact bytes were already received ({received}), but they "
-            f"are not the return counted for {existing['unit']}, {month(existing['period'])}: "
-            f"{counted}. Sending the same file again does not change that. If this one is the "
-            f'right one, run:  sequin release "{name}"'
-        )
-        return note, []
-
-    def _stored_scores(self, return_id: int, row) -> Scores:
-        from .scoring import AreaScore
-
-        areas = {}
-        for r in self.ledger.area_scores_of(return_id):
-            areas[r["area_id"]] = AreaScore(
-                r["area_id"],
-                r["points"],
-                r["available"],
-                r["answered"],
-                r["applicable"],
-                T.STANDARDS_PER_AREA,
-                r["percent"],
-                r["rag"],
-                bool(r["complete"]),
-            )
-        return Scores(
-            areas,
-            row["points"],
-            row["available"],
-            row["answered"],
-            row["applicable"],
-            row["overall_percent"],
-            row["overall_rag"],
-        )
 
     def _finish_safely(self, drop: Drop, path: Path, **kwargs) -> Outcome:
         """Finish a recorded drop; a failure is reported and left for the restart to finish."""
@@ -536,56 +489,8 @@ class Intake:
             )
 
     def _keep_original(self, drop: Drop, path: Path) -> Path:
-        """Put the accepted original into the archive, from the bytes that were read and hashed.
-
-        The private copy made when the file was taken is moved into the archive
-        after its hash is checked and it is forced to disk; if it is gone (a
-        power cut), the original is used, again only if its hash matches.
-        """
-        target = self.archive_path(drop.sha256)
-        if target.exists():
-            return target
-        staged = self.staging / f"{drop.sha256}.xlsx"
-        for candidate in (staged, path):
-            data = read_regular(candidate)
-            if data is None or hashlib.sha256(data).hexdigest() != drop.sha256:
-                continue
-            if candidate == staged:
-                try:
-                    fd = os.open(staged, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-                    try:
-                        os.fsync(fd)
-                    finally:
-                        os.close(fd)
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(staged, target)
-                    return target
-                except OSError:
-                    pass  # another disk, or no fsync here: write a copy instead
-            write_atomic(target, data)
-            return target
-        raise FileNotFoundError(
-            errno.ENOENT,
-            "neither the private copy nor the original of this return is left",
-            str(path),
-        )
-
-    def _remove_original(self, drop: Drop, path: Path, stamp: tuple) -> None:
-        """Remove the inbox copy, but only if it is still the file whose bytes were recorded."""
-        try:
-            st = os.lstat(path)
-        except OSError:
-            return
-        if not stat.S_ISREG(st.st_mode):
-            return
-        if stamp:
-            if stamp_of(st) != stamp:
-                return  # overwritten since it was read: it is a new file, taken again
-        elif sha256_file(path) != drop.sha256:
-            return
-        crashpoint("archived, before removing from the inbox")
-        os.unlink(path)
-        crashpoint("removed from the inbox, before done")
+        """Put the accepted original into the archive (see :func:`engine.filing.keep_original`)."""
+        return keep_original(self.home, self.staging, drop.sha256, path)
 
     def _finish(
         self,
@@ -614,19 +519,23 @@ class Intake:
         folder = path.parent if path.parent.is_dir() else self.home.inbox
         report = folder / (drop.report_name or report_name(path.name, drop.outcome == "accepted"))
         unit, period = drop.unit or "", drop.period or ""
-        counted = True
+        counted, family = True, False
         first_line = self._month_line(period)
+        if drop.outcome == "accepted" and drop.response_id is not None:
+            return self._finish_response(
+                drop, path, findings, note, report, first_line, in_inbox, skipped, stamp
+            )
         if drop.outcome == "accepted":
             row = self.ledger.return_row(drop.return_id)
             if scores is None:
-                scores = self._stored_scores(row["id"], row)
+                scores = self.notes.stored_scores(row["id"], row)
             bank = bank or self.banks[row["bank_version"]]
             unit, period = row["unit"], row["period"]
             counted = is_counted(row)
             if drop.duplicate_of and not note:
-                note, _ = self._duplicate_note(row, self.ledger.drops_for(drop.sha256))
+                note, _ = self.notes.duplicate_note(row, self.ledger.drops_for(drop.sha256))
             elif not drop.duplicate_of:
-                note = self._replaced_note(row) or note
+                note = self.notes.replaced_note(row) or note
             shown = findings
             held = [f for f in findings if f.code in ("older-save", "closed-month")]
             if held and not counted:
@@ -655,14 +564,19 @@ class Intake:
                     duplicate_note=note,
                     counted=counted,
                     first_line=first_line,
+                    ratings=self.ledger.receipt_ratings(row["id"]),
+                    not_met=self.network.not_met_label,
+                    actions=self.ledger.receipt_actions(row["id"]),
+                    form=row["form"],
                 ),
                 durable=False,
             )
             if placed is not None:
                 self.ledger.set_filed(drop.id, placed.relative_to(self.home.root).as_posix())
                 if in_inbox:
-                    self._remove_original(drop, path, stamp)
+                    remove_original(drop.sha256, path, stamp)
         else:
+            family = drop.is_family or _claimed_form(drop.original_name) is not None
             write_text_atomic(
                 report,
                 problems_text(
@@ -672,6 +586,7 @@ class Intake:
                     unit=unit,
                     period=period,
                     first_line=first_line,
+                    family=family,
                 ),
                 durable=False,
             )
@@ -691,7 +606,73 @@ class Intake:
             bool(drop.duplicate_of),
             drop.id,
             counted=counted,
+            kind="family" if drop.outcome == "rejected" and family else "return",
         )
+
+    def _finish_response(
+        self, drop, path, findings, note, report, first_line, in_inbox, skipped, stamp
+    ) -> Outcome:
+        """Archive, file and write the receipt of an accepted family and friends response."""
+        row = self.ledger.response_row(drop.response_id)
+        unit, period = row["unit"], row["period"]
+        counted = row["held"] is None
+        first = self.ledger.first_drop_of_response(row["id"])
+        duplicate = first is not None and first.id != drop.id
+        who = self.notes.unit_label(unit)
+        if duplicate and not note:
+            note = response_copy_note(who, period, first.arrived_at, counted, first.original_name)
+        shown = findings
+        held = [f for f in findings if f.code == "closed-month"]
+        if held and not counted:
+            note, shown = held[0].message, [f for f in findings if f is not held[0]]
+        target = self._keep_original(drop, path)
+        placed = self.filing.lay_out(unit, period, finishing=drop)
+        if placed is not None:
+            write_atomic(placed, target.read_bytes(), durable=False)
+            report = report_of(placed, "accepted")
+        u = self.network.unit(unit)
+        text = family_receipt_text(
+            file_name=drop.original_name,
+            unit=unit,
+            unit_name=u.name if u else unit,
+            period=period,
+            received=drop.arrived_at,
+            bank=self.banks[row["bank_version"]],
+            answers=self.ledger.response_answers_of(row["id"]),
+            findings=shown,
+            note=note,
+            counted=counted,
+            duplicate=duplicate,
+            responses_counted=self.ledger.counted_response_count(unit, period),
+            first_line=first_line,
+        )
+        write_text_atomic(report, text, durable=False)
+        if placed is not None:
+            self.ledger.set_filed(drop.id, placed.relative_to(self.home.root).as_posix())
+            if in_inbox:
+                remove_original(drop.sha256, path, stamp)
+        self.ledger.mark_done(drop.id)
+        self._discard_staged_sha(drop.sha256)
+        if skipped:
+            return Outcome(drop.original_name, "skipped", drop_id=drop.id)
+        return Outcome(
+            drop.original_name,
+            "accepted",
+            findings,
+            unit,
+            period,
+            row["bank_version"],
+            None,
+            report,
+            duplicate,
+            drop.id,
+            counted=counted,
+            kind="family",
+        )
+
+    @property
+    def notes(self) -> Notes:
+        return Notes(self.ledger, self.network)
 
     @property
     def filing(self) -> Filing:
@@ -705,24 +686,6 @@ class Intake:
         return (
             f"This is the workbook for {month_words(period)}, not {month_words(newest)} "
             f"(the newest month sent out)."
-        )
-
-    def _replaced_note(self, row) -> str:
-        """What a counted return replaced: which file, when it arrived, and the score change."""
-        if not is_counted(row):
-            return ""
-        old = self.ledger.replaced_by(row["id"])
-        if old is None:
-            return ""
-
-        def pct(value) -> str:
-            return "-" if value is None else f"{value:.1f} %"
-
-        return (
-            f"This return REPLACES the one counted before: {self._describe_return(old)}. "
-            f"Overall score {pct(old['overall_percent'])} {old['overall_rag']} -> "
-            f"{pct(row['overall_percent'])} {row['overall_rag']}. The earlier return is kept "
-            f"in the history."
         )
 
     def _discard_staged_sha(self, sha: str) -> None:
@@ -780,3 +743,8 @@ class Intake:
                 if not stat.S_ISDIR(st.st_mode):
                     files.append((st.st_mtime, entry.name, Path(entry.path)))
         return [p for _m, _n, p in sorted(files)]
+
+
+def _claimed_form(name: str) -> str | None:
+    """The family form for a file whose name claims to be a family and friends response."""
+    return T.FAMILY_FORM if T.claimed_form(display_name(name)) == "family" else None

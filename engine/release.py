@@ -1,10 +1,17 @@
 """Counting a kept return: ``sequin release FILE``.
 
 A return can be accepted yet not counted: an older save sent after the one
-counted (see :mod:`engine.pipeline`). Its receipt gives the command that makes
-it count when the lead decides it is the right one. The lead names it by the
-file (any copy of it: the one in the email, or the archived original) or by
-the name it arrived under.
+counted, or one that arrived after its month was closed (see
+:mod:`engine.pipeline`). Its receipt gives the command that makes it count when
+the lead decides it is the right one. The lead names it by the file (any copy
+of it: the one in the email, or the archived original) or by the name it
+arrived under.
+
+A family and friends response is never replaced and has no older save: every
+response counts. The only one kept but not counted is one that arrived after
+its month was closed; ``sequin release`` counts it (reopening the month does
+not, as for returns), and the month's outputs are rebuilt. Releasing a response
+that already counts is refused, with the reason.
 """
 
 from __future__ import annotations
@@ -27,13 +34,18 @@ class ReleaseError(SequinError):
 
 def find_return(ledger: Ledger, file: str):
     """The accepted return ``file`` names: by its bytes if it is a file here, else by the name it
-    arrived under, else by the number ``sequin returns`` shows (``12`` or ``#12``)."""
+    arrived under, else by the number ``sequin returns`` shows (``12`` or ``#12``).
+
+    A family and friends response is returned as ``("family", row)``."""
     path = Path(file)
     if path.is_file():
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
         row = ledger.return_by_sha(sha)
         if row is not None:
             return row
+        row = ledger.response_by_sha(sha)
+        if row is not None:
+            return ("family", row)
         if ledger.drops_for(sha):
             raise ReleaseError(
                 f"{display_name(path.name)} was not accepted, so it cannot be counted",
@@ -44,9 +56,11 @@ def find_return(ledger: Ledger, file: str):
             hint="Drop it into the inbox first; its receipt says whether it counts.",
         )
     name = display_name(os.path.basename(file))
-    rows = ledger.returns_named(name)
+    rows = ledger.returns_named(name) + [("family", r) for r in ledger.responses_named(name)]
     if not rows and file.lstrip("#").isdigit():
         drop = ledger.drop(int(file.lstrip("#")))  # the number 'sequin returns' shows
+        if drop is not None and drop.response_id is not None:
+            return ("family", ledger.response_row(drop.response_id))
         if drop is None or drop.return_id is None:
             raise ReleaseError(
                 f"no accepted return is recorded as #{file.lstrip('#')}",
@@ -60,8 +74,9 @@ def find_return(ledger: Ledger, file: str):
         )
     if len(rows) > 1:
         raise ReleaseError(
-            f"{len(rows)} different returns arrived under the name '{name}'",
-            hint="Give the file itself (a copy of the one you mean), not its name.",
+            f"{len(rows)} different returns or responses arrived under the name '{name}'",
+            hint="Give the file itself (a copy of the one you mean), or its number in "
+            "'sequin returns' (#12), not its name.",
         )
     return rows[0]
 
@@ -73,8 +88,11 @@ def release(home: Home, ledger: Ledger, file: str) -> dict:
     show it are marked for rebuilding.
     """
     row = find_return(ledger, file)
+    if isinstance(row, tuple):
+        return _release_response(home, ledger, row[1])
     before = ledger.current_return(row["unit"], row["period"])
     result = {
+        "kind": "return",
         "unit": row["unit"],
         "period": row["period"],
         "month": month(row["period"]),
@@ -90,6 +108,40 @@ def release(home: Home, ledger: Ledger, file: str) -> dict:
             row["unit"], row["period"]
         )
     return result
+
+
+def _release_response(home: Home, ledger: Ledger, row) -> dict:
+    """Count a family and friends response held because its month was closed."""
+    first = ledger.first_drop_of_response(row["id"])
+    name = first.original_name if first else ""
+    if row["held"] is None:
+        raise ReleaseError(
+            f"{name} is a family and friends response that already counts for {row['unit']}, "
+            f"{month(row['period'])}; nothing to release",
+            hint="Every family and friends response counts, and none replaces another: only one "
+            "held because its month was closed can be released.",
+        )
+    ledger.release_response(row["id"])
+    Filing(home, ledger, lambda sha: archive_path(home, sha)).lay_out(row["unit"], row["period"])
+    return {
+        "kind": "family",
+        "unit": row["unit"],
+        "period": row["period"],
+        "month": month(row["period"]),
+        "released": {
+            "file": name,
+            "received_at": row["received_at"],
+            "received": when(row["received_at"]),
+            "saved_at": None,
+            "saved": "",
+            "overall_percent": None,
+        },
+        "replaced": None,
+        "already_counted": False,
+        "overall_percent": None,
+        "overall_rag": None,
+        "responses_counted": ledger.counted_response_count(row["unit"], row["period"]),
+    }
 
 
 def _describe(ledger: Ledger, row) -> dict:

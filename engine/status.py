@@ -58,6 +58,10 @@ def period_status(home: Home, ledger: Ledger, period: str, on: dt.date | None = 
     - held: nothing counted, but a return is held (the month was closed);
     - missing: nothing received.
     Units not counted yet carry ``days_overdue`` once the due date has passed.
+    Every unit also carries ``family_responses`` (family and friends responses
+    counted for the month) and ``family_held`` (responses that arrived after the
+    month was closed, each with the command that counts it); they do not change
+    the unit's status, which is about its own return.
     """
     check_period(period)
     on = on or today()
@@ -66,6 +70,18 @@ def period_status(home: Home, ledger: Ledger, period: str, on: dt.date | None = 
     overdue = max(0, (on - due).days)
     current = {r["unit"]: r for r in ledger.current_returns(period)}
     latest = {r["unit"]: r for r in ledger.latest_drops(period)}
+    family = dict(ledger.response_totals(period))
+    family_held: dict[str, list[dict]] = {}
+    for r in ledger.held_responses(period):
+        family_held.setdefault(r["unit"], []).append(
+            {
+                "file": r["original_name"],
+                "response_id": r["id"],
+                "received_at": r["received_at"],
+                "why": r["held"],
+                "release": f'sequin release "{r["original_name"]}"',
+            }
+        )
     held: dict[str, list[dict]] = {}
     for r in ledger.held_returns(period):
         held.setdefault(r["unit"], []).append(
@@ -87,6 +103,8 @@ def period_status(home: Home, ledger: Ledger, period: str, on: dt.date | None = 
             "name": u.name,
             "status": "missing",
             "held": held.get(u.code, []),
+            "family_responses": family.get(u.code, 0),
+            "family_held": family_held.get(u.code, []),
         }
         if u.code in current:
             r = current[u.code]
@@ -235,7 +253,14 @@ def returns_list(
         )
     out = []
     for d in ledger.drops_with_returns(unit, period):
-        if d["outcome"] == "accepted":
+        if d["response_id"] is not None:
+            if d["response_held"] is not None:
+                state = "family response, held (month closed)"
+            elif d["id"] != d["response_first"]:
+                state = "family response, copy sent again"
+            else:
+                state = "family response, counted"
+        elif d["outcome"] == "accepted":
             if d["duplicate_of"]:
                 state = "copy sent again"
             elif d["held"] == "closed-month" and d["superseded_by"] is None:
@@ -247,10 +272,16 @@ def returns_list(
             else:
                 state = "counted"
         else:
-            state = "rejected"
+            state = (
+                "rejected family response"
+                if (d["form"] or "").startswith("family/")
+                else "rejected"
+            )
         if d["filed_as"]:
             where = d["filed_as"]
-        elif d["outcome"] == "rejected" or state.startswith(("held", "kept")):
+        elif d["outcome"] == "rejected" or state.startswith(
+            ("held", "kept", "family response, held")
+        ):
             where = "inbox/" + d["original_name"]
         else:
             where = f"archive/{d['sha256'][:2]}/{d['sha256']}.xlsx"

@@ -55,6 +55,11 @@ def describe(o: Outcome) -> str:
             dup = " (kept, NOT counted: see its receipt)"
         else:
             dup = " (duplicate, not counted again)" if o.duplicate else ""
+        if o.kind == "family":
+            return (
+                f"accepted  {o.name}  family and friends response, unit {o.unit} {o.period}  "
+                f"{warn} warning(s){dup}"
+            )
         return (
             f"accepted  {o.name}  unit {o.unit} {o.period}  overall {pct} "
             f"{o.scores.overall_rag if o.scores else ''}  {warn} warning(s){dup}"

@@ -17,8 +17,20 @@ derived from it and can be rebuilt at any time.
   ``held = 'closed-month'``, and changes nothing. Current means
   ``superseded_by IS NULL AND held IS NULL``; :meth:`Ledger.release` makes a
   held return current when the lead says so.
+- ``actions``: the Actions sheet of each return (form unit/2), one row per
+  action per return, keyed by its ``ref`` (kept when an action is carried); a
+  carried action the unit left empty keeps its last recorded row.
+- ``responses`` and ``response_answers``: one row per distinct family and
+  friends response (by sha256), with its answer per area. Every response of
+  a unit and month counts (there is no superseding and no older save); the
+  same bytes again are a drop pointing at the same response
+  (``drops.response_id``), so they count once. A response for a closed month
+  is kept with ``held = 'closed-month'`` and counts once released
+  (:meth:`Ledger.release_response`). Counted means ``held IS NULL``.
 - ``drops.filed_as``: where the file is now, relative to the home (the inbox,
-  or the month's ``returns/`` folder), kept up to date by the filing.
+  or the month's ``returns/`` folder), kept up to date by the filing;
+  ``drops.form``: the workbook form the file is (``unit/2``, ``family/1``) or
+  claims by its name when it could not be read (NULL when unknown).
 """
 
 from __future__ import annotations
@@ -27,15 +39,26 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..checks import Return
+from .. import template as T
+from ..checks import Action, FamilyAnswer, FamilyResponse, Return
 from ..faults import crashpoint
 from ..findings import Finding
 from ..scoring import Scores
-from .schema import _ADDED_COLUMNS, SCHEMA, SCHEMA_VERSION
+from .carry import CarryReads
+from .schema import (  # noqa: F401 - read by sequin doctor
+    _ADDED_COLUMNS,
+    ADDED_INDEXES,
+    NOT_FAMILY,
+    SCHEMA,
+    SCHEMA_VERSION,
+    LedgerFacts,
+    read_facts,
+)
+from .threads import ThreadReads
 
 # A counted return: neither replaced by a later one nor held back (see the module notes).
 COUNTED = "superseded_by IS NULL AND held IS NULL"
@@ -70,6 +93,13 @@ class Drop:
     report_name: str | None
     source: bytes | None = None  # where the original was, as file-system bytes
     filed_as: str | None = None  # where the file is now, relative to the home
+    response_id: int | None = None  # the family and friends response these bytes are
+    form: str | None = None  # the workbook form ("unit/2", "family/1"), None when unknown
+
+    @property
+    def is_family(self) -> bool:
+        """True for a family and friends response (accepted, or rejected but one by its form)."""
+        return self.response_id is not None or (self.form or "").startswith("family/")
 
     @property
     def source_path(self):
@@ -77,7 +107,10 @@ class Drop:
         return Path(os.fsdecode(self.source)) if self.source else None
 
 
-class Ledger:
+_DROP_FIELDS = tuple(Drop.__dataclass_fields__)
+
+
+class Ledger(CarryReads, ThreadReads):
     """The SQLite ledger of a home."""
 
     def __init__(self, path: Path | str):
@@ -99,6 +132,8 @@ class Ledger:
             have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
             if column not in have:
                 self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+        for sql in ADDED_INDEXES:
+            self.db.execute(sql)
         self.db.execute(
             "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
             (SCHEMA_VERSION,),
@@ -146,22 +181,7 @@ class Ledger:
     def _drop(self, row) -> Drop | None:
         if row is None:
             return None
-        return Drop(
-            row["id"],
-            row["sha256"],
-            row["original_name"],
-            row["size"],
-            row["arrived_at"],
-            row["outcome"],
-            row["state"],
-            row["duplicate_of"],
-            row["return_id"],
-            row["unit"],
-            row["period"],
-            row["report_name"],
-            row["source"],
-            row["filed_as"],
-        )
+        return Drop(**{name: row[name] for name in _DROP_FIELDS})
 
     def drop(self, drop_id: int) -> Drop | None:
         return self._drop(
@@ -209,17 +229,6 @@ class Ledger:
         )
         return [Finding(*r) for r in rows]
 
-    def counts(self) -> dict[str, int]:
-        """Drops by outcome, distinct accepted returns, and current returns."""
-        out = dict(
-            self.db.execute("SELECT outcome, COUNT(*) FROM drops GROUP BY outcome").fetchall()
-        )
-        out["returns"] = self.db.execute("SELECT COUNT(*) FROM returns").fetchone()[0]
-        out["current_returns"] = self.db.execute(
-            "SELECT COUNT(*) FROM returns WHERE superseded_by IS NULL AND held IS NULL"
-        ).fetchone()[0]
-        return out
-
     def current_return(self, unit: str, period: str) -> sqlite3.Row | None:
         """The return counted for ``unit`` and ``period``, or None."""
         return self.db.execute(
@@ -265,17 +274,11 @@ class Ledger:
             (period,),
         ).fetchall()
 
-    def periods(self) -> list[str]:
-        """Every period with at least one accepted return, oldest first."""
-        return [
-            r[0] for r in self.db.execute("SELECT DISTINCT period FROM returns ORDER BY period")
-        ]
-
     def latest_drops(self, period: str) -> list[sqlite3.Row]:
-        """The newest drop per unit for ``period`` (any outcome)."""
+        """The newest drop per unit for ``period`` (any outcome; not family responses)."""
         return self.db.execute(
             "SELECT d.* FROM drops d JOIN (SELECT unit, MAX(id) AS id FROM drops WHERE period = ? "
-            "GROUP BY unit) m ON d.id = m.id ORDER BY d.unit",
+            f"AND {NOT_FAMILY} GROUP BY unit) m ON d.id = m.id ORDER BY d.unit",
             (period,),
         ).fetchall()
 
@@ -296,7 +299,7 @@ class Ledger:
         arrived_at: str,
         outcome: str,
         findings: list[Finding],
-        ret: Return | None = None,
+        ret: Return | FamilyResponse | None = None,
         scores: Scores | None = None,
         duplicate_of: int | None = None,
         report_name: str = "",
@@ -306,15 +309,22 @@ class Ledger:
         held: str | None = None,
         unit: str | None = None,
         period: str | None = None,
+        response_id: int | None = None,
+        form: str | None = None,
     ) -> Drop:
-        """Record one file's outcome (and, if accepted, its return) in one transaction.
+        """Record one file's outcome (and, if accepted, its return or response) in one transaction.
 
         ``unit`` and ``period`` default to the return's; the pipeline passes them
         explicitly for a rejected file whose hidden details cannot be trusted.
+        ``ret`` may be a family and friends response (no scores); ``response_id``
+        names the response these bytes already are (sent again: counted once).
         """
         with self.transaction() as db:
             return_id = duplicate_of
-            if (
+            if outcome == "accepted" and isinstance(ret, FamilyResponse):
+                if response_id is None:
+                    response_id = self._insert_response(db, sha256, ret, arrived_at, held)
+            elif (
                 outcome == "accepted"
                 and duplicate_of is None
                 and ret is not None
@@ -328,8 +338,8 @@ class Ledger:
             version = ret.bank_version if ret else None
             cur = db.execute(
                 "INSERT INTO drops(sha256, original_name, size, arrived_at, processed_at, outcome, "
-                "state, duplicate_of, return_id, unit, period, bank_version, report_name, source) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'recorded', ?, ?, ?, ?, ?, ?, ?)",
+                "state, duplicate_of, return_id, unit, period, bank_version, report_name, source, "
+                "response_id, form) VALUES (?, ?, ?, ?, ?, ?, 'recorded', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     sha256,
                     original_name,
@@ -344,6 +354,8 @@ class Ledger:
                     version,
                     report_name,
                     source,
+                    response_id,
+                    form or getattr(ret, "form", None),
                 ),
             )
             drop_id = cur.lastrowid
@@ -376,8 +388,8 @@ class Ledger:
             held = "older-save"
         cur = db.execute(
             "INSERT INTO returns(sha256, unit, period, bank_version, received_at, points, available, "
-            "answered, applicable, overall_percent, overall_rag, saved_at, held, superseded_by) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "answered, applicable, overall_percent, overall_rag, saved_at, held, superseded_by, "
+            "form) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 sha256,
                 ret.unit,
@@ -393,6 +405,7 @@ class Ledger:
                 saved_at or None,
                 held,
                 older_than,
+                getattr(ret, "form", None),
             ),
         )
         rid = cur.lastrowid
@@ -410,6 +423,21 @@ class Ledger:
             "INSERT INTO signoffs VALUES (?, ?, ?, ?, ?)",
             [(rid, s.area_id, s.staff_role, s.service_user, s.date_agreed) for s in ret.signoffs],
         )
+        db.executemany(
+            "INSERT INTO actions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (rid, a.ref, a.position, a.what, a.area_id, a.lead, a.due, a.status)
+                for a in getattr(ret, "actions", None) or []
+            ],
+        )
+        for i, ref in enumerate(getattr(ret, "kept", None) or []):
+            # A carried action left as it was: its last recorded state stands (after the sheet).
+            db.execute(
+                "INSERT OR IGNORE INTO actions SELECT ?, a.ref, ?, a.what, a.area_id, a.lead, "
+                f"a.due, a.status FROM actions a JOIN returns r ON r.id = a.return_id WHERE {COUNTED_R} "
+                "AND r.unit = ? AND r.period < ? AND a.ref = ? ORDER BY r.period DESC LIMIT 1",
+                (rid, T.ACTION_ROWS + i, ret.unit, ret.period, ref),
+            )
         db.executemany(
             "INSERT INTO area_scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -429,6 +457,23 @@ class Ledger:
         )
         if not held:
             self._mark_dirty(db, ret.period)
+        return rid
+
+    def _insert_response(
+        self, db, sha256: str, resp: FamilyResponse, received_at: str, held: str | None
+    ) -> int:
+        """Insert a family and friends response; counted (month marked dirty) unless ``held``."""
+        rid = db.execute(
+            "INSERT INTO responses(sha256, unit, period, bank_version, received_at, held) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (sha256, resp.unit, resp.period, resp.bank_version, received_at, held),
+        ).lastrowid
+        db.executemany(
+            "INSERT INTO response_answers VALUES (?, ?, ?, ?)",
+            [(rid, a.area_id, a.agree, a.comment) for a in resp.answers],
+        )
+        if not held:
+            self._mark_dirty(db, resp.period)
         return rid
 
     @staticmethod
@@ -454,6 +499,72 @@ class Ledger:
                 "UPDATE returns SET superseded_by = NULL, held = NULL WHERE id = ?", (return_id,)
             )
             self._mark_dirty(db, row["period"])
+
+    def release_response(self, response_id: int) -> None:
+        """Count a family and friends response held because its month was closed."""
+        with self.transaction() as db:
+            row = self.response_row(response_id)
+            db.execute("UPDATE responses SET held = NULL WHERE id = ?", (response_id,))
+            self._mark_dirty(db, row["period"])
+
+    # --- family and friends responses and actions --------------------------------
+
+    def response_by_sha(self, sha256: str) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM responses WHERE sha256 = ?", (sha256,)).fetchone()
+
+    def response_row(self, response_id: int) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM responses WHERE id = ?", (response_id,)).fetchone()
+
+    def response_answers_of(self, response_id: int) -> list[FamilyAnswer]:
+        """What one response said, per area, as recorded."""
+        sql = "SELECT area_id, agree, comment FROM response_answers WHERE response_id = ?"
+        return [FamilyAnswer(*r) for r in self.db.execute(sql, (response_id,))]
+
+    def first_drop_of_response(self, response_id: int) -> Drop | None:
+        """The drop that first brought this response in (later drops are copies sent again)."""
+        return self._drop(
+            self.db.execute(
+                "SELECT * FROM drops WHERE response_id = ? ORDER BY id LIMIT 1", (response_id,)
+            ).fetchone()
+        )
+
+    def counted_response_count(self, unit: str, period: str) -> int:
+        """How many family and friends responses count for a unit and month."""
+        return self.db.execute(
+            "SELECT COUNT(*) FROM responses WHERE unit = ? AND period = ? AND held IS NULL",
+            (unit, period),
+        ).fetchone()[0]
+
+    def held_responses(self, period: str) -> list[sqlite3.Row]:
+        """Family and friends responses kept for ``period`` but not counted, with file names."""
+        return self.db.execute(
+            "SELECT p.*, (SELECT original_name FROM drops d WHERE d.response_id = p.id "
+            "ORDER BY d.id LIMIT 1) AS original_name FROM responses p "
+            "WHERE p.period = ? AND p.held IS NOT NULL ORDER BY p.unit, p.id",
+            (period,),
+        ).fetchall()
+
+    def responses_named(self, original_name: str) -> list[sqlite3.Row]:
+        """Distinct family and friends responses that arrived under this file name, newest first."""
+        return self.db.execute(
+            "SELECT DISTINCT p.* FROM responses p JOIN drops d ON d.response_id = p.id "
+            "WHERE d.original_name = ? ORDER BY p.id DESC",
+            (original_name,),
+        ).fetchall()
+
+    def receipt_ratings(self, return_id: int) -> dict[str, str]:
+        """``{standard: rating}`` of one return, as recorded."""
+        sql = "SELECT question_id, rating FROM answers WHERE return_id = ?"
+        return dict(self.db.execute(sql, (return_id,)).fetchall())
+
+    def receipt_actions(self, return_id: int) -> list[Action]:
+        """The actions read from one return's Actions sheet, in sheet order."""
+        rows = self.db.execute(
+            "SELECT ref, position, what, area_id, lead, due, status FROM actions "
+            "WHERE return_id = ? ORDER BY position",
+            (return_id,),
+        )
+        return [Action(*r) for r in rows]
 
     # --- closed months ------------------------------------------------------------
 
@@ -563,11 +674,12 @@ class Ledger:
         )
 
     def last_drops(self, period: str) -> list[tuple]:
-        """``(unit, id, outcome, original_name, arrived_at)`` of each unit's latest drop."""
+        """``(unit, id, outcome, original_name, arrived_at)`` of each unit's latest drop (of its
+        own returns: family and friends responses are not the unit's return)."""
         return self._rows(
             "SELECT d.unit, d.id, d.outcome, d.original_name, d.arrived_at FROM drops d "
-            "JOIN (SELECT unit, MAX(id) AS id FROM drops WHERE period = ? GROUP BY unit) m "
-            "ON d.id = m.id",
+            f"JOIN (SELECT unit, MAX(id) AS id FROM drops WHERE period = ? AND {NOT_FAMILY} "
+            "GROUP BY unit) m ON d.id = m.id",
             (period,),
         ).fetchall()
 
@@ -575,7 +687,8 @@ class Ledger:
         """``(drop_id, code, message)`` of the errors of each unit's latest drop."""
         return self._rows(
             "SELECT drop_id, code, message FROM findings WHERE severity = 'error' AND drop_id IN "
-            "(SELECT MAX(id) FROM drops WHERE period = ? GROUP BY unit) ORDER BY drop_id, rowid",
+            f"(SELECT MAX(id) FROM drops WHERE period = ? AND {NOT_FAMILY} GROUP BY unit) "
+            "ORDER BY drop_id, rowid",
             (period,),
         )
 
@@ -584,7 +697,7 @@ class Ledger:
         return dict(
             self._rows(
                 "SELECT unit, MAX(id) FROM drops WHERE period = ? AND outcome = 'accepted' "
-                "GROUP BY unit",
+                f"AND {NOT_FAMILY} GROUP BY unit",
                 (period,),
             ).fetchall()
         )
@@ -607,8 +720,13 @@ class Ledger:
         ]
 
     def newest_return_id(self, period: str) -> int:
-        """The highest return id of the month (0 if none): outputs built from it are current."""
-        row = self._rows("SELECT MAX(id) FROM returns WHERE period = ?", (period,)).fetchone()
+        """A mark that grows with every return or family response recorded for the month
+        (0 if none): outputs built at the same mark are current."""
+        row = self._rows(
+            "SELECT (SELECT COALESCE(MAX(id), 0) FROM returns WHERE period = ?) + "
+            "(SELECT COALESCE(MAX(id), 0) FROM responses WHERE period = ?)",
+            (period, period),
+        ).fetchone()
         return row[0] or 0
 
     # --- reads for status, the intake and the watcher --------------------------------
@@ -637,8 +755,10 @@ class Ledger:
     def drops_with_returns(self, unit: str | None, period: str | None) -> list[sqlite3.Row]:
         """Drops (of a unit, of a month, or all) with their return's score and state."""
         sql = (
-            "SELECT d.*, r.overall_percent, r.overall_rag, r.held, r.superseded_by FROM drops d "
-            "LEFT JOIN returns r ON r.id = d.return_id WHERE 1=1"
+            "SELECT d.*, r.overall_percent, r.overall_rag, r.held, r.superseded_by, "
+            "p.held AS response_held, (SELECT MIN(x.id) FROM drops x WHERE x.response_id = "
+            "d.response_id) AS response_first FROM drops d LEFT JOIN returns r ON r.id = d.return_id "
+            "LEFT JOIN responses p ON p.id = d.response_id WHERE 1=1"
         )
         args: list = []
         if unit:
@@ -660,52 +780,18 @@ class Ledger:
         return self.db.execute("SELECT COUNT(*) FROM drops").fetchone()[0]
 
     def return_count(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM returns").fetchone()[0]
+        """Accepted returns and family responses: each has its original in the archive."""
+        return self.db.execute(
+            "SELECT (SELECT COUNT(*) FROM returns) + (SELECT COUNT(*) FROM responses)"
+        ).fetchone()[0]
 
     def newest_return(self) -> int:
-        """The highest return id in the ledger (0 if none)."""
-        return self.db.execute("SELECT MAX(id) FROM returns").fetchone()[0] or 0
+        """A mark that grows with every return or family response recorded (0 if none)."""
+        return self.db.execute(
+            "SELECT (SELECT COALESCE(MAX(id), 0) FROM returns) + "
+            "(SELECT COALESCE(MAX(id), 0) FROM responses)"
+        ).fetchone()[0]
 
     def quick_check(self) -> str:
         """SQLite's quick integrity check: ``ok`` or the first problem."""
         return self.db.execute("PRAGMA quick_check(1)").fetchone()[0]
-
-
-@dataclass
-class LedgerFacts:
-    """What can be read from a ledger file without changing it (for ``sequin doctor``)."""
-
-    fingerprint: str | None = None
-    drops: int = 0
-    returns: set[str] = field(default_factory=set)
-    unfinished: list[tuple[str, str, str]] = field(default_factory=list)  # (sha256, name, outcome)
-
-
-def read_facts(path: Path) -> LedgerFacts:
-    """Read-only: integrity, fingerprint, drops, returns and unfinished drops (raises sqlite3.Error).
-
-    Opened read-only and never migrated, so a damaged or foreign file is only looked at.
-    """
-    db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        bad = [r[0] for r in db.execute("PRAGMA integrity_check(20)")]
-        if bad != ["ok"]:
-            raise sqlite3.DatabaseError("; ".join(bad[:3]))
-        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        facts = LedgerFacts()
-        if not {"meta", "drops", "returns"} <= tables:
-            return facts  # a ledger that was never written to
-        row = db.execute("SELECT value FROM meta WHERE key = 'secret_fingerprint'").fetchone()
-        facts.fingerprint = row[0] if row else None
-        facts.drops = db.execute("SELECT COUNT(*) FROM drops").fetchone()[0]
-        facts.returns = {r[0] for r in db.execute("SELECT sha256 FROM returns")}
-        facts.unfinished = [
-            tuple(r)
-            for r in db.execute(
-                "SELECT sha256, original_name, outcome FROM drops WHERE state = 'recorded' "
-                "ORDER BY id"
-            )
-        ]
-        return facts
-    finally:
-        db.close()

@@ -1,6 +1,13 @@
-"""The ledger's tables, and the columns added to older ledgers since the first schema."""
+"""The ledger's tables, the columns added to older ledgers since the first schema, and what can
+be read from a ledger file of any schema without changing it (for ``sequin doctor``)."""
 
-SCHEMA_VERSION = "2"
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SCHEMA_VERSION = "4"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -80,6 +87,34 @@ CREATE TABLE IF NOT EXISTS findings (
     message TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS findings_drop ON findings(drop_id);
+CREATE TABLE IF NOT EXISTS actions (
+    return_id INTEGER NOT NULL REFERENCES returns(id),
+    ref TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    what TEXT NOT NULL,
+    area_id TEXT NOT NULL,
+    lead TEXT NOT NULL,
+    due TEXT NOT NULL,
+    status TEXT NOT NULL,
+    PRIMARY KEY (return_id, ref)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS responses (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE,
+    unit TEXT NOT NULL,
+    period TEXT NOT NULL,
+    bank_version TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    held TEXT
+);
+CREATE INDEX IF NOT EXISTS responses_period_unit ON responses(period, unit);
+CREATE TABLE IF NOT EXISTS response_answers (
+    response_id INTEGER NOT NULL REFERENCES responses(id),
+    area_id TEXT NOT NULL,
+    agree TEXT NOT NULL,
+    comment TEXT NOT NULL,
+    PRIMARY KEY (response_id, area_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dirty_periods (period TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS closed_periods (period TEXT PRIMARY KEY, closed_at TEXT NOT NULL);
 """
@@ -90,4 +125,57 @@ _ADDED_COLUMNS = (
     ("returns", "held", "TEXT"),
     ("drops", "source", "BLOB"),
     ("drops", "filed_as", "TEXT"),
+    ("drops", "response_id", "INTEGER REFERENCES responses(id)"),
+    ("drops", "form", "TEXT"),
+    ("returns", "form", "TEXT"),
 )
+
+# Indexes on added columns, created once the columns exist.
+ADDED_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS drops_response ON drops(response_id) WHERE response_id IS NOT NULL",
+)
+
+# A drop that is not a family and friends response (the unit's own returns and their rejections).
+NOT_FAMILY = "(form IS NULL OR form NOT LIKE 'family/%')"
+
+
+@dataclass
+class LedgerFacts:
+    """What can be read from a ledger file without changing it (for ``sequin doctor``)."""
+
+    fingerprint: str | None = None
+    drops: int = 0
+    returns: set[str] = field(default_factory=set)  # returns and family responses, by sha256
+    unfinished: list[tuple[str, str, str]] = field(default_factory=list)  # (sha256, name, outcome)
+
+
+def read_facts(path: Path) -> LedgerFacts:
+    """Read-only: integrity, fingerprint, drops, returns and unfinished drops (raises sqlite3.Error).
+
+    Opened read-only and never migrated, so a damaged or foreign file is only looked at.
+    """
+    db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        bad = [r[0] for r in db.execute("PRAGMA integrity_check(20)")]
+        if bad != ["ok"]:
+            raise sqlite3.DatabaseError("; ".join(bad[:3]))
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        facts = LedgerFacts()
+        if not {"meta", "drops", "returns"} <= tables:
+            return facts  # a ledger that was never written to
+        row = db.execute("SELECT value FROM meta WHERE key = 'secret_fingerprint'").fetchone()
+        facts.fingerprint = row[0] if row else None
+        facts.drops = db.execute("SELECT COUNT(*) FROM drops").fetchone()[0]
+        facts.returns = {r[0] for r in db.execute("SELECT sha256 FROM returns")}
+        if "responses" in tables:  # family and friends responses are archived originals too
+            facts.returns |= {r[0] for r in db.execute("SELECT sha256 FROM responses")}
+        facts.unfinished = [
+            tuple(r)
+            for r in db.execute(
+                "SELECT sha256, original_name, outcome FROM drops WHERE state = 'recorded' "
+                "ORDER BY id"
+            )
+        ]
+        return facts
+    finally:
+        db.close()
