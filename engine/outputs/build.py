@@ -11,12 +11,14 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from .. import template as T
+from ..family import build_family_workbook
 from ..files import write_atomic
-from ..home import Home
+from ..home import Home, make_token
 from ..ledger import Ledger
 from .commissioner import commissioner_workbook
 from .csv_files import evidence_csv, scores_csv
-from .easy_read import easy_read_workbook, unit_easy_read_workbook
+from .easy_read import easy_read_workbook, unit_easy_read_workbook, ward_name
 from .feedback import feedback_workbook
 from .figures import PeriodData, collect
 from .images import chart_images
@@ -91,6 +93,47 @@ def _each_unit(data: PeriodData, then, images) -> Iterator[tuple[str, bytes, byt
         _FIGURES = None
 
 
+def family_results(data: PeriodData, code: str) -> dict[str, str]:
+    """A unit's result for each area of the month, as its family and friends workbook shows it:
+    the RAG word of a finished area, ``""`` for an area not finished."""
+    areas = data.results[code].areas
+    return {
+        area_id: res.rag if res.complete and res.percent is not None else ""
+        for area_id, res in areas.items()
+    }
+
+
+def _family_books(home: Home, data: PeriodData):
+    """A maker of each unit's family and friends workbook (``None`` without a counted return).
+
+    The bank and the signing secret are read once per month built; each workbook then
+    takes a few milliseconds, so it is built here rather than in the workers.
+    """
+    if not data.units:
+        return None
+    bank = home.bank()
+    secret = home.secret()
+
+    def make(code: str) -> bytes:
+        token = make_token(secret, code, data.period, bank.version, T.FAMILY_FORM)
+        return build_family_workbook(
+            data.network,
+            bank,
+            code,
+            data.period,
+            token,
+            family_results(data, code),
+            ward_name=ward_name(data, code),
+        )
+
+    return make
+
+
+def family_folder(home: Home, period: str) -> Path:
+    """Where a period's family and friends workbooks go (one per unit with a counted return)."""
+    return period_folder(home, period) / "family"
+
+
 def period_folder(home: Home, period: str) -> Path:
     """Where a period's benchmark outputs go."""
     return home.outbox / period
@@ -136,11 +179,17 @@ def write_outputs(home: Home, data: PeriodData) -> tuple[list[Path], list[Path]]
             for name, png in pngs.items():
                 emit(folder / "charts" / name, lambda png=png: png)
 
+        family = _family_books(home, data)
         for code, feedback, easy in _each_unit(data, shared, images):
             emit(
                 folder / "feedback" / f"SeQuIn_feedback_{code}_{period}.xlsx", lambda b=feedback: b
             )
             emit(folder / "easy_read" / f"SeQuIn_easy_read_{code}_{period}.xlsx", lambda b=easy: b)
+            if family is not None:
+                emit(
+                    family_folder(home, period) / T.family_file_name(code, period),
+                    lambda code=code: family(code),
+                )
         emit(folder / f"SeQuIn_scores_{period}.csv", lambda: scores_csv(data))
         emit(folder / f"SeQuIn_evidence_{period}.csv", lambda: evidence_csv(data))
     finally:
