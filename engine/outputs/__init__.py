@@ -4,14 +4,20 @@ For a period, :func:`build_period` writes under ``outbox/<period>/``:
 
 - ``SeQuIn_network_<period>.xlsx`` (:mod:`.network`): every unit against every
   area and the network median and range, one sheet per area, trends, gaps in
-  provision, the evidence library of good practice, completion and co-production;
+  provision, the evidence library of good practice, completion and co-production,
+  actions opened, done and overdue per unit, and family and friends counts per area;
 - ``feedback/SeQuIn_feedback_<UNIT>_<period>.xlsx`` (:mod:`.feedback`): one per
   unit that returned: the unit against the network, its trend, strengths,
-  priorities and an action plan to fill in;
+  priorities, essential standards not met, what families and friends said
+  (comments masked) and the unit's action plan, built from its Actions sheet;
 - ``SeQuIn_commissioners_<period>.xlsx`` (:mod:`.commissioner`): a one-page
-  summary, then the detail;
+  summary, then the detail, with essential standards Not met named, actions and
+  family and friends counts (never comments);
 - ``SeQuIn_easy_read_<period>.xlsx`` (:mod:`.easy_read`): plain words with
   pictures for service users and carers;
+- ``family/SeQuIn_family_<UNIT>_<period>.xlsx`` (:mod:`engine.family`): one per
+  unit with a counted return: the easy-read family and friends form, protected
+  and signed (form ``family/1``), returned through the inbox like a return;
 - ``charts/*.png`` (:mod:`.images`): the key charts as images for board papers;
 - ``SeQuIn_scores_<period>.csv`` and ``SeQuIn_evidence_<period>.csv``
   (:mod:`.csv_files`).

@@ -7,11 +7,15 @@ from . import spc
 from .common import (
     AREA_HEADERS,
     MAX_UNITS_ON_SUMMARY,
+    actions_shared_sheet,
     area_medians_chart,
     completion_table,
     cover,
     day_text,
+    families_shared_sheet,
+    fit_row,
     rag_of,
+    rag_word,
     ranking_sheet,
     units_grid,
 )
@@ -52,6 +56,7 @@ def commissioner_workbook(data: PeriodData) -> bytes:
     title = p["title"].format(network=data.network.name, month=data.month)
     book = Book(data, title, cover(data, title, p["about"]))
     _commissioner_summary(book, data, p)
+    _commissioner_essentials(book, data)
     _commissioner_ratings(book, data, p)
     _commissioner_areas(book, data)
     units = book.sheet("Units", "Area scores and RAG ratings by unit")
@@ -62,6 +67,8 @@ def commissioner_workbook(data: PeriodData) -> bytes:
     _commissioner_trend(book, data)
     _commissioner_spc(book, data)
     _commissioner_completion(book, data)
+    actions_shared_sheet(book, data)
+    families_shared_sheet(book, data)
     if data.network.show_ranking:
         ranking_sheet(book, data, presentation()["network"]["ranking_intro"])
     return book.close()
@@ -99,6 +106,19 @@ def _gap_names(data: PeriodData, limit: int = 3) -> str:
             )
     ranked.sort()
     return ", ".join(x[3] for x in ranked[:limit]) or "None"
+
+
+def _essential_phrase(data: PeriodData) -> str:
+    """How many essential standards were rated Not met, and where they are named."""
+    not_met = data.network.not_met_label
+    n = sum(len(v) for v in data.essentials.values())
+    if not n:
+        return f"None rated {not_met}"
+    units = len(data.essentials)
+    return (
+        f"{n} rated {not_met}, in {units} unit{'s' if units != 1 else ''} (named on the "
+        f"'{presentation()['essential']['sheet']}' sheet)"
+    )
 
 
 def _trend_rows(data: PeriodData) -> tuple[int, int]:
@@ -148,6 +168,7 @@ def _commissioner_summary(book: Book, data: PeriodData, p: dict) -> None:
             f"In {pct_text(share)} of area ratings" if share is not None else "None recorded",
         ),
         ("Areas most often Red or Amber", _gap_names(data)),
+        ("Essential standards", _essential_phrase(data)),
         (
             "Returns received up to",
             day_text(data.received_up_to) if data.received_up_to else "None yet",
@@ -259,6 +280,47 @@ def _commissioner_summary(book: Book, data: PeriodData, p: dict) -> None:
     # Rows of the default height (15 pt) that the two charts cover, and a little room.
     chart_rows = (2 * SUMMARY_CHART[1] + 8) * 0.75 / 15 + 1 if data.months else 0
     ws.print_area(0, 0, chart_row + int(chart_rows), last_col)
+
+
+ESSENTIAL_WIDTHS = [20, 9, 50, 18, 13]
+
+
+def _commissioner_essentials(book: Book, data: PeriodData) -> None:
+    """Every essential standard rated Not met, by unit, with its area and the area's RAG."""
+    f = book.f
+    w = presentation()["essential"]
+    not_met = data.network.not_met_label
+    ws = book.sheet(w["sheet"], w["about"])
+    widths = ESSENTIAL_WIDTHS
+    set_widths(ws, widths)
+    put(ws, 0, 0, w["title"].format(not_met=not_met, month=data.month), f.title)
+    ws.set_row(0, 26)
+    rows = [(code, miss) for code in data.units for miss in data.essentials.get(code, [])]
+    if not rows:
+        text = w["none"].format(not_met=not_met, month=data.month)
+        paragraph(ws, 1, 0, 4, text, f.text, sum(widths))
+        print_wide(ws)
+        return
+    paragraph(ws, 1, 0, 4, w["intro"].format(not_met=not_met, month=data.month), f.text, 100)
+    head = 3
+    headers = ["Unit", "Standard ID", "Standard", "Area", "Area RAG for the unit"]
+    row = book.table(ws, head, 0, headers, len(rows), "Essential_standards_not_met")
+    fit_row(ws, head, zip(headers, widths), bold=True)
+    areas = {a.id: a for a in data.areas}
+    for code, miss in rows:
+        area = areas.get(miss.area_id)
+        area_text = data.area_short(area) if area else miss.area_id
+        res = data.results[code].areas.get(miss.area_id)
+        word = rag_word(data, res) or MISSING
+        fill = res.rag if res is not None and res.complete and res.percent is not None else ""
+        put(ws, row, 0, data.name(code), f.bold_wrap)
+        put(ws, row, 1, miss.standard_id, f.cell)
+        put(ws, row, 2, miss.text, f.wrap)
+        put(ws, row, 3, area_text, f.wrap)
+        put(ws, row, 4, word, f.rag_wrap[fill] if word != MISSING else f.missing)
+        fit_row(ws, row, zip((data.name(code), "", miss.text, area_text, word), widths))
+        row += 1
+    print_wide(ws, head)
 
 
 def _commissioner_ratings(book: Book, data: PeriodData, p: dict) -> None:

@@ -7,7 +7,7 @@ import datetime as dt
 from ..bank import Area
 from ..workbook import long_date, month_name
 from . import charts as C
-from .figures import AreaResult, PeriodData, Spread, months_before, unit_order
+from .figures import AreaResult, FamilyCounts, PeriodData, Spread, months_before, unit_order
 from .sheets import (
     Book,
     Cover,
@@ -397,3 +397,249 @@ def _areas_alt(data: PeriodData) -> str:
             f"Lowest median: {low[1].name}, {pct_text(low[0])}."
         )
     return text
+
+
+# --- family and friends responses, and actions: the shared outputs (counts only) -------------
+
+FAMILY_WIDTHS = [26, 12, 12, 12, 12]
+ACTION_WIDTHS = [26, 12, 12, 12, 12]
+FAMILY_HEADERS = ["Agreed (responses)", "Not sure (responses)", "Disagreed (responses)"]
+
+
+def action_counts(data: PeriodData, code: str) -> tuple[int, int, int, int]:
+    """A unit's actions this month: opened, done, open, overdue."""
+    lines = data.actions.get(code, [])
+    return (
+        sum(a.opened for a in lines),
+        sum(a.closed and a.status == "Done" for a in lines),
+        sum(a.open for a in lines),
+        sum(a.overdue for a in lines),
+    )
+
+
+def action_totals(data: PeriodData) -> tuple[int, int, int, int]:
+    """Opened, done, open and overdue actions across the units that returned."""
+    each = [action_counts(data, code) for code in data.units]
+    return tuple(sum(c[k] for c in each) for k in range(4))  # type: ignore[return-value]
+
+
+def family_totals(data: PeriodData) -> tuple[int, int]:
+    """Family and friends responses across the network, and how many units had any."""
+    counts = [n for n in data.family_responses.values() if n]
+    return sum(counts), len(counts)
+
+
+def families_shared_sheet(book: Book, data: PeriodData) -> None:
+    """Family and friends answers per area, added up across the network: counts only, never a
+    comment, and no unit named or counted on its own."""
+    f = book.f
+    w = presentation()["families"]
+    ws = book.sheet(w["sheet"], w["shared_about"])
+    widths = FAMILY_WIDTHS
+    set_widths(ws, widths)
+    put(ws, 0, 0, w["shared_title"].format(month=data.month), f.title)
+    ws.set_row(0, 26)
+    responses, with_any = family_totals(data)
+    if not responses:
+        paragraph(ws, 1, 0, 4, w["shared_none"].format(month=data.month), f.text, sum(widths))
+        print_wide(ws, landscape=False)
+        return
+    intro = w["shared_intro"].format(
+        responses=plural(responses, "response"),
+        month=data.month,
+        with_any=with_any,
+        units=len(data.network.units),
+    )
+    paragraph(ws, 1, 0, 4, intro, f.text, sum(widths))
+    head = 3
+    headers = ["Area", *FAMILY_HEADERS, "No answer (responses)"]
+    row = book.table(ws, head, 0, headers, len(data.areas), "Family_responses_by_area")
+    fit_row(ws, head, zip(headers, widths), bold=True)
+    totals = data.family_area_totals()
+    for area in data.areas:
+        c = totals[area.id]
+        put(ws, row, 0, data.area_short(area), f.bold_wrap)
+        for col, value in enumerate((c.agree, c.not_sure, c.disagree, c.no_answer), start=1):
+            put(ws, row, col, value, f.int)
+        fit_row(ws, row, [(data.area_short(area), widths[0])], bold=True)
+        row += 1
+    print_wide(ws, head, landscape=False)
+
+
+def actions_shared_sheet(book: Book, data: PeriodData) -> None:
+    """Each unit's actions this month (opened, done, open, overdue), with network totals."""
+    f = book.f
+    w = presentation()["actions"]
+    ws = book.sheet("Actions", w["shared_about"])
+    widths = ACTION_WIDTHS
+    set_widths(ws, widths)
+    put(ws, 0, 0, f"Actions, {data.month}", f.title)
+    ws.set_row(0, 26)
+    intro = f"{w['shared_intro'].format(month=data.month)} {no_figure_note(book)}"
+    paragraph(ws, 1, 0, 4, intro, f.text, sum(widths))
+    head = 3
+    headers = ["Unit", "Opened this month", "Done this month", "Open", "Overdue"]
+    row = book.table(ws, head, 0, headers, len(data.completion) + 1, "Actions_by_unit")
+    fit_row(ws, head, zip(headers, widths), bold=True)
+    put(ws, row, 0, "Network total", f.net_label)
+    for col, value in enumerate(action_totals(data), start=1):
+        put(ws, row, col, value, f.net_cell)
+    row += 1
+    for entry in data.completion:
+        name = data.name(entry.code)
+        if entry.status != "returned":
+            put(ws, row, 0, name, f.missing)
+            for col in range(1, 5):
+                put(ws, row, col, MISSING, f.missing)
+        elif data.no_actions_sheet(entry.code):
+            label = f"{name} {book.note(w['no_sheet_note'])}"
+            put(ws, row, 0, label, f.bold_wrap)
+            fit_row(ws, row, [(label, widths[0])], bold=True)
+            for col in range(1, 5):
+                put(ws, row, col, MISSING, f.missing)
+        else:
+            put(ws, row, 0, name, f.bold_wrap)
+            fit_row(ws, row, [(name, widths[0])], bold=True)
+            for col, value in enumerate(action_counts(data, entry.code), start=1):
+                put(ws, row, col, value, f.int)
+        row += 1
+    print_wide(ws, head, landscape=False)
+
+
+def families_unit_sheet(book: Book, data: PeriodData, code: str, widths: list[float]) -> None:
+    """What families and friends said: counts per area, a call-out where most disagree with a
+    Green rating, and every comment (masked), by area."""
+    f = book.f
+    w = presentation()["families"]
+    result = data.results[code]
+    last_col = len(widths) - 1
+    n = data.family_responses.get(code, 0)
+    ws = book.sheet(w["sheet"], w["unit_about"])
+    set_widths(ws, widths)
+    put(ws, 0, 0, w["unit_title"].format(month=data.month), f.title)
+    ws.set_row(0, 26)
+    if not n:
+        paragraph(ws, 1, 0, last_col, w["unit_none"].format(month=data.month), f.text, 109)
+        print_wide(ws)
+        return
+    row = 1
+    for text in callouts(data, code, families_sheet=True):
+        paragraph(ws, row, 0, last_col, text, callout_format(book), sum(widths), font_size=12.1)
+        row += 1
+    intro = w["unit_intro"].format(responses=plural(n, "response"), month=data.month)
+    paragraph(ws, row, 0, last_col, intro, f.text, sum(widths))
+    head = row + 2
+    headers = ["Area", "What families said", "Your RAG", "Agreed", "Not sure", "Disagreed"]
+    headers.append("No answer")
+    row = book.table(ws, head, 0, headers, len(data.areas), "Family_responses")
+    fit_row(ws, head, zip(headers, widths), bold=True)
+    counts = data.family_counts.get(code, {})
+    for area in data.areas:
+        c = counts.get(area.id) or FamilyCounts(no_answer=n)  # no row: nobody answered
+        res = result.areas.get(area.id)
+        word = rag_word(data, res)
+        if not c.answered:
+            said = w["said_none"]
+        elif c.most_disagree:
+            said = w[
+                "said_disagree_green" if res is not None and res.rag == "Green" else "said_disagree"
+            ]
+        elif c.agree * 2 > c.answered:
+            said = w["said_agree"]
+        else:
+            said = w["said_mixed"]
+        put(ws, row, 0, data.area_short(area), f.bold_wrap)
+        put(ws, row, 1, said, f.rag_wrap["Red"] if c.most_disagree else f.wrap)
+        fill = res.rag if res is not None and res.complete and res.percent is not None else ""
+        put(ws, row, 2, word or MISSING, f.rag_wrap[fill] if word else f.missing)
+        for col, value in enumerate((c.agree, c.not_sure, c.disagree, c.no_answer), start=3):
+            put(ws, row, col, value, f.int)
+        fit_row(
+            ws,
+            row,
+            [(data.area_short(area), widths[0]), (said, widths[1]), (word, widths[2])],
+            bold=True,
+        )
+        row += 1
+    row += 1
+    put(ws, row, 0, w["comments_heading"], f.heading)
+    ws.set_row(row, 22)
+    row += 1
+    order = {a.id: i for i, a in enumerate(data.areas)}
+    comments = sorted(data.family_comments.get(code, []), key=lambda c: order.get(c[0], len(order)))
+    if not comments:
+        paragraph(ws, row, 0, last_col, w["no_comments"], f.muted, sum(widths))
+    else:
+        cols = ["Area", "Comment", "Their answer"]
+        row = book.table(ws, row, 0, cols, len(comments), "Family_comments")
+        fit_row(ws, row - 1, zip(cols, widths), bold=True)
+        areas = {a.id: a for a in data.areas}
+        for area_id, agree, text in comments:
+            area = areas.get(area_id)
+            label = data.area_short(area) if area else area_id
+            put(ws, row, 0, label, f.wrap)
+            put(ws, row, 1, text, f.wrap)
+            put(ws, row, 2, agree or "No answer", f.wrap)
+            fit_row(ws, row, [(label, widths[0]), (text, widths[1])])
+            row += 1
+    print_wide(ws)
+
+
+def callout_format(book):
+    """Bold text on the red fill, for what the unit should look at first (made once)."""
+    fmt = getattr(book, "_callout_fmt", None)
+    if fmt is None:
+        c, font = presentation()["colours"], presentation()["fonts"]
+        fmt = book.wb.add_format(
+            {
+                "font_name": font["name"],
+                "font_size": font["body"],
+                "bold": True,
+                "text_wrap": True,
+                "valign": "top",
+                "bg_color": c["red_fill"],
+                "border": 1,
+                "border_color": c["border"],
+            }
+        )
+        book._callout_fmt = fmt
+    return fmt
+
+
+def plural(n: int, word: str) -> str:
+    """``1 response``, ``3 responses``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def callouts(data: PeriodData, code: str, families_sheet: bool = False) -> list[str]:
+    """In plain words: Green areas where most families disagree, then (not on the families
+    sheet) each essential standard rated Not met, named whatever its area's rating."""
+    out = []
+    counts = data.family_counts.get(code, {})
+    disagree = data.families_disagree(code)
+    if disagree:
+        names = ", ".join(
+            f"{data.area_short(a)} ({counts[a.id].disagree} of {counts[a.id].answered} disagree)"
+            for a in disagree
+        )
+        w = presentation()["families"]
+        text = w["callout"].format(areas=names)
+        if not families_sheet:
+            text += " " + w["callout_see"].format(sheet=w["sheet"])
+        out.append(text)
+    if families_sheet:  # the families sheet calls out only what families said
+        return out
+    e = presentation()["essential"]
+    areas = {a.id: a for a in data.areas}
+    result = data.results[code]
+    for m in data.essentials.get(code, []):
+        out.append(
+            e["callout"].format(
+                not_met=data.network.not_met_label,
+                id=m.standard_id,
+                area=data.area_short(areas[m.area_id]) if m.area_id in areas else m.area_id,
+                rag=rag_word(data, result.areas.get(m.area_id)) or "not scored",
+                text=m.text.rstrip(". "),
+            )
+        )
+    return out

@@ -1,5 +1,5 @@
 """The feedback workbook of one unit: its results against the network, its trend,
-strengths, priorities and an action plan to fill in.
+strengths, priorities, what families and friends said, and its action plan.
 
 Other units are never named here: the charts show the range of all units and how
 many units score in each band, with the unit's own values picked out as "Your unit".
@@ -12,8 +12,21 @@ from functools import lru_cache
 from ..bank import Area
 from . import charts as C
 from . import spc
-from .common import IDEAS_PER_STANDARD, cover, rag_word
-from .figures import AreaResult, PeriodData, StandardLine, UnitResult
+from .common import (
+    IDEAS_PER_STANDARD,
+    callout_format,
+    callouts,
+    cover,
+    families_unit_sheet,
+    rag_word,
+)
+from .figures import (
+    AreaResult,
+    PeriodData,
+    StandardLine,
+    UnitResult,
+    months_before,
+)
 from .images import chart_palette
 from .sheets import (
     Book,
@@ -46,7 +59,8 @@ def feedback_workbook(data: PeriodData, code: str) -> bytes:
     _feedback_trend(book, data, p, code)
     _feedback_spc(book, data, code)
     _feedback_strengths(book, data, p, code, result)
-    _feedback_action_plan(book, data, p, result)
+    families_unit_sheet(book, data, code, FEEDBACK_WIDTHS["families"])
+    _feedback_action_plan(book, data, code, result)
     return book.close()
 
 
@@ -63,8 +77,10 @@ FEEDBACK_WIDTHS = {
     "trend": [12, 10, 12, 10, 10, 10],
     # Area, ID, Standard, Your rating, Your score, median, units Met, why / ideas.
     "strengths": [13, 7, 22, 11, 7, 8, 8, 35],
-    # Area, Your score, RAG, standards to work on, what will change, who leads, by when.
-    "plan": [18, 8, 12, 18, 30, 14, 10],
+    # Ref, what will change, area, who leads, by when, status, history, overdue.
+    "plan": [8, 27, 13, 12, 10.5, 10.5, 20, 9],
+    # Area, what families said (or the comment), your RAG (their answer), then four counts.
+    "families": [22, 40, 11, 9, 9, 9, 9],
 }
 FEEDBACK_CHART_WIDTH = 760
 # Months the trend table can list with its chart below it on the same page.
@@ -136,7 +152,11 @@ def _feedback_results(
         n=len(data.units),
     )
     paragraph(ws, 1, 0, last_col, intro, f.text, sum(widths))
-    head = 3
+    # What to look at first: Green areas families disagree with, essential standards not met.
+    look_first = callouts(data, code)
+    for i, text in enumerate(look_first):
+        paragraph(ws, 2 + i, 0, last_col, text, callout_format(book), sum(widths), font_size=12.1)
+    head = 3 + len(look_first) + (1 if look_first else 0)
     headers = [
         "Area",
         "Your score (%)",
@@ -231,7 +251,8 @@ def _feedback_results(
     _overall_bands(book, ws, data, result, band_row, sheet)
     # One page wide at full size: a chart split by a page break prints in two halves.
     print_wide(ws)
-    ws.set_h_pagebreaks([table_end + 1, band_row])
+    # With something to look at first, the table starts the next page rather than split.
+    ws.set_h_pagebreaks(([head] if look_first else []) + [table_end + 1, band_row])
 
 
 def _overall_bands(book, ws, data: PeriodData, result: UnitResult, top: int, sheet: str) -> None:
@@ -591,91 +612,89 @@ def _feedback_strengths(book, data: PeriodData, p: dict, code: str, result: Unit
     print_wide(ws)
 
 
-def _feedback_action_plan(book, data: PeriodData, p: dict, result: UnitResult) -> None:
+def _feedback_action_plan(book, data: PeriodData, code: str, result: UnitResult) -> None:
+    """The unit's actions from its return: open ones (overdue marked), those closed this
+    month, and where to write new ones."""
     f = book.f
-    ws = book.sheet(
-        "Action plan", "Your plan for the areas rated Red or Amber: fill in the white cells"
-    )
+    w = presentation()["actions"]
     widths = FEEDBACK_WIDTHS["plan"]
-    set_widths(ws, widths)
-    _title(ws, book, f"Action plan, {data.month}")
-    blank = p.get("plan_blank", "To fill in")
-    c = presentation()["colours"]
-    to_fill = book.wb.add_format(
-        {
-            "font_name": presentation()["fonts"]["name"],
-            "font_size": FEEDBACK_FONT_SIZE,
-            "valign": "top",
-            "text_wrap": True,
-            "italic": True,
-            "font_color": c["muted_text"],
-            "locked": False,
-            "bg_color": c["unlocked_fill"],
-            "border": 1,
-            "border_color": c["border"],
-        }
+    following = month_name(months_before(data.period, -1))
+    lines = data.actions.get(code, [])
+    old_form = data.no_actions_sheet(code)
+    intro = w["plan_old_form" if old_form else "plan_intro"].format(
+        month=data.month, next=following
     )
-    paragraph(ws, 1, 0, 6, p["action_intro"].format(blank=blank), f.text, sum(widths))
-    head = 3
-    headers = [
-        "Area",
-        "Your score (%)",
-        "RAG",
-        "Standards to work on",
-        "What will change",
-        "Who leads",
-        "By when",
-    ]
-    ratings = data.ratings.get(result.code, {})
-    weak = []
-    for area in data.areas:
-        res = result.areas.get(area.id)
-        if res is not None and res.rag in ("Red", "Amber"):
-            weak.append((res.percent if res.percent is not None else 0, area.index, area, res))
-    weak.sort(key=lambda x: x[:2])
-    spare = int(p.get("spare_rows", 5))
-    if not weak:
-        # Above the table, so every row of the table is a row of the plan.
-        paragraph(ws, head, 0, 6, p["action_none"], f.muted, sum(widths))
-        head += 2
-    # The plan's cells are typed in, so the table has no filter buttons to get in the way.
-    row = book.table(ws, head, 0, headers, len(weak) + spare, "Action_plan", autofilter=False)
-    ws.set_row(head, _fb_header_height(headers, widths))
-    for _pct, _i, area, res in weak:
-        todo = [
-            line.id
-            for line in data.standards.get(area.id, [])
-            if ratings.get(line.id, "") != data.best_label
-            and data.labels.get(ratings.get(line.id, "")) != "na"
-        ]
-        put(ws, row, 0, data.area_label(area), f.bold_wrap)
-        _value(ws, row, 1, res.percent, f.pct, f.missing)
-        word = rag_word(data, res)
-        put(ws, row, 2, word, f.rag_wrap.get(res.rag if res.complete else "", f.wrap))
-        _value(ws, row, 3, ", ".join(todo), f.wrap, f.missing)
-        for col in (4, 5, 6):
-            put(ws, row, col, blank, to_fill)
-        # Room to write four lines in the plan cells, and the area and standards in full.
-        _fb_fit(
-            ws,
-            row,
-            (data.area_label(area), widths[0], True),
-            (word, widths[2], False),
-            (", ".join(todo), widths[3], False),
-            minimum=4,
+    if not lines and not old_form:
+        intro += " " + w["plan_none"].format(month=data.month)
+    ws = _start(book, "Action plan", w["plan_about"], widths, f"Action plan, {data.month}", intro)
+    if old_form:
+        print_wide(ws)
+        return
+    areas = {a.id: a for a in data.areas}
+    headers = ["Ref", "What will change", "Area", "Who leads", "By when", "Status", "History"]
+    not_given = "Not given"
+    row = 3
+
+    def section(title: str, items: list, none: str, name: str, overdue: bool) -> None:
+        nonlocal row
+        put(ws, row, 0, title, f.heading)
+        ws.set_row(row, 22)
+        row += 1
+        if not items:
+            paragraph(ws, row, 0, len(widths) - 1, none, f.muted, sum(widths))
+            row += 2
+            return
+        cols = headers + (["Overdue"] if overdue else [])
+        row = book.table(ws, row, 0, cols, len(items), name)
+        ws.set_row(row - 1, _fb_header_height(cols, widths))
+        for a in items:
+            area = areas.get(a.area_id)
+            cells = [
+                a.ref or MISSING,
+                a.what or MISSING,
+                data.area_short(area) if area else (a.area_id or not_given),
+                a.lead or not_given,
+                a.due or not_given,
+                a.status or MISSING,
+                a.history or MISSING,
+            ]
+            for col, text in enumerate(cells):
+                put(ws, row, col, text, f.missing if text == MISSING else f.wrap)
+            if overdue:
+                put(
+                    ws,
+                    row,
+                    7,
+                    "Overdue" if a.overdue else "No",
+                    f.rag_wrap["Red"] if a.overdue else f.wrap,
+                )
+            _fb_fit(ws, row, *((t, wd, False) for t, wd in zip(cells, widths)))
+            row += 1
+        row += 1
+
+    open_items = [a for a in lines if a.open]
+    late = sum(a.overdue for a in open_items)
+    if open_items:
+        summary = (
+            f"{len(open_items)} open, {late} overdue. {w['overdue_note'].format(month=data.month)}"
         )
+        paragraph(ws, row, 0, len(widths) - 1, summary, f.text, sum(widths))
         row += 1
-    for _ in range(spare):
-        for col in range(7):
-            if col in (1, 2):
-                put(ws, row, col, NOT_APPLICABLE, f.missing)
-            else:
-                put(ws, row, col, blank, to_fill)
-        ws.set_row(row, row_height(4, FEEDBACK_FONT_SIZE))
-        row += 1
-    # Only the plan cells can be typed in; rows and columns can be resized for long text.
-    ws.protect("", {"format_rows": True, "format_columns": True})
-    print_wide(ws, head)
+    section(w["open_heading"], open_items, w["open_none"], "Open_actions", True)
+    closed = [a for a in lines if a.closed]
+    section(w["closed_heading"], closed, w["closed_none"], "Actions_closed_this_month", False)
+    covered = {a.area_id for a in open_items}
+    uncovered = [
+        data.area_short(a)
+        for a in data.areas
+        if (res := result.areas.get(a.id)) is not None
+        and res.rag in ("Red", "Amber")
+        and a.id not in covered
+    ]
+    if uncovered:
+        text = w["uncovered"].format(areas=", ".join(uncovered))
+        paragraph(ws, row, 0, len(widths) - 1, text, f.text, sum(widths))
+    print_wide(ws)
 
 
 def _feedback_spc(book: Book, data: PeriodData, code: str) -> None:

@@ -12,6 +12,7 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from .. import template as T
 from ..bank import Area, Bank, known_banks, version_key
 from ..home import Home, Network, check_period
 from ..ledger import Ledger
@@ -128,6 +129,62 @@ class Evidence:
     units: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class FamilyCounts:
+    """How a unit's family and friends responses answered "Do you agree?" for one area."""
+
+    agree: int = 0
+    not_sure: int = 0
+    disagree: int = 0
+    no_answer: int = 0
+
+    @property
+    def answered(self) -> int:
+        return self.agree + self.not_sure + self.disagree
+
+    @property
+    def most_disagree(self) -> bool:
+        """More than half of the responses that answered for the area disagree."""
+        return self.disagree * 2 > self.answered > 0
+
+    def __add__(self, other: FamilyCounts) -> FamilyCounts:
+        return FamilyCounts(
+            self.agree + other.agree,
+            self.not_sure + other.not_sure,
+            self.disagree + other.disagree,
+            self.no_answer + other.no_answer,
+        )
+
+
+@dataclass(frozen=True)
+class ActionLine:
+    """One action of a unit's counted return, with what the months on record say of it."""
+
+    ref: str
+    what: str
+    area_id: str
+    lead: str
+    due: str  # ISO date or ""
+    status: str
+    history: str  # "Sep 2026: Not started; Oct 2026: In progress"
+    opened: bool  # first written this month
+    closed: bool  # marked Done or Dropped this month
+    overdue: bool  # still open and due before the end of the month
+
+    @property
+    def open(self) -> bool:
+        return self.status not in T.ACTION_CLOSED
+
+
+@dataclass(frozen=True)
+class EssentialMiss:
+    """An essential standard rated Not met in a unit's counted return."""
+
+    standard_id: str
+    text: str
+    area_id: str
+
+
 @dataclass
 class PeriodData:
     """Everything the outputs of one month show, gathered from the ledger."""
@@ -162,6 +219,14 @@ class PeriodData:
     received_up_to: str
     max_return_id: int
     labels: dict[str, str]  # role of each scale label: best | middle | worst | na
+    # Family and friends responses (counted), by unit: how many, counts per area, comments
+    # (masked, for the unit's own feedback only: shared outputs show network counts only).
+    family_responses: dict[str, int] = field(default_factory=dict)
+    family_counts: dict[str, dict[str, FamilyCounts]] = field(default_factory=dict)
+    family_comments: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
+    actions: dict[str, list[ActionLine]] = field(default_factory=dict)  # unit -> its actions
+    forms: dict[str, str] = field(default_factory=dict)  # unit -> workbook form, where recorded
+    essentials: dict[str, list[EssentialMiss]] = field(default_factory=dict)
 
     @property
     def best_label(self) -> str:
@@ -210,6 +275,33 @@ class PeriodData:
     def rag_rule(self) -> str:
         n = self.network
         return f"Green {n.green:g}% or more, Amber {n.amber:g}% or more, Red below {n.amber:g}%"
+
+    def family_area_totals(self) -> dict[str, FamilyCounts]:
+        """Family and friends counts per area across the network's units."""
+        out = {a.id: FamilyCounts() for a in self.areas}
+        for by_area in self.family_counts.values():
+            for area_id, counts in by_area.items():
+                if area_id in out:
+                    out[area_id] = out[area_id] + counts
+        return out
+
+    def families_disagree(self, code: str) -> list[Area]:
+        """Areas the unit rated Green where most family and friends answering disagree."""
+        counts = self.family_counts.get(code, {})
+        result = self.results.get(code)
+        return [
+            a
+            for a in self.areas
+            if result is not None
+            and (res := result.areas.get(a.id)) is not None
+            and res.rag == "Green"
+            and a.id in counts
+            and counts[a.id].most_disagree
+        ]
+
+    def no_actions_sheet(self, code: str) -> bool:
+        """The unit's counted return came from the older workbook, which had no Actions sheet."""
+        return self.forms.get(code) == T.FORM_UNIT_1
 
     def area_label(self, area: Area) -> str:
         return f"{area.index}. {area.name}"
@@ -449,6 +541,9 @@ def _collect(home: Home, ledger: Ledger, period: str) -> PeriodData:
         area_copro[area_id][0] += yes
         area_copro[area_id][1] += 1
 
+    threads = _threads(
+        ledger, network, period, units, current, banks, ratings, known, today, area_ids
+    )
     completion, unidentified = _completion(ledger, network, period, results, order, today)
     max_id = ledger.newest_return_id(period)
     received = max((r.received_at for r in results.values()), default="")
@@ -483,7 +578,124 @@ def _collect(home: Home, ledger: Ledger, period: str) -> PeriodData:
         received_up_to=received[:10],
         max_return_id=max_id,
         labels=roles,
+        **threads,
     )
+
+
+def _month_short(period: str) -> str:
+    return f"{month_name(period)[:3]} {period[:4]}"
+
+
+def _masked(text: str, today: dt.date) -> str:
+    """Text from a return or response, cleaned, with likely personal data masked (only text
+    with a digit can hold an NHS number or a date of birth)."""
+    text = clean(text).strip()
+    return mask_personal_data(text, today) if any(ch.isdigit() for ch in text) else text
+
+
+def _history(steps: list[tuple[str, str]]) -> str:
+    """An action's statuses month by month, a run of the same status as one entry:
+    ``Sep 2026: Not started; Oct 2026 to Dec 2026: In progress``."""
+    runs: list[list[str]] = []
+    for per, status in steps:
+        if runs and runs[-1][2] == status:
+            runs[-1][1] = per
+        else:
+            runs.append([per, per, status])
+    return "; ".join(
+        f"{_month_short(a)}{'' if a == b else ' to ' + _month_short(b)}: {s or 'no status'}"
+        for a, b, s in runs
+    )
+
+
+def _threads(
+    ledger: Ledger, network: Network, period, units, current, banks, ratings, known, today, area_ids
+):
+    """Family and friends responses, actions and essential standards Not met, each read in
+    one query for the whole month."""
+    totals = {u: n for u, n in ledger.response_totals(period) if u in known}
+    raw: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    for unit, area_id, agree, n in ledger.response_counts(period):
+        if unit in totals:
+            raw[unit][area_id][agree] += n
+    counts: dict[str, dict[str, FamilyCounts]] = {}
+    for unit in totals:
+        by_area = raw.get(unit, {})
+        counts[unit] = {}
+        # Every area of the bank, and any other area answered: no row means no answer.
+        for area_id in [*area_ids, *(a for a in by_area if a not in area_ids)]:
+            c = by_area.get(area_id, Counter())
+            agree, unsure, disagree = (c.get(k, 0) for k in T.AGREE_CHOICES)
+            answered = agree + unsure + disagree
+            counts[unit][area_id] = FamilyCounts(
+                agree, unsure, disagree, max(0, totals[unit] - answered)
+            )
+    comments: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # (area, agree, text)
+    for unit, area_id, agree, comment in ledger.response_comments(period):
+        text = _masked(comment, today) if unit in totals else ""
+        if text:
+            comments[unit].append((area_id, agree, text))
+
+    # Actions: this month's, each with its statuses in the months on record.
+    seen: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for unit, ref, per, status in ledger.action_history(period):
+        seen[(unit, ref)].append((per, status))
+    month_end = period_start(months_before(period, -1))
+    actions: dict[str, list[ActionLine]] = defaultdict(list)
+    for unit, ref, _pos, what, area_id, lead, due, status in ledger.month_actions(period):
+        if unit not in known:
+            continue
+        steps = seen.get((unit, ref)) or [(period, status)]
+        before = [s for per, s in steps if per < period]
+        due = clean(due).strip()
+        try:
+            due_date: dt.date | None = dt.date.fromisoformat(due)
+        except ValueError:
+            due_date = None
+        actions[unit].append(
+            ActionLine(
+                ref=clean(ref),
+                what=_masked(what, today),
+                area_id=area_id,
+                lead=_masked(lead, today),
+                due=due_date.isoformat() if due_date else due,
+                status=status,
+                history=_history(steps),
+                opened=not before,
+                closed=status in T.ACTION_CLOSED
+                and (not before or before[-1] not in T.ACTION_CLOSED),
+                overdue=status not in T.ACTION_CLOSED
+                and due_date is not None
+                and due_date < month_end,
+            )
+        )
+
+    # Essential standards rated Not met, from the bank each unit's return was checked against.
+    not_met = network.not_met_label
+    essential_of: dict[str, list[tuple[str, str, str]]] = {}
+    essentials: dict[str, list[EssentialMiss]] = {}
+    for code in units:
+        version = current[code][3]
+        if version not in essential_of:
+            b = banks.get(version)
+            essential_of[version] = [
+                (s.id, s.text, a.id)
+                for a in (b.areas if b else ())
+                for s in a.standards
+                if getattr(s, "essential", False)
+            ]
+        own = ratings.get(code, {})
+        missed = [EssentialMiss(*e) for e in essential_of[version] if own.get(e[0]) == not_met]
+        if missed:
+            essentials[code] = missed
+    return {
+        "family_responses": totals,
+        "family_counts": counts,
+        "family_comments": dict(comments),
+        "actions": dict(actions),
+        "forms": {u: f for u, f in ledger.counted_forms(period).items() if u in known},
+        "essentials": essentials,
+    }
 
 
 def _completion(

@@ -1,5 +1,5 @@
 """The network benchmark workbook: every unit against every area, per area, trends, gaps,
-the evidence library and completion.
+the evidence library, completion, actions and family and friends responses (counts only).
 
 Every table is an Excel table with one header row, and every printed page is A4
 at 9 pt or more: wide figures are split into several tables (the units grid,
@@ -18,10 +18,12 @@ from .common import (
     MISSING,
     NOT_APPLICABLE,
     UNITS_LISTED,
+    actions_shared_sheet,
     area_medians_chart,
     area_spread_row,
     completion_table,
     cover,
+    families_shared_sheet,
     fit_row,
     no_figure_note,
     rag_of,
@@ -72,6 +74,8 @@ def network_workbook(data: PeriodData) -> bytes:
     _network_gaps(book, data, p)
     _network_library(book, data, p)
     _network_completion(book, data, p)
+    actions_shared_sheet(book, data)
+    families_shared_sheet(book, data)
     if data.network.show_ranking:
         ranking_sheet(book, data, p["ranking_intro"])
     return book.close()
