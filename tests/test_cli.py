@@ -86,7 +86,7 @@ def test_validate_json_shape_and_exit_codes(home, tmp_path):
     assert data["scores"]["overall_percent"] == 100.0
     assert set(data["scores"]["areas"]["INV"]) >= {"percent", "rag", "answered", "applicable"}
     cells = full_answers(home, "M02")
-    cells[("1 Involvement", "D6")] = "Yes"
+    cells[("1 Involvement", "E6")] = "Yes"
     bad = make_return(home, "M02", folder=tmp_path, cells=cells)
     result = run("validate", str(bad), "--json", "--home", str(home.root))
     assert result.exit_code == 1
@@ -94,7 +94,7 @@ def test_validate_json_shape_and_exit_codes(home, tmp_path):
     assert set(finding) == {"code", "severity", "sheet", "cell", "question_id", "message"}
     assert (finding["code"], finding["cell"], finding["question_id"]) == (
         "rating-invalid",
-        "D6",
+        "E6",
         "INV-01",
     )
 

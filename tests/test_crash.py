@@ -47,7 +47,7 @@ def template_home(tmp_path_factory):
     )
     (home.inbox / "minutes.xlsx").write_text("not a workbook")
     cells = full_answers(home, "L01")
-    cells[("1 Involvement", "D7")] = "Mostly"
+    cells[("1 Involvement", "E7")] = "Mostly"
     make_return(home, "L01", cells=cells)
     for i, p in enumerate(sorted(home.inbox.iterdir())):
         os.utime(p, (1_790_000_000 + i, 1_790_000_000 + i))

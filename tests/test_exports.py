@@ -40,9 +40,9 @@ def test_plain_text_and_numbers_are_left_alone():
 
 def test_the_evidence_csv_is_inert_and_masked(home):
     cells = full_answers(home, "M01")
-    cells[("1 Involvement", "E6")] = '=HYPERLINK("http://example.invalid","x")'
-    cells[("1 Involvement", "E7")] = "-1+2 seen in minutes"
-    cells[("1 Involvement", "E8")] = "Care plan for NHS 943 476 5919 checked"
+    cells[("1 Involvement", "F6")] = '=HYPERLINK("http://example.invalid","x")'
+    cells[("1 Involvement", "F7")] = "-1+2 seen in minutes"
+    cells[("1 Involvement", "F8")] = "Care plan for NHS 943 476 5919 checked"
     with Intake(home) as intake:
         assert intake.process(make_return(home, "M01", cells=cells)).outcome == "accepted"
         refresh_outputs(home, [PERIOD], ledger=intake.ledger)

@@ -110,15 +110,15 @@ def build_cases(home, tmp_path: Path) -> dict[str, tuple[Path, str, str]]:
     cases["unknown-bank"] = (p, "rejected", "unknown-bank-version")
 
     cells = full_answers(home, "L04")
-    cells[("1 Involvement", "E6")] = "evidence " * 12_500  # 112,500 characters
+    cells[("1 Involvement", "F6")] = "evidence " * 12_500  # 112,500 characters
     p = make_return(home, "L04", folder=work / "long", cells=cells)
     cases["evidence-100k"] = (p, "accepted", "text-too-long")
 
     cells = full_answers(home, "L05")
-    cells[("1 Involvement", "E6")] = (
+    cells[("1 Involvement", "F6")] = (
         "Ward meeting — Ελληνικά, русский, العربية, עברית, 中文, हिन्दी 😀👍🏽"
     )
-    cells[("1 Involvement", "E7")] = "Bell\x07 and tab\t and nul\x01 removed"
+    cells[("1 Involvement", "F7")] = "Bell\x07 and tab\t and nul\x01 removed"
     p = make_return(home, "L05", folder=work / "scripts", cells=cells)
     cases["every-script-emoji-control"] = (p, "accepted", "")
 
@@ -197,8 +197,8 @@ def test_text_in_any_script_is_kept_and_control_characters_removed(home, tmp_pat
     from engine.pipeline import Intake
 
     cells = full_answers(home, "L05")
-    cells[("1 Involvement", "E6")] = "Ward meeting — Ελληνικά, русский, 中文 😀👍🏽"
-    cells[("1 Involvement", "E7")] = "Bell\x07 here"
+    cells[("1 Involvement", "F6")] = "Ward meeting — Ελληνικά, русский, 中文 😀👍🏽"
+    cells[("1 Involvement", "F7")] = "Bell\x07 here"
     with Intake(home) as intake:
         v = intake.validate(make_return(home, "L05", cells=cells))
     ev = {a.question_id: a.evidence for a in v.ret.answers}

@@ -325,7 +325,7 @@ def test_feedback_and_commissioner_workbooks_print_readably_in_full(home, tmp_pa
         n for n, page in pages.items() if n > 1 and page_title(page).startswith("SeQuIn summary")
     )
     assert "Areas this month" in page_text(pages[first])
-    assert page_title(pages[first + 1]).startswith("Area ratings by unit")
+    assert page_title(pages[first + 1]).startswith("Essential standards rated")
 
 
 MIN_REPORT_PT = 9.0  # outputs other than what units fill in

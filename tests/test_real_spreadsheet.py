@@ -171,7 +171,9 @@ def test_validate_json_matches_a_hand_calculation(home, lo_return):
 def test_typed_formula_in_evidence_is_kept_as_what_the_user_saw(home, libreoffice, tmp_path):
     [src] = generate(home, PERIOD, ["L01"])
     cells, _ = lo_answers(home, "L01")
-    cells.append({"sheet": "1 Involvement", "cell": "F6", "value": "=1+1", "typed": True})
+    cells.append(
+        {"sheet": "1 Involvement", "cell": T.answer_cells(0).notes, "value": "=1+1", "typed": True}
+    )
     dst = tmp_path / src.name
     [res] = libreoffice.fill([{"src": str(src), "dst": str(dst), "cells": cells}])
     assert res["ok"]

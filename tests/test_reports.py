@@ -92,7 +92,7 @@ def _build_home(root: Path) -> Home:
                 if last and unit == "M03":
                     # Not a rating: the file is rejected.
                     cells = full_answers(home, unit, period)
-                    cells[(_area_sheet(home.bank(), "INV"), "D6")] = "Maybe"
+                    cells[(_area_sheet(home.bank(), "INV"), T.answer_cells(0).rating)] = "Maybe"
                 elif last:
                     cells = march_cells(home, unit)
                 else:
@@ -194,6 +194,7 @@ def test_every_output_of_the_month_is_written(built):
         out / f"SeQuIn_easy_read_{PERIOD}.xlsx",
         *(out / "feedback" / f"SeQuIn_feedback_{u}_{PERIOD}.xlsx" for u in ("M01", "M02", "L01")),
         *(out / "easy_read" / f"SeQuIn_easy_read_{u}_{PERIOD}.xlsx" for u in ("M01", "M02", "L01")),
+        *(out / "family" / f"SeQuIn_family_{u}_{PERIOD}.xlsx" for u in ("M01", "M02", "L01")),
     }
     pngs = {
         out / "charts" / f"SeQuIn_{name}_{PERIOD}.png"
@@ -342,19 +343,14 @@ def test_feedback_has_action_plan_for_every_red_and_amber_area(built):
         "Trend",
         "SPC",
         "Strengths and priorities",
+        "Families",
         "Action plan",
     ]
     results = wb["Your results"]
     assert "Birchwood Lodge (M02)" in results["A1"].value
     plan = wb["Action plan"]
-    assert plan.protection.sheet
-    areas = [r for r in plan.iter_rows(min_row=5) if r[0].value and r[2].value == "Amber"]
-    assert len(areas) == 12  # every area is 50 %: Amber
-    assert all(r[4].value == "To fill in" for r in areas)  # a table cell is never empty
-    unlocked = {c.coordinate for r in plan.iter_rows() for c in r if c.protection.locked is False}
-    for r in areas:
-        assert {r[4].coordinate, r[5].coordinate, r[6].coordinate} <= unlocked
-        assert r[0].coordinate not in unlocked and r[1].coordinate not in unlocked
+    # The plan is built from the unit's actions; new ones are written in the next workbook.
+    assert "Actions sheet of your next workbook" in plan["A2"].value
     # Other units are never named in a unit's feedback.
     text = " ".join(
         str(c.value) for ws in wb.worksheets for r in ws.iter_rows() for c in r if c.value
@@ -385,6 +381,7 @@ def test_commissioner_summary_is_one_page_anonymous_and_without_ranking(built):
     assert fits_one_page(first)
     assert wb.sheetnames[3:] == [
         "Summary",
+        "Essential standards",
         "Ratings",
         "Areas",
         "Units",
@@ -392,6 +389,8 @@ def test_commissioner_summary_is_one_page_anonymous_and_without_ranking(built):
         "SPC",
         "SPC by unit",
         "Completion",
+        "Actions",
+        "Families",
     ]
     assert "Ranking" not in wb.sheetnames
     text = " ".join(
@@ -414,8 +413,9 @@ def test_names_and_ranking_when_the_network_asks_for_them(tmp_path):
     ranking = [[c.value for c in r] for r in wb["Ranking"].iter_rows(min_row=5)]
     assert ranking[0][:3] == [1, "Alder Rise (M01)", 100]
     assert ranking[1][:3] == [2, "Birchwood Lodge (M02)", 0]
-    # 3 network-wide workbooks, 2 feedback and 2 easy-read workbooks, 4 images, 2 CSV files
-    assert len(paths) == 3 + 2 + 2 + 4 + 2
+    # 3 network-wide workbooks, 2 feedback, 2 easy-read and 2 family workbooks, 4 images,
+    # 2 CSV files
+    assert len(paths) == 3 + 2 + 2 + 2 + 4 + 2
     _ws, _header, rows = _overview(home.outbox / PERIOD / f"SeQuIn_network_{PERIOD}.xlsx")
     assert "Alder Rise (M01)" in rows
 
@@ -605,7 +605,7 @@ def test_outputs_open_and_print_in_libreoffice(built, tmp_path):
     # Page 1 is the cover, which carries the same title.
     first = next(n for n in range(2, 12) if "SeQuIn summary for March 2026" in page_text(n))
     assert "Areas this month" in page_text(first)
-    assert "Area ratings by unit" in page_text(first + 1)
+    assert "Essential standards rated" in page_text(first + 1)
     [png] = pdf_to_pngs(pdf, tmp_path / "png", first_page=first, last_page=first, dpi=40)
     assert png.stat().st_size > 1000
 

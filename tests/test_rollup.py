@@ -80,7 +80,7 @@ def test_errors_first_then_the_file_then_areas_in_the_banks_order():
             for c in ("D18", "D20")
         ]
         + [warning("older-save", "m")]
-        + [error("rating-invalid", "m", sheet="10 Shared Risk", cell="D7", question_id="RSK-02")]
+        + [error("rating-invalid", "m", sheet="10 Shared Risk", cell="E7", question_id="RSK-02")]
     )
     assert summary_lines(found) == [
         "Area 10 Shared Risk: 1 rating not understood: RSK-02",
@@ -242,7 +242,7 @@ def test_evidence_messages_fit_the_rating(home):
         assert "what shows it" not in by_id[q]
         assert by_id[q] == (
             f"Standard {q} is rated 'Not met' and the Evidence cell "
-            f"(E{5 + int(q[-2:])}) is empty. Write a short note there of what is "
+            f"(F{5 + int(q[-2:])}) is empty. Write a short note there of what is "
             f"missing, or of what is planned to meet it."
         )
     assert "what shows it is met" in by_id["INV-01"]
@@ -283,14 +283,14 @@ def test_the_worst_half_finished_return_still_gets_about_a_dozen_summary_lines(h
 
 def test_a_rejected_half_finished_return_lists_its_error_first_then_the_summary(home):
     cells = _half_finished(home)
-    cells[("1 Involvement", "D9")] = "Mostly"
+    cells[("1 Involvement", "E9")] = "Mostly"
     outcome, text = _take(home, cells)
     assert outcome.outcome == "rejected"
     errors = "Problems that stop the return being accepted (1):"
     assert errors in text
     first = text.splitlines()[text.splitlines().index(errors) + 2]
     assert first == (
-        "1. [sheet '1 Involvement', cell D9, standard INV-04] 'Mostly' in cell D9 is "
+        "1. [sheet '1 Involvement', cell E9, standard INV-04] 'Mostly' in cell E9 is "
         "not a rating. Choose Met, Partly met, Not met or N/A for standard INV-04 "
         "from the drop-down list in that cell.  (rating-invalid)"
     )
@@ -304,13 +304,13 @@ def test_every_check_message_reads_well(home, tmp_path):
     """Each message template of engine/checks.py, on a return that has one of everything."""
     cells = full_answers(home, "M01")
     inv, rec = "1 Involvement", "2 Recovery Pathway"
-    cells[(inv, "D9")] = "Mostly"
-    cells[(inv, "E7")] = "Care plan for patient NHS 943 476 5919 reviewed"
-    cells[(inv, "F8")] = "x" * (T.MAX_TEXT + 5)
+    cells[(inv, "E9")] = "Mostly"
+    cells[(inv, "F7")] = "Care plan for patient NHS 943 476 5919 reviewed"
+    cells[(inv, "G8")] = "x" * (T.MAX_TEXT + 5)
     cells[(inv, T.SIGNOFF_CELLS["service_user"])] = "Maybe"
     cells[(inv, T.SIGNOFF_CELLS["date_agreed"])] = "next Tuesday"
     cells[(inv, T.SIGNOFF_CELLS["staff_role"])] = "Nurse, DOB 12/03/1984"
-    del cells[(rec, "D6")], cells[(rec, "E7")], cells[(rec, T.SIGNOFF_CELLS["staff_role"])]
+    del cells[(rec, "E6")], cells[(rec, "F7")], cells[(rec, T.SIGNOFF_CELLS["staff_role"])]
     path = make_return(home, "M01", cells=cells, name="SeQuIn_M02_2026-10.xlsx")
     wb = openpyxl.load_workbook(path)
     wb[rec]["B8"] = "Something easier to meet"
@@ -352,8 +352,8 @@ def test_every_check_message_reads_well(home, tmp_path):
         "date of birth."
     )
     assert "12/03/1984" not in " ".join(f.message for f in v.findings)
-    assert msg[("text-too-long", "F8")].startswith(
-        "The actions / notes for standard INV-03 (cell F8) is 32,005 characters long"
+    assert msg[("text-too-long", "G8")].startswith(
+        "The actions / notes for standard INV-03 (cell G8) is 32,005 characters long"
     )
 
 
@@ -362,12 +362,12 @@ def test_an_unverified_return_never_has_its_cells_quoted(home, tmp_path):
 
     other = init_home(tmp_path / "other")
     cells = full_answers(other, "M01")
-    cells[("1 Involvement", "D9")] = "Mostly"
+    cells[("1 Involvement", "E9")] = "Mostly"
     cells[("1 Involvement", T.SIGNOFF_CELLS["service_user"])] = "Perhaps"
     with Intake(home) as intake:
         v = intake.validate(make_return(other, "M01", cells=cells, folder=tmp_path))
     assert "token-invalid" in {f.code for f in v.findings}
     text = " ".join(f.message for f in v.findings)
     assert "Mostly" not in text and "Perhaps" not in text
-    assert "What is in cell D9 is not a rating." in text
+    assert "What is in cell E9 is not a rating." in text
     _assert_reads_well(v.findings)

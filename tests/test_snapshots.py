@@ -30,7 +30,7 @@ from engine.ledger import Ledger
 from engine.outputs.build import build_period
 from engine.pipeline import Intake
 from engine.synthetic import synthetic_answers
-from engine.workbook import build_workbook
+from engine.workbook import build_workbook, read_carry
 
 from .conftest import make_return
 from .snapshot import canonical, compare, dumps
@@ -58,6 +58,7 @@ OUTPUTS = {
     "easy_read": ("SeQuIn_easy_read_{period}.xlsx", True),
     "feedback": ("feedback/SeQuIn_feedback_{unit}_{period}.xlsx", True),
     "easy_read_unit": ("easy_read/SeQuIn_easy_read_{unit}_{period}.xlsx", False),
+    "family": ("family/SeQuIn_family_{unit}_{period}.xlsx", True),
 }
 UNIT_WORKBOOK = "unit_workbook_parts"
 UPDATE = "--update-snapshots"
@@ -107,7 +108,9 @@ def build_home(root: Path) -> Home:
 def unit_workbook(home: Home) -> bytes:
     bank = home.bank()
     token = home.token(UNIT, NEXT_PERIOD, bank.version)
-    return build_workbook(home.network, bank, UNIT, NEXT_PERIOD, token)
+    # With last month's ratings beside each standard, read from the ledger.
+    carry = read_carry(home, NEXT_PERIOD, [UNIT])[UNIT]
+    return build_workbook(home.network, bank, UNIT, NEXT_PERIOD, token, carry=carry)
 
 
 @pytest.fixture(scope="module")
@@ -199,14 +202,15 @@ import sys
 from engine.home import Home
 from engine.ledger import Ledger
 from engine.outputs.build import build_period
-from engine.workbook import build_workbook
+from engine.workbook import build_workbook, read_carry
 home, period, unit, next_period = Home(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 ledger = Ledger(home.ledger_path)
 build_period(home, ledger, period)
 ledger.close()
 bank = home.bank()
 token = home.token(unit, next_period, bank.version)
-data = build_workbook(home.network, bank, unit, next_period, token)
+carry = read_carry(home, next_period, [unit])[unit]
+data = build_workbook(home.network, bank, unit, next_period, token, carry=carry)
 (home.outbox / period / "unit workbook.xlsx").write_bytes(data)
 """
 
