@@ -24,15 +24,22 @@ from .test_print import box_per_point  # noqa: F401 (a fixture)
 TODAY = dt.date(2026, 11, 20)
 
 
+RESULTS: dict = {}
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     home = init_home(tmp_path_factory.mktemp("demo") / "home")
     result = run_demo(home, today=TODAY)
+    RESULTS["demo"] = result
     return home, result.periods[-1]
 
 
 def _workbooks(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*.xlsx") if "workbooks" not in p.parts)
+    # The unit workbooks and the family and friends forms are forms to fill, not reports.
+    return sorted(
+        p for p in folder.rglob("*.xlsx") if "workbooks" not in p.parts and "family" not in p.parts
+    )
 
 
 def test_every_output_workbook_keeps_the_checklist(demo):
@@ -148,3 +155,79 @@ def test_network_feedback_and_commissioner_pages_print_at_9_pt_or_more(
         print(
             path.name, len(sizes), "pages, smallest", round(min(b for _n, b, _f in sizes), 1), "pt"
         )
+
+
+def test_the_demo_shows_families_actions_last_month_and_an_essential_standard(demo):
+    """What the demo is for: family responses, actions carried over months, last month's
+    ratings beside this month's, and an essential standard Not met inside a Green area."""
+    import sqlite3
+
+    from python_calamine import CalamineWorkbook
+
+    from engine import template as T
+    from engine.demo import ESSENTIAL_UNIT, FAMILY_RESPONSES
+
+    home, period = demo
+    result = RESULTS["demo"]
+    db = sqlite3.connect(home.ledger_path)
+    units = dict(
+        db.execute(
+            "SELECT unit, COUNT(*) FROM responses WHERE period = ? AND held IS NULL GROUP BY unit",
+            (period,),
+        ).fetchall()
+    )
+    assert units == FAMILY_RESPONSES
+    # Actions: one carried through at least three months, and some done along the way.
+    spans = db.execute(
+        "SELECT r.unit, a.ref, COUNT(DISTINCT r.period) FROM actions a JOIN returns r "
+        "ON r.id = a.return_id WHERE r.superseded_by IS NULL GROUP BY r.unit, a.ref"
+    ).fetchall()
+    assert max(n for _u, _r, n in spans) >= 3, spans
+    done = db.execute("SELECT COUNT(*) FROM actions WHERE status = 'Done'").fetchone()[0]
+    assert done > 0
+
+    # This month's workbook shows last month's counted ratings and carries the open actions.
+    previous = result.periods[-2]
+    rid = db.execute(
+        "SELECT id FROM returns WHERE unit = ? AND period = ? AND superseded_by IS NULL "
+        "AND held IS NULL",
+        (ESSENTIAL_UNIT, previous),
+    ).fetchone()[0]
+    ratings = dict(
+        db.execute("SELECT question_id, rating FROM answers WHERE return_id = ?", (rid,))
+    )
+    open_refs = {
+        ref
+        for (ref,) in db.execute(
+            "SELECT ref FROM actions WHERE return_id = ? AND status NOT IN ('Done', 'Dropped')",
+            (rid,),
+        )
+    }
+    db.close()
+    wb = CalamineWorkbook.from_path(
+        str(home.outbox / period / "workbooks" / T.file_name(ESSENTIAL_UNIT, period))
+    )
+    bank = home.bank()
+    for area in bank.areas:
+        rows = wb.get_sheet_by_name(T.area_sheet_name(area.index, area.short_name)).to_python()
+        for pos, std in enumerate(area.standards):
+            row = rows[T.standard_row(pos) - 1]
+            assert row[3] == (ratings.get(std.id) or "Not rated"), std.id
+            assert row[4] == "", "the rating cell stays empty"
+    actions = wb.get_sheet_by_name(T.ACTIONS_SHEET).to_python()
+    carried = {r[0] for r in actions[T.FIRST_ACTION_ROW - 1 :] if r and r[0]}
+    assert carried == open_refs and carried
+
+    # An essential standard Not met inside a Green area, named to the unit and commissioners.
+    unit, std_id = result.essential.split()
+    feedback = CalamineWorkbook.from_path(
+        str(home.outbox / period / "feedback" / f"SeQuIn_feedback_{unit}_{period}.xlsx")
+    )
+    text = " ".join(
+        str(v) for r in feedback.get_sheet_by_name("Your results").to_python() for v in r
+    )
+    assert f"Essential standard Not met: {std_id}" in text and "(area Green)" in text
+    summary = CalamineWorkbook.from_path(
+        str(home.outbox / period / f"SeQuIn_commissioners_{period}.xlsx")
+    ).get_sheet_by_name("Essential standards")
+    assert [unit, std_id] in [r[:2] for r in summary.to_python()]
