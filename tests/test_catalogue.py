@@ -12,11 +12,11 @@ import pytest
 
 from engine import catalogue
 from engine import template as T
+from engine.family import build_family_workbook
 from engine.findings import error, warning
 from engine.home import Home, Unit, init_home
 from engine.pipeline import Intake
 from engine.precheck import MAX_BYTES, precheck
-from engine.family import build_family_workbook
 from engine.synthetic import action_cells, fill_workbook, with_saved_at
 from engine.workbook import build_workbook
 
