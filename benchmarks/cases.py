@@ -24,10 +24,11 @@ import sqlite3
 import subprocess
 import sys
 import time
-import warnings
+import zipfile
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
+from xml.parsers import expat
 
 from . import data as D
 
@@ -104,6 +105,9 @@ def generation(p: dict) -> dict:
     """``generate()`` of one month's workbooks for a network of ``units`` units."""
     from engine import workbook
 
+    if p.get("cores"):
+        # The helper processes generate() starts inherit this.
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: p["cores"]])
     home = D.make_home(Path(p["root"]), p["units"])
     stages = Stages()
     workbook.write_atomic = stages.wrap("write", workbook.write_atomic)
@@ -122,6 +126,7 @@ def generation(p: dict) -> dict:
         write = (time.perf_counter() - begin) * 1000
     return {
         "workbooks": len(paths),
+        "cores": len(os.sched_getaffinity(0)),
         "seconds": seconds,
         "cpu_seconds": cpu,
         "write_seconds": write / 1000,
@@ -165,12 +170,102 @@ def _read_with_calamine(path: Path) -> None:
         wb.get_sheet_by_name(name).to_python()
 
 
-def _load_with_openpyxl(path: Path) -> None:
-    import openpyxl
+def _expat_part(data: bytes, start, end=None, text=None) -> None:
+    """Parse one XML part with expat and the given handlers."""
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    parser.StartElementHandler = start
+    if end is not None:
+        parser.EndElementHandler = end
+    if text is not None:
+        parser.CharacterDataHandler = text
+    parser.Parse(data, True)
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        openpyxl.load_workbook(path)
+
+def _shared_strings(data: bytes) -> list[str]:
+    """The text of each ``<si>`` of a shared strings part."""
+    strings: list[str] = []
+    parts: list[str] = []
+    inside = False
+
+    def start(name, attrs):
+        nonlocal inside
+        if name == "t":
+            inside = True
+        elif name == "si":
+            parts.clear()
+
+    def end(name):
+        nonlocal inside
+        inside = False
+        if name == "si":
+            strings.append("".join(parts))
+
+    def text(data):
+        if inside:
+            parts.append(data)
+
+    _expat_part(data, start, end, text)
+    return strings
+
+
+def _cell_values(data: bytes, strings: list[str], values: list) -> None:
+    """Every cell value of a worksheet part, appended to ``values``."""
+    shared = inside = False
+
+    def start(name, attrs):
+        nonlocal shared, inside
+        if name == "c":
+            shared = attrs.get("t") == "s"
+        elif name == "v" or name == "t":
+            inside = True
+
+    def end(name):
+        nonlocal inside
+        inside = False
+
+    def text(data):
+        if inside:
+            values.append(strings[int(data)] if shared else data)
+
+    _expat_part(data, start, end, text)
+
+
+def expat_floor(path: Path) -> list:
+    """The floor of reading a workbook's values: inflate and parse with expat only the parts
+    a reader needs, collecting every cell's value.
+
+    ``xl/workbook.xml`` (the sheets, in order), its relationships (where each
+    sheet is), ``xl/sharedStrings.xml`` (the text of shared-string cells) and
+    every worksheet, each inflated once (:mod:`zipfile`); a cell's value is the
+    text of its ``<v>`` (a shared string's text for ``t="s"``) or of its
+    inline ``<t>``.
+    """
+    values: list = []
+    sheet_ids: list[str] = []
+    targets: dict[str, str] = {}
+
+    def workbook_start(name, attrs):
+        if name == "sheet":
+            sheet_ids.append(attrs["r:id"])
+
+    def rels_start(name, attrs):
+        if name == "Relationship":
+            targets[attrs["Id"]] = attrs["Target"]
+
+    with zipfile.ZipFile(path) as z:
+        _expat_part(z.read("xl/workbook.xml"), workbook_start)
+        _expat_part(z.read("xl/_rels/workbook.xml.rels"), rels_start)
+        strings = (
+            _shared_strings(z.read("xl/sharedStrings.xml"))
+            if "xl/sharedStrings.xml" in z.NameToInfo
+            else []
+        )
+        for rid in sheet_ids:
+            target = targets[rid]
+            part = target[1:] if target.startswith("/") else "xl/" + target
+            _cell_values(z.read(part), strings, values)
+    return values
 
 
 def _expect_accepted(outcome) -> None:
@@ -180,20 +275,20 @@ def _expect_accepted(outcome) -> None:
 
 
 def intake_steady(p: dict) -> dict:
-    """Per return: ``Intake.process`` of a file in the inbox, and the reference readers on it.
+    """Per return, interleaved on the same file: python-calamine, the expat floor, ``Intake.process``.
 
     The worker is started by the warm-up files. Each file is copied into the
-    inbox (not timed), read by python-calamine and loaded by openpyxl, then
-    processed; accepted files move to the archive.
+    inbox (not timed), read by python-calamine (every sheet's values), read by
+    the expat floor (:func:`expat_floor`), then processed; accepted files move
+    to the archive.
     """
-    import openpyxl  # noqa: F401 - imported before timing
-    import python_calamine  # noqa: F401
+    import python_calamine  # noqa: F401 - imported before timing
 
     from engine.pipeline import Intake
 
     home = D.copy_home(Path(p["template"]), Path(p["root"]) / "home")
     files = [Path(f) for f in p["files"]]
-    calamine, openpyxl_ms, intake = [], [], []
+    calamine, floor, intake = [], [], []
     with Intake(home) as engine:
         for src in files:
             path = home.inbox / src.name
@@ -204,8 +299,9 @@ def intake_steady(p: dict) -> dict:
             calamine.append(_ms(time.perf_counter() - start))
             gc.collect()
             start = time.perf_counter()
-            _load_with_openpyxl(path)
-            openpyxl_ms.append(_ms(time.perf_counter() - start))
+            if not expat_floor(path):
+                raise RuntimeError(f"{path.name}: the expat floor read no values")
+            floor.append(_ms(time.perf_counter() - start))
             gc.collect()
             start = time.perf_counter()
             outcome = engine.process(path)
@@ -218,7 +314,7 @@ def intake_steady(p: dict) -> dict:
         "warmup": p["warmup"],
         "intake_ms": intake,
         "calamine_ms": calamine,
-        "openpyxl_ms": openpyxl_ms,
+        "expat_ms": floor,
         "worker_peak_mb": worker_peak,
         "returns": returns,
         "ledger_bytes": D.ledger_bytes(home.ledger_path),
@@ -358,7 +454,7 @@ def report_setup(p: dict) -> dict:
     periods = D.months(count)
     start = time.perf_counter()
     full = D.make_home(root / f"ledger-{units}x{count}", units)
-    returns = D.fill_ledger(full, periods)
+    returns = D.fill_ledger(full, periods, checked_units=p.get("checked_units"))
     fill_seconds = time.perf_counter() - start
     homes = {}
     for u, m in sizes:
@@ -415,6 +511,102 @@ def report_build(p: dict) -> dict:
         "outputs": len(paths),
         "bytes": sum(x.stat().st_size for x in paths),
         "stages_ms": stages.files[0],
+    }
+
+
+def _cli(*args: str) -> list[str]:
+    """The command line of ``sequin ARGS`` (the repository's ``cli.py``) in a fresh process."""
+    return [sys.executable, str(REPO / "cli.py"), *args]
+
+
+def _timed_command(args: list[str]) -> float:
+    """Wall-clock seconds of one command in a fresh process; it must succeed."""
+    start = time.perf_counter()
+    proc = subprocess.run(args, cwd=REPO, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(args[1:])} exited with {proc.returncode}: {proc.stderr[-2000:]}"
+        )
+    return seconds
+
+
+def _children_peak_mb() -> float:
+    """The largest peak resident memory of the child processes waited for so far, in MiB."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def report_command(p: dict) -> dict:
+    """``sequin report --period P`` in a fresh process, wall clock, ``runs`` times.
+
+    Before each run (not timed) the month's outbox folder is removed, so every
+    output is rebuilt. Interleaved with each run, the reference: ``sequin
+    --version`` in a fresh process (starting Python and the command line).
+    """
+    home = Path(p["home"])
+    outbox = home / "outbox" / p["period"]
+    command, reference = [], []
+    for _ in range(p["runs"]):
+        reference.append(_timed_command(_cli("--version")))
+        shutil.rmtree(outbox, ignore_errors=True)
+        command.append(_timed_command(_cli("report", "--period", p["period"], "--home", str(home))))
+    return {
+        "command_s": command,
+        "reference_s": reference,
+        "children_peak_mb": _children_peak_mb(),
+    }
+
+
+def process_command(p: dict) -> dict:
+    """``sequin process FILE`` of one new return in a fresh process, wall clock, with and
+    without ``--no-outputs``, alternately.
+
+    On a copy of a reporting home (its outputs taken as up to date), each run
+    takes in a new return for the last month on record, superseding that
+    unit's return; with outputs, the command also rebuilds that month's outputs.
+    When ``sequin process --help`` does not offer ``--no-outputs``, only the
+    runs with outputs are made and the result says why.
+    """
+    root = Path(p["root"])
+    home = D.copy_home(Path(p["source"]), root / "home")
+    db = sqlite3.connect(home.ledger_path)
+    try:
+        db.execute("DELETE FROM dirty_periods")
+        db.commit()
+    finally:
+        db.close()
+    help_text = subprocess.run(
+        _cli("process", "--help"), cwd=REPO, capture_output=True, text=True, check=False
+    ).stdout
+    has_flag = "--no-outputs" in help_text
+    folder = root / "returns"
+    folder.mkdir()
+    runs = p["runs"]
+    files = []
+    for unit in D.unit_codes(2 * runs):
+        path = folder / f"SeQuIn_{unit}_{p['period']}.xlsx"
+        path.write_bytes(D.filled_return(home, unit, p["period"], p["month_index"]))
+        files.append(path)
+    with_outputs, without = [], []
+    for i in range(runs):
+        order = (True, False) if i % 2 == 0 else (False, True)
+        for j, outputs in enumerate(order):
+            src = files[2 * i + j]
+            if not outputs and not has_flag:
+                continue
+            args = ["process", "--home", str(home.root), str(src)]
+            if not outputs:
+                args.insert(1, "--no-outputs")
+            (with_outputs if outputs else without).append(_timed_command(_cli(*args)))
+    return {
+        "with_outputs_s": with_outputs,
+        "no_outputs_s": without,
+        "skipped": None
+        if has_flag
+        else "`sequin process --help` does not offer `--no-outputs` in this engine",
+        "children_peak_mb": _children_peak_mb(),
     }
 
 
@@ -615,6 +807,8 @@ CASES = {
     "intake_breakdown": intake_breakdown,
     "report_setup": report_setup,
     "report_build": report_build,
+    "report_command": report_command,
+    "process_command": process_command,
     "watcher": watcher,
     "watcher_busy": watcher_busy,
 }

@@ -28,16 +28,21 @@ from . import report
 REPO = Path(__file__).resolve().parent.parent
 GENERATION_PERIOD = "2026-01"
 REPORT_BUDGET_S = 180.0  # more runs of one reporting size only while under this
+CHECKED_UNITS = (
+    500  # units checked and scored per month when filling ledgers (see data.fill_ledger)
+)
 
 
 @dataclass(frozen=True)
 class Plan:
     """Sizes and repeats of one run."""
 
-    generation: tuple[tuple[int, int], ...]  # (workbooks, runs)
+    generation: tuple[tuple[int, int, int | None], ...]  # (workbooks, runs, cores or None: all)
     intake_returns: int  # including the warm-up
     intake_warmup: int
-    reporting: tuple[tuple[int, int, int], ...]  # (units, months, runs)
+    reporting: tuple[tuple[int, int, int], ...]  # (units, months, runs), in process
+    report_command: tuple[tuple[int, int, int], ...]  # (units, months, runs), `sequin report`
+    process: tuple[int, int, int]  # (units, months, runs of each kind), `sequin process`
     watcher_files: int  # including the warm-up
     watcher_warmup: int
     busy: tuple[int, int, int, int]  # (units, months, files including the warm-up, warm-up)
@@ -46,19 +51,30 @@ class Plan:
 
 
 FULL = Plan(
-    generation=((15, 3), (500, 3)),
+    generation=((15, 3, None), (500, 3, None), (500, 3, 1)),
     intake_returns=210,
     intake_warmup=10,
-    reporting=((15, 24, 5), (100, 36, 5), (250, 36, 5), (500, 36, 5)),
+    reporting=(
+        (15, 24, 5),
+        (100, 36, 3),
+        (250, 36, 3),
+        (500, 36, 5),
+        (1000, 36, 3),
+        (2000, 36, 2),
+    ),
+    report_command=((15, 24, 5), (500, 36, 3)),
+    process=(15, 24, 5),
     watcher_files=22,
     watcher_warmup=2,
     busy=(500, 36, 6, 1),
 )
 QUICK = Plan(
-    generation=((3, 1),),
+    generation=((3, 1, None), (3, 1, 1)),
     intake_returns=12,
     intake_warmup=2,
     reporting=((3, 2, 1), (6, 2, 1)),
+    report_command=((3, 2, 1),),
+    process=(6, 2, 1),
     watcher_files=2,
     watcher_warmup=0,
     busy=(6, 2, 2, 0),
@@ -158,23 +174,28 @@ def _fresh(work: Path, name: str) -> Path:
 def measure_generation(plan: Plan, work: Path) -> list[dict]:
     """Each generation size, run after run, each run in a new home."""
     out = []
-    for count, runs in plan.generation:
+    for count, runs, cores in plan.generation:
         results = []
         for i in range(runs):
             root = _fresh(work, f"generation-{count}-{i}")
             r = run_case(
                 "generation",
-                {"root": str(root / "home"), "units": count, "period": GENERATION_PERIOD},
+                {
+                    "root": str(root / "home"),
+                    "units": count,
+                    "period": GENERATION_PERIOD,
+                    "cores": cores,
+                },
                 work,
                 900,
             )
             shutil.rmtree(root)
             log(
-                f"generation, {count} workbooks, run {i + 1}/{runs}: {r['seconds']:.2f} s, "
-                f"peak {r['peak_mb']:.0f} MiB"
+                f"generation, {count} workbooks on {r['cores']} core(s), run {i + 1}/{runs}: "
+                f"{r['seconds']:.2f} s, peak {r['peak_mb']:.0f} MiB"
             )
             results.append(r)
-        out.append({"workbooks": count, "runs": results})
+        out.append({"workbooks": count, "cores": cores, "runs": results})
     return out
 
 
@@ -199,16 +220,33 @@ def measure_intake(plan: Plan, work: Path) -> tuple[dict, dict]:
 
 
 def measure_reporting(plan: Plan, work: Path) -> dict:
-    """Ledgers of every size, then ``build_period`` runs on each.
+    """Ledgers of every size (the largest filled once, the others copied out of it), then
+    ``build_period`` runs on each, each in a fresh process.
 
     Stops repeating a size once its runs have taken ``REPORT_BUDGET_S`` (after
-    at least two). Keeps the ledger the busy watcher run needs.
+    at least two, or after one that alone took that long). Keeps, in ``homes``, the ledgers the command, process and
+    busy watcher runs need; removes the others once measured.
     """
     root = _fresh(work, "reporting")
     sizes = [[u, m] for u, m, _runs in plan.reporting]
-    setup = run_case("report_setup", {"root": str(root), "sizes": sizes}, work, 3600)
+    setup = run_case(
+        "report_setup",
+        {"root": str(root), "sizes": sizes, "checked_units": CHECKED_UNITS},
+        work,
+        3600,
+    )
     log(f"reporting: {setup['filled']} returns recorded in {setup['fill_seconds']:.1f} s")
-    out = {"fill": {"filled": setup["filled"], "seconds": setup["fill_seconds"]}, "sizes": []}
+    out = {
+        "fill": {
+            "filled": setup["filled"],
+            "seconds": setup["fill_seconds"],
+            "checked_units": CHECKED_UNITS,
+        },
+        "sizes": [],
+        "budget_s": REPORT_BUDGET_S,
+        "homes": {},
+    }
+    keep = {(u, m) for u, m, _r in plan.report_command} | {plan.process[:2], plan.busy[:2]}
     for units, months, runs in plan.reporting:
         info = setup["homes"][f"{units}x{months}"]
         entry = {
@@ -216,12 +254,15 @@ def measure_reporting(plan: Plan, work: Path) -> dict:
             "months": months,
             "returns": info["returns"],
             "ledger_bytes": info["ledger_bytes"],
+            "planned_runs": runs,
             "runs": [],
         }
         out["sizes"].append(entry)
         spent = 0.0
         for i in range(runs):
-            if i >= 2 and spent > REPORT_BUDGET_S:
+            # Enough once the runs have taken the budget: after two runs, or after one
+            # run that alone took it (the largest ledgers, while reporting is slow).
+            if spent > REPORT_BUDGET_S and (i >= 2 or spent / i > REPORT_BUDGET_S):
                 break
             r = run_case(
                 "report_build", {"home": info["home"], "period": info["period"]}, work, 1800
@@ -232,10 +273,52 @@ def measure_reporting(plan: Plan, work: Path) -> dict:
                 f"reporting {units} x {months}, run {i + 1}/{runs}: {r['seconds']:.2f} s, "
                 f"peak {r['peak_mb']:.0f} MiB"
             )
-        if (units, months) == plan.busy[:2]:
-            out["busy_home"] = info
+        if (units, months) in keep:
+            out["homes"][(units, months)] = info
         else:
             shutil.rmtree(info["home"], ignore_errors=True)
+    return out
+
+
+def measure_commands(plan: Plan, work: Path, homes: dict) -> dict:
+    """``sequin report --period P`` and ``sequin process FILE`` as commands, each run a
+    fresh process timed by the wall clock."""
+    out: dict = {"report": [], "process": None}
+    for units, months, runs in plan.report_command:
+        info = homes[(units, months)]
+        r = run_case(
+            "report_command",
+            {"home": info["home"], "period": info["period"], "runs": runs},
+            work,
+            3600,
+        )
+        log(
+            f"sequin report, {units} x {months}: median {report.median(r['command_s']):.2f} s "
+            f"over {runs} runs"
+        )
+        out["report"].append({**r, "units": units, "months": months})
+    units, months, runs = plan.process
+    info = homes[(units, months)]
+    root = _fresh(work, "process-command")
+    r = run_case(
+        "process_command",
+        {
+            "source": info["home"],
+            "root": str(root),
+            "period": info["period"],
+            "month_index": months - 1,
+            "runs": runs,
+        },
+        work,
+        1800,
+    )
+    shutil.rmtree(root)
+    log(
+        f"sequin process, {units} x {months}: with outputs median "
+        f"{report.median(r['with_outputs_s']):.2f} s"
+        + (f"; skipped without: {r['skipped']}" if r["skipped"] else "")
+    )
+    out["process"] = {**r, "units": units, "months": months}
     return out
 
 
@@ -353,21 +436,26 @@ def main(argv: list[str] | None = None) -> int:
         probes.append(("after intake", speed_probe()))
         rep = attempt("reporting", measure_reporting, plan, work)
         probes.append(("after reporting", speed_probe()))
+        homes = rep.pop("homes") if rep is not None else {}
         if rep is not None:
             results["reporting"] = rep
+            commands = attempt("commands", measure_commands, plan, work, homes)
+            if commands is not None:
+                results["commands"] = commands
+            probes.append(("after the commands", speed_probe()))
         if setup is not None:
             watch = attempt("watcher latency", measure_watcher, plan, work, setup)
             if watch is not None:
                 results["watcher"] = watch
         else:
             results["errors"].append("watcher latency: not measured (no returns made)")
-        if rep is not None and "busy_home" in rep:
+        if plan.busy[:2] in homes:
             busy = attempt(
                 "watcher latency while rebuilding outputs",
                 measure_watcher_busy,
                 plan,
                 work,
-                rep.pop("busy_home"),
+                homes[plan.busy[:2]],
             )
             if busy is not None:
                 results["watcher_busy"] = busy
