@@ -294,27 +294,54 @@ def _refresher(home):
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--no-outputs",
+    is_flag=True,
+    help="Record the files but leave the month's outputs to be rebuilt later (sequin report).",
+)
 @json_option
 @home_options
-def process(home, files: tuple[Path, ...], as_json: bool):
-    """Take files through the same path as the watcher and record the outcomes."""
+def process(home, files: tuple[Path, ...], no_outputs: bool, as_json: bool):
+    """Take files through the same path as the watcher and record the outcomes.
+
+    The files go in as one batch; then each month they changed has its outputs rebuilt,
+    with the time it took on its own line, unless --no-outputs leaves that to
+    ``sequin report``.
+    """
+    import time
+
     from engine.pipeline import Intake
     from engine.watcher import describe
 
-    outcomes = []
+    for f in files:
+        if not f.exists():
+            raise SequinError(f"no such file: {f}")
+    unique = list(dict.fromkeys(files))  # a file named twice is taken once
+    rebuilt = []
     with Intake(home) as intake:
         intake.recover()
-        for f in files:
-            if not f.exists():
-                raise SequinError(f"no such file: {f}")
-            outcomes.append(intake.process(f))
+        outcomes = intake.process_many(list(unique))  # one batch: one commit for all the files
+        if not as_json:
+            for o in outcomes:
+                click.echo(describe(o))
+        periods = sorted(intake.ledger.dirty_periods())
+        refresh = None if no_outputs or not periods else _refresher(home)
+        for period in periods:
+            if refresh is None:
+                if not as_json:
+                    click.echo(
+                        f"outputs not rebuilt for {period} "
+                        f"(sequin report --period {period} rebuilds them)"
+                    )
+                continue
+            started = time.perf_counter()
+            paths = refresh([period], ledger=intake.ledger)
+            seconds = time.perf_counter() - started
+            rebuilt.append({"period": period, "seconds": round(seconds, 3), "files": len(paths)})
             if not as_json:
-                click.echo(describe(outcomes[-1]))
-        periods = intake.ledger.dirty_periods()
-        if periods:
-            _refresher(home)(periods, ledger=intake.ledger)
+                click.echo(f"outputs rebuilt for {period} in {seconds:.1f} s")
     if as_json:
-        _print_json({"outcomes": [o.to_dict() for o in outcomes]})
+        _print_json({"outcomes": [o.to_dict() for o in outcomes], "outputs": rebuilt})
     sys.exit(0 if all(o.outcome != "rejected" for o in outcomes) else 1)
 
 

@@ -21,7 +21,10 @@ def write_atomic(path: Path, data: bytes, durable: bool = True) -> Path:
 
     The bytes go to a hidden temporary file in the same folder and the file is
     renamed into place in one step. With ``durable`` the bytes are also forced
-    to disk first, so a power cut cannot leave an empty file behind.
+    to disk first, so a power cut cannot leave an empty file behind. The ledger's
+    files are always durable; outputs that can be rebuilt from the ledger at any time
+    (the month's reports) are written without it, as forcing each to disk costs more
+    than building it.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -130,6 +130,54 @@ def test_process_then_status(home):
     assert re.search(r"M01\s+Calder House\s+returned\s+100\.0% Green", text)
 
 
+def test_process_takes_the_files_in_one_batch_and_times_the_outputs(home, monkeypatch):
+    from engine.pipeline import Intake
+
+    batches = []
+    real = Intake.process_many
+
+    def spy(self, paths):
+        batches.append(list(paths))
+        return real(self, paths)
+
+    monkeypatch.setattr(Intake, "process_many", spy)
+    first = make_return(home, "M01")
+    second = make_return(home, "M02")
+    result = run("process", str(first), str(second), str(first), "--home", str(home.root))
+    assert result.exit_code == 0, result.output
+    assert [[p.name for p in b] for b in batches] == [[first.name, second.name]]
+    assert re.search(rf"^outputs rebuilt for {PERIOD} in \d+\.\d s$", result.output, re.M)
+    assert (home.outbox / PERIOD / f"SeQuIn_scores_{PERIOD}.csv").exists()
+
+
+def test_process_no_outputs_records_but_leaves_the_month_to_rebuild(home):
+    make_return(home, "M01")
+    result = run(
+        "process",
+        str(home.inbox / "SeQuIn_M01_2026-11.xlsx"),
+        "--no-outputs",
+        "--json",
+        "--home",
+        str(home.root),
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert [o["outcome"] for o in data["outcomes"]] == ["accepted"] and data["outputs"] == []
+    assert not (home.outbox / PERIOD).exists()
+    ledger = home.open_ledger()
+    try:
+        assert ledger.dirty_periods() == [PERIOD]
+    finally:
+        ledger.close()
+    text = run("process", str(make_return(home, "M02")), "--no-outputs", "--home", str(home.root))
+    assert f"outputs not rebuilt for {PERIOD}" in text.output
+    assert not (home.outbox / PERIOD).exists()
+    rebuilt = run("process", str(make_return(home, "M03")), "--json", "--home", str(home.root))
+    outputs = json.loads(rebuilt.output)["outputs"]
+    assert [o["period"] for o in outputs] == [PERIOD] and outputs[0]["files"] > 0
+    assert (home.outbox / PERIOD / f"SeQuIn_scores_{PERIOD}.csv").exists()
+
+
 def test_secret_is_never_printed(home, tmp_path):
     secret = home.secret().decode()
     outputs = [

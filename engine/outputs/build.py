@@ -1,4 +1,11 @@
-"""Writing a month's outputs: every file atomically, then the month marked up to date."""
+"""Writing a month's outputs: every file atomically, then the month marked up to date.
+
+Outputs are written atomically (a temporary file renamed into place, so nobody opens
+a half-written one) but not forced to disk one by one: every output can be rebuilt
+from the ledger at any time (``sequin report``), and the ledger itself is kept fully
+synced. A power cut at the wrong moment can at worst leave an output to be rebuilt;
+forcing each of a month's hundreds of files to disk would cost more than building them.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +18,9 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from .. import files
 from .. import template as T
 from ..family import build_family_workbook
-from ..files import write_atomic
 from ..home import Home, make_token
 from ..ledger import Ledger
 from .commissioner import commissioner_workbook
@@ -30,6 +37,12 @@ log = logging.getLogger(__name__)
 # this many units; below it, starting the workers costs more than it saves.
 PARALLEL_FROM = 8
 _FIGURES: PeriodData | None = None  # what forked workers build from
+
+
+def write_atomic(path: Path, data: bytes) -> Path:
+    """Write one output atomically, without forcing it to disk: it can be rebuilt from the
+    ledger at any time, and the ledger itself is always forced to disk."""
+    return files.write_atomic(path, data, durable=False)
 
 
 def _unit_books_of(data: PeriodData, code: str) -> tuple[str, bytes, bytes]:
@@ -193,7 +206,10 @@ def write_outputs(home: Home, data: PeriodData) -> tuple[list[Path], list[Path]]
         emit(folder / f"SeQuIn_scores_{period}.csv", lambda: scores_csv(data))
         emit(folder / f"SeQuIn_evidence_{period}.csv", lambda: evidence_csv(data))
     finally:
+        # What the month left behind was frozen too: thaw it and collect it now, so
+        # that building month after month in one process keeps its memory flat.
         gc.unfreeze()
+        gc.collect()
     return written, locked
 
 

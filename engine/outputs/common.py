@@ -341,9 +341,10 @@ def ranking_sheet(book: Book, data: PeriodData, intro: str) -> None:
     set_widths(ws, [8, 30, 12, 12])
     put(ws, 0, 0, f"Ranking by overall score, {data.month}", f.title)
     paragraph(ws, 1, 0, 3, intro, f.text, 60)
+    order = unit_order(data.network)  # once: it indexes every unit of the network
     ranked = sorted(
         (u for u in data.units if data.results[u].overall is not None),
-        key=lambda u: (-data.results[u].overall, unit_order(data.network)(u)),
+        key=lambda u: (-data.results[u].overall, order(u)),
     )
     if not ranked:
         paragraph(ws, 3, 0, 3, "No unit has an overall score this month.", f.muted, 60)

@@ -248,9 +248,13 @@ class PeriodData:
 
     def counts(self) -> dict[str, int]:
         """Units of the network that returned, were rejected or are missing."""
-        codes = {u.code for u in self.network.units}
-        c = Counter(x.status for x in self.completion if x.code in codes)
-        return {s: c.get(s, 0) for s in ("returned", "rejected", "missing")}
+        known = self.__dict__.get("_counts")  # counted once: every unit's workbook asks
+        if known is None:
+            codes = {u.code for u in self.network.units}
+            c = Counter(x.status for x in self.completion if x.code in codes)
+            known = {s: c.get(s, 0) for s in ("returned", "rejected", "missing")}
+            self.__dict__["_counts"] = known
+        return dict(known)
 
     def scale_rule(self) -> str:
         """The rating scale in words: ``Met 2 points, Partly met 1, Not met 0; N/A is left out``."""
