@@ -203,8 +203,8 @@ def init(directory: Path | None, home_dir: Path):
 @home_options
 def generate(home, period: str, units: tuple[str, ...], as_json: bool):
     """Write the month's workbooks, one per unit, into the outbox."""
+    from engine.generation import generate as run
     from engine.home import check_units
-    from engine.workbook import generate as run
 
     check_units(home.network, units)
     paths = run(home, period, list(units) or None)

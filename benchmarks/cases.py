@@ -103,16 +103,16 @@ def _ms(seconds: float) -> float:
 
 def generation(p: dict) -> dict:
     """``generate()`` of one month's workbooks for a network of ``units`` units."""
-    from engine import workbook
+    from engine import generation
 
     if p.get("cores"):
         # The helper processes generate() starts inherit this.
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: p["cores"]])
     home = D.make_home(Path(p["root"]), p["units"])
     stages = Stages()
-    workbook.write_atomic = stages.wrap("write", workbook.write_atomic)
+    generation.write_atomic = stages.wrap("write", generation.write_atomic)
     start, cpu = time.perf_counter(), _cpu_with_children()
-    paths = workbook.generate(home, p["period"])
+    paths = generation.generate(home, p["period"])
     seconds, cpu = time.perf_counter() - start, _cpu_with_children() - cpu
     stages.next_file()
     sizes = [path.stat().st_size for path in paths]
@@ -122,7 +122,7 @@ def generation(p: dict) -> dict:
         scratch = Path(p["root"]) / "rewrite"
         begin = time.perf_counter()
         for path in paths:
-            workbook.write_atomic(scratch / path.name, path.read_bytes())
+            generation.write_atomic(scratch / path.name, path.read_bytes())
         write = (time.perf_counter() - begin) * 1000
     return {
         "workbooks": len(paths),

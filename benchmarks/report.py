@@ -589,7 +589,7 @@ def _generation_section(gen: list[dict]) -> list[str]:
         "## Generation",
         "",
         (
-            "`engine.workbook.generate()`: one month's workbooks for a network of that many units, "
+            "`engine.generation.generate()`: one month's workbooks for a network of that many units, "
             "written to the outbox (each file forced to disk). Median of the runs; each run is a "
             "fresh process. On one core: the process (and the helper processes it starts) may run "
             "on the first usable core only (`sched_setaffinity`)."

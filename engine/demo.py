@@ -24,6 +24,7 @@ from pathlib import Path
 
 from . import template as T
 from .errors import SequinError
+from .generation import generate, workbooks_folder
 from .home import Home
 from .pipeline import Intake, Outcome
 from .synthetic import (
@@ -34,7 +35,7 @@ from .synthetic import (
     synthetic_answers,
 )
 from .watcher import Watcher
-from .workbook import build_workbook, generate, workbooks_folder
+from .workbook import build_workbook
 
 # (unit, month index) pairs that miss a month, relative to the demo's first month.
 MISSING = {("L07", 2), ("M04", 1), ("L09", -1), ("L02", -1), ("L10", 3)}

@@ -4,24 +4,20 @@ Positions come from :mod:`engine.template`, wording from the question bank,
 and fixed texts, widths and colours from ``workbook_templates``. Each area
 sheet shows, locked beside each standard, the rating the unit agreed last
 month; the Actions sheet carries forward the unit's open actions with their
-history (both read from the ledger, see :func:`read_carry`). The output is
-deterministic: the same bank, unit, period, secret and ledger give the same bytes.
+history (both read from the ledger, see :func:`engine.generation.read_carry`).
+The output is deterministic: the same bank, unit, period, secret and ledger
+give the same bytes. A month's workbooks are written by :mod:`engine.generation`.
 """
 
 from __future__ import annotations
 
 import io
-import multiprocessing
-import os
 import re
 import sys
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
@@ -29,9 +25,8 @@ from xlsxwriter.worksheet import Worksheet
 
 from . import template as T
 from .bank import Area, Bank
-from .files import write_atomic
-from .home import Home, Network, check_period, check_units, make_token
-from .ledger.carry import CarriedAction, PreviousRatings, month_before
+from .home import Network, check_period
+from .ledger.carry import CarriedAction, PreviousRatings
 from .outputs.sheets import (
     MONTHS,
     long_date,
@@ -660,16 +655,17 @@ def build_workbook(
     """The bytes of one unit's workbook for one period (form ``unit/2``).
 
     ``carry`` is what the unit's earlier returns bring forward (see
-    :func:`read_carry`): last month's ratings and the open actions. Without it
+    :func:`engine.generation.read_carry`): last month's ratings and the open actions. Without it
     the Last month column is blank, saying there is no earlier return, and no
     actions are carried. ``token`` must be made for the form ``unit/2``.
     """
-    check_period(period)
-    if network.unit(unit) is None:
-        raise KeyError(unit)
-    buffer = io.BytesIO()
+    return _build(network, bank, unit, period, token, carry)[1]
+
+
+def new_workbook(buffer: io.BytesIO) -> xlsxwriter.Workbook:
+    """An empty unit workbook writing to ``buffer``, with the options every one is built with."""
     font = presentation()["fonts"]
-    wb = _StructureLockedWorkbook(
+    return _StructureLockedWorkbook(
         buffer,
         {
             "in_memory": True,
@@ -683,20 +679,47 @@ def build_workbook(
             },
         },
     )
+
+
+def unit_title(unit: str, period: str) -> tuple[str, str]:
+    """The title and subject of a unit's workbook (document properties)."""
+    return f"SeQuIn {unit} {period}", f"SeQuIn workbook for {unit}, {month_name(period)}"
+
+
+def unit_footer(unit: str, period: str) -> str:
+    """The footer of every printed sheet of a unit's workbook."""
+    # "&" starts a code in a header or footer; "&&" prints one.
+    return presentation()["print"]["footer"].format(
+        unit=unit.replace("&", "&&"), month=month_name(period)
+    )
+
+
+def _build(
+    network: Network,
+    bank: Bank,
+    unit: str,
+    period: str,
+    token: str,
+    carry: Carry | None = None,
+) -> tuple[xlsxwriter.Workbook, bytes]:
+    """The closed workbook (its shared strings table is read by the patcher) and its bytes."""
+    check_period(period)
+    if network.unit(unit) is None:
+        raise KeyError(unit)
+    buffer = io.BytesIO()
+    wb = new_workbook(buffer)
     year, month = (int(x) for x in period.split("-"))
+    title, subject = unit_title(unit, period)
     wb.set_properties(
         {
-            "title": f"SeQuIn {unit} {period}",
-            "subject": f"SeQuIn workbook for {unit}, {month_name(period)}",
+            "title": title,
+            "subject": subject,
             "author": network.name,
             "created": datetime(year, month, 1),
         }
     )
     f = _formats(wb)
-    # "&" starts a code in a header or footer; "&&" prints one.
-    footer = presentation()["print"]["footer"].format(
-        unit=unit.replace("&", "&&"), month=month_name(period)
-    )
+    footer = unit_footer(unit, period)
     previous = carry.previous if carry else None
     note = last_month_note(previous)
     _start_sheet(wb, f, network, bank, unit, period, footer, note)
@@ -708,89 +731,4 @@ def build_workbook(
     meta = {"unit": unit, "period": period, "bank_version": bank.version, "token": token}
     _meta_sheet(wb, network, {**meta, "generated_by": "SeQuIn engine", "form": T.UNIT_FORM})
     wb.close()
-    return buffer.getvalue()
-
-
-def workbooks_folder(home: Home, period: str) -> Path:
-    """Where a period's workbooks for the units are written."""
-    return home.outbox / period / "workbooks"
-
-
-# Below this many workbooks, starting helper processes costs more than it saves.
-PARALLEL_FROM = 60
-
-
-def read_carry(home: Home, period: str, codes: list[str]) -> dict[str, Carry]:
-    """What each unit's workbook for ``period`` carries from its earlier returns.
-
-    One read of the ledger for all the units. A home that has no ledger yet (and
-    no archived returns) has no earlier returns: nothing is carried. A ledger that
-    cannot be trusted is refused by :meth:`Home.open_ledger`, never read as empty.
-    """
-    if not home.ledger_path.exists() and not home.archive_has_files():
-        return {code: Carry(PreviousRatings(month_before(period), None, {})) for code in codes}
-    ledger = home.open_ledger()
-    try:
-        with ledger.snapshot() as snap:
-            previous = snap.previous_ratings_for(codes, period)
-            actions = snap.open_actions_for(codes, period)
-    finally:
-        ledger.close()
-    return {code: Carry(previous[code], tuple(actions[code])) for code in codes}
-
-
-def _write_workbooks(
-    network: Network,
-    bank: Bank,
-    secret: bytes,
-    period: str,
-    codes: list[str],
-    folder: Path,
-    carry: dict[str, Carry] | None = None,
-) -> list[Path]:
-    paths = []
-    for code in codes:
-        token = make_token(secret, code, period, bank.version, T.UNIT_FORM)
-        data = build_workbook(network, bank, code, period, token, (carry or {}).get(code))
-        paths.append(write_atomic(folder / T.file_name(code, period), data))
-    return paths
-
-
-def generate(home: Home, period: str, units: list[str] | None = None) -> list[Path]:
-    """Write the period's workbooks (all units, or those listed); returns their paths.
-
-    Each unit's workbook shows the ratings of its counted return for the month
-    before, and carries its open actions (read from the ledger once, for all).
-    A large network's workbooks are built on every core: each workbook is
-    independent and the same inputs give the same bytes in any process.
-    """
-    check_period(period)
-    network = home.network
-    codes = units or [u.code for u in network.units]
-    check_units(network, codes)
-    bank = home.bank()
-    secret = home.secret()
-    carry = read_carry(home, period, codes)
-    folder = workbooks_folder(home, period)
-    workers = min(os.cpu_count() or 1, 8)
-    if len(codes) < PARALLEL_FROM or workers < 2:
-        return _write_workbooks(network, bank, secret, period, codes, folder, carry)
-    chunks = [codes[i::workers] for i in range(workers)]
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    try:
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            done = pool.map(
-                _write_workbooks,
-                *zip(
-                    *[
-                        (network, bank, secret, period, c, folder, {k: carry[k] for k in c})
-                        for c in chunks
-                    ]
-                ),
-            )
-            by_code = {p.name: p for paths in done for p in paths}
-    except BrokenProcessPool:
-        # Helper processes could not start here: the same workbooks, one after another.
-        return _write_workbooks(network, bank, secret, period, codes, folder, carry)
-    return [by_code[T.file_name(code, period)] for code in codes]
+    return wb, buffer.getvalue()

@@ -15,11 +15,12 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from engine import template as T
+from engine.generation import generate, read_carry
 from engine.ledger import Ledger
 from engine.ledger.carry import CarriedAction, month_before
 from engine.pipeline import Intake
 from engine.synthetic import action_cells, fill_workbook, synthetic_answers
-from engine.workbook import area_choice, build_workbook, generate, read_carry
+from engine.workbook import area_choice, build_workbook
 
 MONTH, NEXT = "2026-10", "2026-11"
 _SHA = itertools.count()

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from engine import template as T
+from engine.generation import generate
 from engine.pipeline import Intake
-from engine.workbook import generate
 
 from .conftest import PERIOD, report_path
 

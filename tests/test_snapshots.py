@@ -25,12 +25,13 @@ from pathlib import Path
 import pytest
 
 from engine import template as T
+from engine.generation import read_carry
 from engine.home import Home, default_config_text, init_home
 from engine.ledger import Ledger
 from engine.outputs.build import build_period
 from engine.pipeline import Intake
 from engine.synthetic import synthetic_answers
-from engine.workbook import build_workbook, read_carry
+from engine.workbook import build_workbook
 
 from .conftest import make_return
 from .snapshot import canonical, compare, dumps
@@ -202,7 +203,8 @@ import sys
 from engine.home import Home
 from engine.ledger import Ledger
 from engine.outputs.build import build_period
-from engine.workbook import build_workbook, read_carry
+from engine.generation import read_carry
+from engine.workbook import build_workbook
 home, period, unit, next_period = Home(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 ledger = Ledger(home.ledger_path)
 build_period(home, ledger, period)

@@ -11,9 +11,10 @@ import pytest
 from openpyxl.utils import get_column_letter
 
 from engine import template as T
+from engine.generation import generate
 from engine.home import verify_token
 from engine.ledger.carry import CarriedAction, PreviousRatings
-from engine.workbook import Carry, build_workbook, generate
+from engine.workbook import Carry, build_workbook
 
 from .conftest import PERIOD, blank_workbook
 
@@ -152,7 +153,7 @@ def test_workbook_structure_is_locked(workbook_path):
 
 
 def test_a_large_network_is_generated_on_every_core_with_the_same_bytes(home):
-    import engine.workbook as W
+    import engine.generation as W
     from engine.home import Home, default_config_text
 
     units = "\n".join(
