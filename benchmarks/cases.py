@@ -559,6 +559,18 @@ def report_command(p: dict) -> dict:
     }
 
 
+def _settled_copy(p: dict, root: Path):
+    """A copy of the source home whose outputs count as up to date (no month left to rebuild)."""
+    home = D.copy_home(Path(p["source"]), root / "home")
+    db = sqlite3.connect(home.ledger_path)
+    try:
+        db.execute("DELETE FROM dirty_periods")
+        db.commit()
+    finally:
+        db.close()
+    return home
+
+
 def process_command(p: dict) -> dict:
     """``sequin process FILE`` of one new return in a fresh process, wall clock, with and
     without ``--no-outputs``, alternately.
@@ -570,13 +582,7 @@ def process_command(p: dict) -> dict:
     runs with outputs are made and the result says why.
     """
     root = Path(p["root"])
-    home = D.copy_home(Path(p["source"]), root / "home")
-    db = sqlite3.connect(home.ledger_path)
-    try:
-        db.execute("DELETE FROM dirty_periods")
-        db.commit()
-    finally:
-        db.close()
+    home = _settled_copy(p, root)
     help_text = subprocess.run(
         _cli("process", "--help"), cwd=REPO, capture_output=True, text=True, check=False
     ).stdout
@@ -773,14 +779,8 @@ def watcher_busy(p: dict) -> dict:
     started rebuilding the month's outputs for the previous return.
     """
     root = Path(p["root"])
-    home = D.copy_home(Path(p["source"]), root / "home")
+    home = _settled_copy(p, root)
     shutil.rmtree(home.outbox / p["period"], ignore_errors=True)
-    db = sqlite3.connect(home.ledger_path)
-    try:
-        db.execute("DELETE FROM dirty_periods")
-        db.commit()
-    finally:
-        db.close()
     files = []
     folder = root / "returns"
     folder.mkdir()
