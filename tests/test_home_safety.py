@@ -227,14 +227,14 @@ def test_library_refuses_the_same_way(taken_home):
 
 
 def test_full_disk_names_the_folder(home, monkeypatch):
-    import engine.workbook
+    import engine.generation
 
     target = home.outbox / PERIOD / "workbooks" / "SeQuIn_M01_2026-11.xlsx"
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(target))
 
-    monkeypatch.setattr(engine.workbook, "generate", full)
+    monkeypatch.setattr(engine.generation, "generate", full)
     result = run("generate", "--period", PERIOD, "--home", str(home.root))
     assert result.exit_code == 1
     assert f"Error: the disk holding {target.parent} is full" in result.output
