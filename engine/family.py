@@ -31,7 +31,7 @@ from .outputs.pictures import AREA_PICTURES, PICTURES, picture
 from .outputs.sheets import WORKBOOK_OPTIONS, clean, month_name, row_height, text_lines
 from .outputs.sheets import Workbook as _LanguageWorkbook
 from .outputs.sheets import presentation as _reports
-from .workbook import _StructureLockedWorkbook
+from .workbook import _StructureLockedWorkbook, meta_sheet
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -274,12 +274,7 @@ def _lists_sheet(wb, network: Network) -> None:
 
 
 def _meta_sheet(wb, network: Network, values: dict[str, str]) -> None:
-    ws = wb.add_worksheet(T.META_SHEET)
-    for i, key in enumerate(T.META_ROWS):
-        ws.write_string(i, 0, key)
-        ws.write_string(i, 1, values[key])
-    ws.very_hidden()
-    _protect(ws, network.sheet_password)
+    meta_sheet(wb, values, lambda ws: _protect(ws, network.sheet_password))
 
 
 def build_family_workbook(

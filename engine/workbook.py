@@ -621,13 +621,18 @@ def _lists_sheet(wb, network: Network, bank: Bank) -> None:
     _protect(ws, network.sheet_password)
 
 
-def _meta_sheet(wb, network: Network, values: dict[str, str]) -> None:
+def meta_sheet(wb, values: dict[str, str], protect) -> None:
+    """The very hidden Metadata sheet of a form (``T.META_ROWS``), protected by ``protect(ws)``."""
     ws = wb.add_worksheet(T.META_SHEET)
     for i, key in enumerate(T.META_ROWS):
         ws.write_string(i, 0, key)
         ws.write_string(i, 1, values[key])
     ws.very_hidden()
-    _protect(ws, network.sheet_password)
+    protect(ws)
+
+
+def _meta_sheet(wb, network: Network, values: dict[str, str]) -> None:
+    meta_sheet(wb, values, lambda ws: _protect(ws, network.sheet_password))
 
 
 class _StructureLockedWorkbook(xlsxwriter.Workbook):
