@@ -267,14 +267,34 @@ def precheck(path: Path, *, max_bytes: int = MAX_BYTES) -> list[Finding]:
     stays bounded (no part is inflated beyond ``MAX_UNPACKED_PART``) whatever
     the file contains.
     """
+    return precheck_parts(path, max_bytes=max_bytes)[0]
+
+
+#: Parts kept for the reader besides the worksheets, workbook, its relationships and
+#: content types (keys: names as compared, ignoring case).
+READER_PARTS = frozenset({"xl/sharedstrings.xml", "xl/styles.xml", "docprops/core.xml"})
+
+
+def precheck_parts(
+    path: Path, *, max_bytes: int = MAX_BYTES
+) -> tuple[list[Finding], dict[str, bytes]]:
+    """:func:`precheck`, and the parts a reader needs, inflated once and checked.
+
+    The parts (by their names in the zip) are the worksheets, ``xl/workbook.xml``
+    and its relationships, ``[Content_Types].xml``, ``xl/sharedStrings.xml``,
+    ``xl/styles.xml`` and ``docProps/core.xml``, whichever the file has; none
+    when the file is refused or is not a zip. They are bounded by the limits
+    every part is inflated under (``MAX_UNPACKED_TOTAL`` in all).
+    """
     path = Path(path)
+    parts: dict[str, bytes] = {}
     try:
         # O_NONBLOCK: a named pipe dropped in the inbox must not block the open.
         flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
         with os.fdopen(os.open(path, flags), "rb") as fh:
-            _check(fh, path.name, max_bytes)
+            _check(fh, path.name, max_bytes, parts)
     except _Refused as refused:
-        return [refused.finding]
+        return [refused.finding], {}
     except OSError:
         return [
             error(
@@ -283,7 +303,7 @@ def precheck(path: Path, *, max_bytes: int = MAX_BYTES) -> list[Finding]:
                 "in another program. Try again in a minute; if it still fails, ask the unit "
                 "to send the workbook again.",
             )
-        ]
+        ], {}
     except Exception:  # noqa: BLE001 (an answer for every input: a surprise must not stop the inbox)
         _log.exception("pre-check failed unexpectedly on %s", path)
         return [
@@ -293,8 +313,8 @@ def precheck(path: Path, *, max_bytes: int = MAX_BYTES) -> list[Finding]:
                 "to send the workbook again; if the same happens again, tell whoever looks "
                 "after SeQuIn.",
             )
-        ]
-    return []
+        ], {}
+    return [], parts
 
 
 class _Source:
@@ -315,7 +335,7 @@ class _Source:
         return self._fh.read(length)
 
 
-def _check(fh: BinaryIO, name: str, max_bytes: int) -> None:
+def _check(fh: BinaryIO, name: str, max_bytes: int, parts: dict[str, bytes]) -> None:
     st = os.fstat(fh.fileno())
     if not stat.S_ISREG(st.st_mode):
         raise _refuse(
@@ -332,7 +352,7 @@ def _check(fh: BinaryIO, name: str, max_bytes: int) -> None:
     if not head:
         raise _empty()
     if head.startswith(_ZIP_MAGIC):
-        _check_zip(src, name)
+        _check_zip(src, name, parts)
     elif head.startswith(_OLE_MAGIC):
         _check_ole(src, name)
     else:
@@ -548,7 +568,7 @@ class _Member:
         self.key = self.name.replace("\\", "/").casefold()
 
 
-def _check_zip(src: _Source, name: str) -> None:
+def _check_zip(src: _Source, name: str, parts: dict[str, bytes]) -> None:
     members, central_start = _table_of_contents(src, name)
     _check_names(members)
     _check_declared_sizes(members)
@@ -561,7 +581,7 @@ def _check_zip(src: _Source, name: str) -> None:
             raise _corrupt(f"part {member.name} is locked with a zip password")
         if member.method not in (0, 8):
             raise _corrupt(f"part {member.name} is packed in a way Excel never uses")
-    _Scan(src, members, keys).run()
+    _Scan(src, members, keys, parts).run()
 
 
 def _not_a_workbook(kind: str, name: str, what_to_do: str = _SEND_WORKBOOK) -> _Refused:
@@ -888,8 +908,15 @@ _PREFIXED_TAG = re.compile(rb":(?:c|row|dimension|mergeCell|hyperlink)[\s/>]")
 class _Scan:
     """Inflates every part once, in bounded chunks, checking it as it goes."""
 
-    def __init__(self, src: _Source, members: list[_Member], keys: dict[str, _Member]):
+    def __init__(
+        self,
+        src: _Source,
+        members: list[_Member],
+        keys: dict[str, _Member],
+        parts: dict[str, bytes] | None = None,
+    ):
         self.src = src
+        self.parts = parts if parts is not None else {}
         self.members = members
         self.keys = keys
         self.inflated = 0
@@ -910,7 +937,10 @@ class _Scan:
         names_by_rel: dict[str, str] = {}
         for member in first + rest:
             key = member.key
-            data = self.inflate(member, keep=key in self.sheets or member in first)
+            keep = key in self.sheets or member in first or key in READER_PARTS
+            data = self.inflate(member, keep=keep)
+            if keep:
+                self.parts[member.name] = data
             if key == _CONTENT_TYPES:
                 self.read_content_types(data)
             elif key == _WORKBOOK_RELS:

@@ -11,9 +11,11 @@ as plain Python (str, float, bool, or ``{"date": iso}``) so they cross a pipe.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator
 
 from . import template as T
 
@@ -27,7 +29,12 @@ _SIGNOFF_COL = ord(T.SIGNOFF_COL) - 64
 
 def wording_digest(value) -> str:
     """A short fingerprint of a cell's wording, ignoring spacing and invisible characters."""
-    text = unicodedata.normalize("NFC", str(value))
+    return _digest(value if type(value) is str else str(value))
+
+
+@functools.lru_cache(maxsize=4096)  # the same standards' wording, file after file
+def _digest(text: str) -> str:
+    text = unicodedata.normalize("NFC", text)
     text = " ".join(_CONTROL.sub("", text).split())
     return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
@@ -43,6 +50,8 @@ _FAMILY_SKIP_COL = ord(T.FAMILY_COL_RESULT) - 64  # what the ward said: not chec
 
 
 def _plain(value):
+    if type(value) is str:
+        return value
     if isinstance(value, (dt.datetime, dt.date)):
         return {"date": value.isoformat()}
     if isinstance(value, dt.time):
@@ -68,9 +77,8 @@ def _rows(sheet) -> tuple[list[list], int, int]:
     return (rows, start[0], start[1]) if trimmed else (rows, 0, 0)
 
 
-def _cells(sheet, last_row: int, last_col: int, digest_wording: bool = False) -> dict[str, object]:
-    """Non-empty cells of an area sheet within A1 to (last_row, last_col), keyed by A1 reference."""
-    out: dict[str, object] = {}
+def _entries(sheet, last_row: int, last_col: int) -> Iterator[tuple[int, int, object]]:
+    """``(row, column, value)`` of the sheet's cells up to ``(last_row, last_col)``, 1-based."""
     rows, start_row, start_col = _rows(sheet)
     for r, row in enumerate(rows):
         row_no = start_row + r + 1
@@ -80,41 +88,70 @@ def _cells(sheet, last_row: int, last_col: int, digest_wording: bool = False) ->
             col_no = start_col + c + 1
             if col_no > last_col:
                 break
-            if value == "" or value is None:
-                continue
-            if (
-                digest_wording
-                and row_no not in _STANDARD_ROWS
-                and (row_no < T.FIRST_STANDARD_ROW or col_no != _SIGNOFF_COL)
-            ):
-                continue  # titles, headers and sign-off labels: the template's own text
-            if digest_wording and col_no in _WORDING_COLUMNS and row_no in _STANDARD_ROWS:
-                out[f"{chr(64 + col_no)}{row_no}"] = {"digest": wording_digest(value)}
-                continue
-            out[f"{chr(64 + col_no)}{row_no}"] = _plain(value)
-    return out
+            yield row_no, col_no, value
 
 
-def _block(sheet, rows: tuple[int, int], cols: tuple[int, int], skip_col: int = 0) -> dict:
-    """Non-empty cells of ``sheet`` in the rows and columns given (1-based, inclusive)."""
+def area_cells(entries: Iterable[tuple[int, int, object]]) -> dict[str, object]:
+    """Non-empty cells of an area sheet, keyed by A1 reference, the wording as digests.
+
+    ``entries`` are ``(row, column, value)`` within A1 to (sign-off date row, G), in order.
+    """
     out: dict[str, object] = {}
-    first_row, last_row = rows
-    first_col, last_col = cols
-    data, start_row, start_col = _rows(sheet)
-    for r, row in enumerate(data):
-        row_no = start_row + r + 1
-        if row_no > last_row:
-            break
-        if row_no < first_row:
+    for row_no, col_no, value in entries:
+        if value == "" or value is None:
             continue
-        for c, value in enumerate(row):
-            col_no = start_col + c + 1
-            if col_no > last_col:
-                break
-            if col_no < first_col or col_no == skip_col or value == "" or value is None:
-                continue
-            out[f"{chr(64 + col_no)}{row_no}"] = _plain(value)
+        if row_no not in _STANDARD_ROWS and (
+            row_no < T.FIRST_STANDARD_ROW or col_no != _SIGNOFF_COL
+        ):
+            continue  # titles, headers and sign-off labels: the template's own text
+        if col_no in _WORDING_COLUMNS and row_no in _STANDARD_ROWS:
+            out[f"{chr(64 + col_no)}{row_no}"] = {"digest": wording_digest(value)}
+            continue
+        out[f"{chr(64 + col_no)}{row_no}"] = _plain(value)
     return out
+
+
+def block_cells(
+    entries: Iterable[tuple[int, int, object]], first_row: int, first_col: int, skip_col: int = 0
+) -> dict:
+    """Non-empty cells from ``(first_row, first_col)`` on, keyed by A1 reference, in order.
+
+    ``entries`` are ``(row, column, value)`` already within the block's last row and column.
+    """
+    out: dict[str, object] = {}
+    for row_no, col_no, value in entries:
+        if row_no < first_row or col_no < first_col or col_no == skip_col:
+            continue
+        if value == "" or value is None:
+            continue
+        out[f"{chr(64 + col_no)}{row_no}"] = _plain(value)
+    return out
+
+
+#: What is read of each sheet: (first row, first column, last row, last column, column
+#: skipped), 1-based; area sheets (every sheet not named here) use ``AREA_BOUNDS``.
+BLOCKS = {
+    T.META_SHEET: (1, 1, len(T.META_ROWS), 2, 0),
+    T.ACTIONS_SHEET: (*_ACTION_ROWS[:1], _ACTION_COLS[0], _ACTION_ROWS[1], _ACTION_COLS[1], 0),
+    T.FAMILY_SHEET: (
+        _FAMILY_ROWS[0],
+        _FAMILY_COLS[0],
+        _FAMILY_ROWS[1],
+        _FAMILY_COLS[1],
+        _FAMILY_SKIP_COL,
+    ),
+}
+AREA_BOUNDS = (_AREA_LAST_ROW, _AREA_LAST_COL)
+SKIP = _SKIP
+
+
+def sheet_cells(name: str, entries_upto) -> dict:
+    """The cells read of sheet ``name``; ``entries_upto(last_row, last_col)`` gives its entries."""
+    block = BLOCKS.get(name)
+    if block is None:
+        return area_cells(entries_upto(*AREA_BOUNDS))
+    first_row, first_col, last_row, last_col, skip_col = block
+    return block_cells(entries_upto(last_row, last_col), first_row, first_col, skip_col)
 
 
 _MODIFIED = re.compile(rb"<dcterms:modified\b[^>]*>\s*([^<]{1,64}?)\s*</dcterms:modified>")
@@ -131,11 +168,20 @@ def saved_at(path: str) -> str:
     try:
         with zipfile.ZipFile(path) as zf:
             info = zf.getinfo("docProps/core.xml")
-            if info.file_size > 64 * 1024:  # a real one is under 1 KB
+            if info.file_size > CORE_LIMIT:
                 return ""
-            m = _MODIFIED.search(zf.read(info))
+            return saved_at_from(zf.read(info))
     except (KeyError, OSError, zipfile.BadZipFile, ValueError, EOFError):
         return ""
+
+
+#: A real ``docProps/core.xml`` is under 1 KB; a larger one is not looked at.
+CORE_LIMIT = 64 * 1024
+
+
+def saved_at_from(core: bytes) -> str:
+    """:func:`saved_at` from the bytes of ``docProps/core.xml``."""
+    m = _MODIFIED.search(core)
     if not m:
         return ""
     try:
@@ -166,12 +212,5 @@ def read_return(path: str) -> dict:
         if name in _SKIP:
             continue
         sheet = wb.get_sheet_by_name(name)
-        if name == T.META_SHEET:
-            cells[name] = _block(sheet, (1, len(T.META_ROWS)), (1, 2))
-        elif name == T.ACTIONS_SHEET:
-            cells[name] = _block(sheet, _ACTION_ROWS, _ACTION_COLS)
-        elif name == T.FAMILY_SHEET:
-            cells[name] = _block(sheet, _FAMILY_ROWS, _FAMILY_COLS, _FAMILY_SKIP_COL)
-        else:
-            cells[name] = _cells(sheet, _AREA_LAST_ROW, _AREA_LAST_COL, digest_wording=True)
+        cells[name] = sheet_cells(name, lambda rows, cols, sheet=sheet: _entries(sheet, rows, cols))
     return {"sheets": sheets, "cells": cells, "saved_at": saved_at(path)}

@@ -57,8 +57,8 @@ def worker_main(memory_mb: int) -> None:
     _limit_memory(memory_mb)
     from pathlib import Path
 
-    from engine.precheck import precheck
-    from engine.reader import read_return
+    from engine.precheck import precheck_parts
+    from engine.xlsx_fast import read_return_parts
 
     out = sys.stdout
     for line in sys.stdin:
@@ -67,11 +67,14 @@ def worker_main(memory_mb: int) -> None:
             continue
         try:
             path = json.loads(path)
-            refused = precheck(Path(path))
+            # One inflate per part: the reader takes the parts the pre-check kept.
+            refused, parts = precheck_parts(Path(path))
             if refused:
                 answer = {"refused": [f.to_dict() for f in refused]}
             else:
-                answer = {"ok": read_return(path)}
+                raw, how = read_return_parts(path, parts)
+                answer = {"ok": raw, "read_by": how}
+            del parts
         except MemoryError:
             answer = {"error": "the file needs more memory than a return ever should"}
         except Exception as exc:  # noqa: BLE001 - every failure becomes a finding
@@ -166,7 +169,8 @@ class Sandbox:
     def collect(self) -> dict:
         """The answer for the oldest submitted file; raises ReadFailed when it could not be read.
 
-        The answer is ``{"ok": raw}`` or ``{"refused": [finding dicts]}`` from the pre-check.
+        The answer is ``{"ok": raw, "read_by": "fast" or "calamine"}`` (which reader read
+        it, see :mod:`engine.xlsx_fast`) or ``{"refused": [finding dicts]}`` from the pre-check.
         """
         with self._lock:
             if not self._pending:
