@@ -30,6 +30,7 @@ python-calamine instead: the answer is never different, only slower.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 from collections.abc import Mapping
 
@@ -78,9 +79,8 @@ def _part(parts: Mapping[str, bytes], name: str) -> str:
     data = parts.get(name)
     if data is None:
         raise _Unsupported(f"no {name}")
-    body = data.find(b"?>") + 2
-    if (b"!" in data and b"<!" in data) or b"\r" in data or body < 2 or data.find(b"<?", body) >= 0:
-        raise _Unsupported(f"{name}: comments, CDATA, instructions or carriage returns")
+    if (b"!" in data and b"<!" in data) or b"\r" in data:
+        raise _Unsupported(f"{name}: comments, CDATA or carriage returns")
     text = data.decode("utf-8")
     if not _XML_DECL.match(text):
         raise _Unsupported(f"{name}: not plain XML")
@@ -468,7 +468,7 @@ def _cells(text: str, strings: _Strings, styles: tuple[str, ...]) -> list[tuple[
     # that every cell's position is plain and within the form.
     if len(matches) != data.count("</c>") or "<c>" in data:
         raise _Unsupported("cell structure")
-    found: dict[tuple[int, int], object] = {}
+    found: list[tuple[int, int, object]] = []
     refs = _REFS
     texts = strings.text
     for ref, s, t, v, inline in matches:
@@ -476,11 +476,15 @@ def _cells(text: str, strings: _Strings, styles: tuple[str, ...]) -> list[tuple[
             value = texts[int(v)]  # an index past the end raises: so does python-calamine
         else:
             value = _value(t, s, v, inline, strings, styles)
-        key = refs[ref]
-        if key in found:
-            raise _Unsupported("a cell written twice")
-        found[key] = value
-    return [(row, col, value) for (row, col), value in sorted(found.items())]
+        row, col = refs[ref]
+        found.append((row, col, value))
+    if len({ref for ref, *_rest in matches}) != len(matches):
+        raise _Unsupported("a cell written twice")
+    found.sort(key=_POSITION)
+    return found
+
+
+_POSITION = operator.itemgetter(0, 1)
 
 
 def _read(parts: Mapping[str, bytes]) -> dict:
