@@ -588,7 +588,22 @@ class Ledger(CarryReads, ThreadReads):
 
     def set_filed(self, drop_id: int, filed_as: str | None) -> None:
         """Where a drop's file is now (relative to the home); not forced to disk (rebuilt by filing)."""
-        self.db.execute("UPDATE drops SET filed_as = ? WHERE id = ?", (filed_as, drop_id))
+        self._unforced("UPDATE drops SET filed_as = ? WHERE id = ?", (filed_as, drop_id))
+
+    def _unforced(self, sql: str, params: tuple) -> None:
+        """One statement committed without forcing the ledger to disk.
+
+        Only for bookkeeping a restart redoes: a power cut may lose it, never
+        an earlier commit (the write-ahead log keeps commits in order).
+        """
+        if self.db.in_transaction:  # part of a larger commit, forced or not with it
+            self.db.execute(sql, params)
+            return
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        try:
+            self.db.execute(sql, params)
+        finally:
+            self.db.execute("PRAGMA synchronous=FULL")
 
     def drops_of(self, unit: str, period: str) -> list[Drop]:
         """Every drop recorded for a unit and month, oldest first."""
@@ -603,11 +618,7 @@ class Ledger(CarryReads, ThreadReads):
         Not forced to disk: if a power cut loses this one update, the restart
         redoes the finishing steps, which are idempotent.
         """
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        try:
-            self.db.execute("UPDATE drops SET state = 'done' WHERE id = ?", (drop_id,))
-        finally:
-            self.db.execute("PRAGMA synchronous=FULL")
+        self._unforced("UPDATE drops SET state = 'done' WHERE id = ?", (drop_id,))
 
     # --- reads for the outputs: plain tuples, lean for large months ----------------
 
