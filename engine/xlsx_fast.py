@@ -316,7 +316,6 @@ def _read_styles(parts: Mapping[str, bytes]) -> tuple[str, ...]:
     return tuple(kinds)
 
 
-_SI_START = re.compile(r"<si[\s/>]")
 _SI = re.compile(r'<si><t( xml:space="preserve")?>([^<]*)</t></si>|<si>(.+?)</si>', re.S)
 _EMPTY_TAG = r'<[A-Za-z]+(?:\s+[\w:]+="[^"<]*")*\s*/>'
 _RUN = re.compile(
@@ -328,7 +327,6 @@ _PHONETIC = (
 )
 _RICH = re.compile(rf"(?:{_RUN.pattern})+{_PHONETIC}")
 _PLAIN_PHONETIC = re.compile(rf"<t( xml:space=\"preserve\")?>([^<]*)</t>{_PHONETIC}|<t/>")
-_CHAR_REF = re.compile(r"&#")
 
 
 class _Strings:
@@ -402,13 +400,6 @@ _ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"}
 _BOOLS = {"1": True, "0": False, "true": True, "false": False}
 _EPOCH = dt.date(1899, 12, 30)
 _FIRST_DATE, _LAST_DATE = 61, 2958465  # 1 March 1900 to 31 December 9999
-
-
-def _column(letters: str) -> int:
-    number = 0
-    for ch in letters:
-        number = number * 26 + ord(ch) - 64
-    return number
 
 
 def _value(t: str, s: str, v: str, inline: str, strings: _Strings, styles: tuple[str, ...]):
