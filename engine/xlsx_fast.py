@@ -44,13 +44,23 @@ class _Unsupported(Exception):
     """Something the fast reader does not read exactly as python-calamine would."""
 
 
-def read_return_parts(path: str, parts: Mapping[str, bytes] | None) -> tuple[dict, str]:
+#: Parts larger than this in all (a real return's are under 1 MB) go straight to
+#: python-calamine: text copies of them would only add to the worker's memory.
+FAST_LIMIT = 32 * 1024 * 1024
+
+
+def read_return_parts(path: str, parts: dict[str, bytes] | None) -> tuple[dict, str]:
     """The reader's answer for ``path``: from ``parts`` when possible, else python-calamine.
 
     Returns the answer and which reader gave it (:data:`FAST` or :data:`CALAMINE`).
+    ``parts`` is emptied before python-calamine reads, so its memory is given back.
     """
-    raw = read_parts(parts) if parts else None
+    raw = None
+    if parts and sum(len(data) for data in parts.values()) <= FAST_LIMIT:
+        raw = read_parts(parts)
     if raw is None:
+        if parts:
+            parts.clear()
         return reader.read_return(path), CALAMINE
     return raw, FAST
 

@@ -410,10 +410,15 @@ def test_files_calamine_refuses_are_refused_the_same(tmp_path):
             read_return_parts(str(path), parts)
 
 
-def test_no_parts_means_calamine(tmp_path):
+def test_no_parts_or_too_large_means_calamine(tmp_path, monkeypatch):
     path = _book(tmp_path / "b.xlsx", _row(6, '<c r="D6" t="str"><v>x</v></c>'))
     raw, how = read_return_parts(str(path), {})
     assert how == CALAMINE and raw == reader.read_return(str(path))
+    parts = precheck_parts(path)[1]
+    monkeypatch.setattr(xlsx_fast, "FAST_LIMIT", sum(map(len, parts.values())) - 1)
+    raw, how = read_return_parts(str(path), parts)
+    assert how == CALAMINE and raw == reader.read_return(str(path))
+    assert parts == {}  # given back before python-calamine reads
 
 
 # --- the engine's own workbooks, filled in ------------------------------------------------
