@@ -495,15 +495,19 @@ def _check_areas(ret, cells, sheet_names, bank, network, trusted, today, finding
         for pos, std in enumerate(area.standards):
             row = T.standard_row(pos)
             id_text = T.id_cell_text(std.id, std.essential, ret.form)
-            marked = f" marked {T.ESSENTIAL_WORD}" if id_text != std.id else ""
-            ids = f"Cell A{row} should hold the standard ID {std.id}{marked}, but it"
-            wording = f"wording of standard {std.id} in cell"
-            for col, expect, what in (
-                (T.COL_ID, id_text, ids),
-                (T.COL_TEXT, std.text, f"The {wording} B{row}"),
-                (T.COL_EASY, std.easy_read, f"The easy-read {wording} C{row}"),
+            for col, expect in (
+                (T.COL_ID, id_text),
+                (T.COL_TEXT, std.text),
+                (T.COL_EASY, std.easy_read),
             ):
                 if not _same_wording(sc.get(f"{col}{row}"), expect):
+                    # The message is only worded for a cell that was changed.
+                    if col == T.COL_ID:
+                        marked = f" marked {T.ESSENTIAL_WORD}" if id_text != std.id else ""
+                        what = f"Cell A{row} should hold the standard ID {std.id}{marked}, but it"
+                    else:
+                        kind = "The" if col == T.COL_TEXT else "The easy-read"
+                        what = f"{kind} wording of standard {std.id} in cell {col}{row}"
                     where = {"sheet": sheet, "cell": f"{col}{row}", "question_id": std.id}
                     add(error("locked-text-changed", f"{what} {changed} {keep}", **where))
             # The last-month column of unit/2 is the engine's own, for information: not read.
@@ -534,6 +538,8 @@ def _check_areas(ret, cells, sheet_names, bank, network, trusted, today, finding
                 (cells_.evidence, evidence, "evidence"),
                 (cells_.notes, notes, "actions / notes"),
             ):
+                if not value:  # nothing to find in an empty cell
+                    continue
                 named = f"The {field_name} for standard {std.id} (cell {ref})"
                 where = {"sheet": sheet, "cell": ref, "question_id": std.id}
                 for f in _text_findings(value, today, named, _PATIENT, **where):

@@ -59,6 +59,24 @@ def _write_atomic(path: Path, data: bytes, durable: bool) -> Path:
     return path
 
 
+def sync_quietly(path: Path) -> None:
+    """Force a file already written to disk, if it can be; a failure is left for later.
+
+    Whoever needs the file durable forces it again (cheap once it is clean) and
+    handles the error there.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

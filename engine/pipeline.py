@@ -59,6 +59,7 @@ from .files import (
     clean_up_temp_files,
     display_name,
     sha256_file,  # noqa: F401 - timed by the benchmarks
+    sync_quietly,
     write_atomic,
     write_text_atomic,
 )
@@ -236,6 +237,9 @@ class Intake:
                     # Keep the worker one file ahead: it reads the next while this one is recorded.
                     while submitted < min(collected + 2, len(work)):
                         self.sandbox.submit(work[submitted].staged)
+                        # Forced to disk while the worker reads it: an accepted file's copy
+                        # is what the archive keeps, and this wait is otherwise idle.
+                        sync_quietly(work[submitted].staged)
                         submitted += 1
                     v = self._collect(t.staged, t.path.name)
                     collected += 1
