@@ -384,8 +384,8 @@ def intake_breakdown(p: dict) -> dict:
     """
     from engine import pipeline
     from engine.pipeline import Intake
-    from engine.precheck import precheck
-    from engine.reader import read_return
+    from engine.precheck import precheck_parts
+    from engine.xlsx_fast import FAST, read_return_parts
 
     home = D.copy_home(Path(p["template"]), Path(p["root"]) / "home")
     files = [Path(f) for f in p["files"]]
@@ -414,12 +414,15 @@ def intake_breakdown(p: dict) -> dict:
             shutil.copyfile(src, path)
             gc.collect()
             start = time.perf_counter()
-            if precheck(path):
+            refused, parts = precheck_parts(path)
+            if refused:
                 raise RuntimeError(f"{path.name} refused by the pre-check")
             stages.current["precheck"] = time.perf_counter() - start
             start = time.perf_counter()
-            read_return(str(path))
+            _raw, how = read_return_parts(str(path), parts)
             stages.current["read"] = time.perf_counter() - start
+            if how != FAST:
+                raise RuntimeError(f"{path.name} was not read by the fast reader")
             gc.collect()
             start = time.perf_counter()
             outcome = engine.process(path)

@@ -730,8 +730,12 @@ def _intake_section(intake: dict | None, results: dict) -> list[str]:
 
 
 BREAKDOWN = (
-    ("precheck", "Pre-check (`engine.precheck.precheck`)", "worker"),
-    ("read", "Read (`engine.reader.read_return`, python-calamine)", "worker"),
+    (
+        "precheck",
+        "Pre-check, keeping the parts it inflated (`engine.precheck.precheck_parts`)",
+        "worker",
+    ),
+    ("read", "Read from those parts (`engine.xlsx_fast.read_return_parts`)", "worker"),
     (
         "worker",
         "Worker round trip: submit to answer (pre-check + read + JSON over a pipe)",
