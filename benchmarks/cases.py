@@ -517,6 +517,79 @@ def report_build(p: dict) -> dict:
     }
 
 
+def library_floor(p: dict) -> dict:
+    """What the two writing libraries alone cost for one month's outputs, in CPU seconds.
+
+    In one fresh process, one workbook after another: every workbook of the month
+    is built as ``build_period`` builds it (the shared ones, then each unit's
+    feedback, easy-read and family and friends workbooks), and the CPU time spent
+    inside XlsxWriter's ``Workbook.close()`` (turning what was written into the
+    parts and zipping them) is added up; the key charts are then drawn as PNG
+    images, with importing matplotlib timed on its own. Those are work no engine
+    code can take away while XlsxWriter writes these workbooks and matplotlib draws
+    these charts: divided by the cores, they are the fastest the month could be
+    built on this machine with these libraries, whatever the engine does around them.
+    """
+    import xlsxwriter
+
+    from engine.home import Home
+    from engine.ledger import Ledger
+    from engine.outputs import build as R
+
+    home = Home(p["home"])
+    ledger = Ledger(home.ledger_path)
+    try:
+        data = R.collect(home, ledger, p["period"])
+    finally:
+        ledger.close()
+    inside = [0.0]
+    close = xlsxwriter.Workbook.close
+
+    def timed_close(self):
+        start = time.process_time()
+        try:
+            return close(self)
+        finally:
+            inside[0] += time.process_time() - start
+
+    xlsxwriter.Workbook.close = timed_close
+    family = R._family_books(home, data)
+    books = [
+        lambda: R.network_workbook(data),
+        lambda: R.commissioner_workbook(data),
+        lambda: R.easy_read_workbook(data),
+    ]
+    for code in data.units:
+        books.append(lambda code=code: R.feedback_workbook(data, code))
+        books.append(lambda code=code: R.unit_easy_read_workbook(data, code))
+        if family is not None:
+            books.append(lambda code=code: family(code))
+    gc.collect()
+    start = time.process_time()
+    for make in books:
+        make()
+    books_cpu = time.process_time() - start
+    xlsxwriter.Workbook.close = close
+    start = time.process_time()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
+    from matplotlib.figure import Figure  # noqa: F401
+
+    import_cpu = time.process_time() - start
+    start = time.process_time()
+    images = R.chart_images(data)
+    images_cpu = time.process_time() - start
+    return {
+        "workbooks": len(books),
+        "units": len(data.units),
+        "books_cpu_s": books_cpu,
+        "xlsxwriter_close_cpu_s": inside[0],
+        "matplotlib_import_cpu_s": import_cpu,
+        "images": len(images),
+        "images_cpu_s": images_cpu,
+        "cores": os.cpu_count() or 1,
+    }
+
+
 def _cli(*args: str) -> list[str]:
     """The command line of ``sequin ARGS`` (the repository's ``cli.py``) in a fresh process."""
     return [sys.executable, str(REPO / "cli.py"), *args]
@@ -811,6 +884,7 @@ CASES = {
     "report_setup": report_setup,
     "report_build": report_build,
     "report_command": report_command,
+    "library_floor": library_floor,
     "process_command": process_command,
     "watcher": watcher,
     "watcher_busy": watcher_busy,

@@ -487,7 +487,10 @@ def _target_rows(results, gen, intake, reports, watch) -> list[list[str]]:
             ),
             _spread(c["command_s"], _s) if c else "-",
             f"{limit:g} s",
-            f"`sequin --version` {_spread(c['reference_s'], _s)}" if c else "-",
+            f"`sequin --version` {_spread(c['reference_s'], _s)}"
+            + _floor_text(results, units, months)
+            if c
+            else "-",
             _ratio(median(c["command_s"]) / limit) if c else "-",
             _yes(median(c["command_s"]) < limit if c else None),
         ]
@@ -503,6 +506,7 @@ def _target_rows(results, gen, intake, reports, watch) -> list[list[str]]:
                 _spread(r["times"], _s) if r else "-",
                 f"{limit:g} s",
                 f"writing the output files (`write_atomic`) {_s(r['stages'].get('write_atomic', 0) / 1000)}"
+                + _floor_text(results, units, months)
                 if r
                 else "-",
                 _ratio(r["time"] / limit) if r else "-",
@@ -967,6 +971,7 @@ def _reporting_section(reports: list[dict], results: dict) -> list[str]:
             ],
         )
     lines += _commands_section(results.get("commands"))
+    lines += _floor_section(results.get("floor"))
     lines += ["### Growth", ""]
     growth = _growth(reports)
     if not growth:
@@ -1004,6 +1009,83 @@ def _reporting_section(reports: list[dict], results: dict) -> list[str]:
             ]
             for g in growth
         ],
+    )
+    return lines
+
+
+def _floor_of(results: dict, units: int, months: int) -> dict | None:
+    """The library floor measured for one size, with its total and its share per core."""
+    f = next(
+        (x for x in results.get("floor") or [] if (x["units"], x["months"]) == (units, months)),
+        None,
+    )
+    if f is None:
+        return None
+    total = f["xlsxwriter_close_cpu_s"] + f["matplotlib_import_cpu_s"] + f["images_cpu_s"]
+    return {**f, "library_cpu_s": total, "per_core_s": total / f["cores"]}
+
+
+def _floor_text(results: dict, units: int, months: int) -> str:
+    f = _floor_of(results, units, months)
+    if f is None:
+        return ""
+    return (
+        f"; XlsxWriter and matplotlib alone: {_s(f['library_cpu_s'])} of CPU, "
+        f"{_s(f['per_core_s'])} on {f['cores']} cores"
+    )
+
+
+def _floor_section(floor: list[dict] | None) -> list[str]:
+    """What XlsxWriter and matplotlib alone cost for a month's outputs (CPU seconds)."""
+    lines = ["### What the libraries alone cost", ""]
+    if not floor:
+        return lines + ["Not measured.", ""]
+    lines += [
+        (
+            "In a fresh process, one workbook after another, every workbook of the month is built "
+            "as `build_period` builds it, and the CPU time spent inside XlsxWriter's "
+            "`Workbook.close()` (turning what was written into the file's parts and zipping them) "
+            "is added up; then the key charts are drawn as PNG images, after importing matplotlib "
+            "(timed on its own). No engine code can take that work away while XlsxWriter writes "
+            "these workbooks and matplotlib draws these charts, and it does not yet count the "
+            "XlsxWriter calls that write each cell, chart and format. Divided by the cores, it is "
+            "a lower bound on building the month on this machine with these libraries."
+        ),
+        "",
+    ]
+    limits = {(u, m): lim for u, m, lim in (REPORT_SMALL, REPORT_LARGE)}
+    rows = []
+    for f in floor:
+        g = _floor_of({"floor": floor}, f["units"], f["months"])
+        limit = limits.get((f["units"], f["months"]))
+        rows.append(
+            [
+                f"{f['units']} x {f['months']}",
+                f"{f['workbooks']}",
+                _s(f["books_cpu_s"]),
+                _s(f["xlsxwriter_close_cpu_s"]),
+                _s(f["matplotlib_import_cpu_s"]),
+                f"{f['images']}: {_s(f['images_cpu_s'])}",
+                _s(g["library_cpu_s"]),
+                f"{_s(g['per_core_s'])} on {f['cores']}",
+                "-" if limit is None else f"< {limit:g} s",
+                "-" if limit is None else _yes(g["per_core_s"] < limit),
+            ]
+        )
+    lines += _table(
+        [
+            "Units x months",
+            "Workbooks",
+            "Building them, CPU",
+            "of which XlsxWriter `close()`",
+            "Importing matplotlib",
+            "PNG charts drawn",
+            "Libraries alone, CPU",
+            "Divided by the cores",
+            "Target (whole month)",
+            "Target still reachable",
+        ],
+        rows,
     )
     return lines
 

@@ -322,6 +322,21 @@ def measure_commands(plan: Plan, work: Path, homes: dict) -> dict:
     return out
 
 
+def measure_floor(plan: Plan, work: Path, homes: dict) -> list[dict]:
+    """What XlsxWriter and matplotlib alone cost for the months the commands rebuild."""
+    out = []
+    for units, months, _runs in plan.report_command:
+        info = homes[(units, months)]
+        r = run_case("library_floor", {"home": info["home"], "period": info["period"]}, work, 1800)
+        total = r["xlsxwriter_close_cpu_s"] + r["matplotlib_import_cpu_s"] + r["images_cpu_s"]
+        log(
+            f"libraries alone, {units} x {months}: {total:.2f} s of CPU "
+            f"({total / r['cores']:.2f} s on {r['cores']} cores)"
+        )
+        out.append({**r, "units": units, "months": months})
+    return out
+
+
 def measure_watcher(plan: Plan, work: Path, setup: dict) -> list[dict]:
     """Watcher latency with native events, then with polling."""
     files = setup["files"][: plan.watcher_files]
@@ -442,6 +457,9 @@ def main(argv: list[str] | None = None) -> int:
             commands = attempt("commands", measure_commands, plan, work, homes)
             if commands is not None:
                 results["commands"] = commands
+            floor = attempt("library floor", measure_floor, plan, work, homes)
+            if floor is not None:
+                results["floor"] = floor
             probes.append(("after the commands", speed_probe()))
         if setup is not None:
             watch = attempt("watcher latency", measure_watcher, plan, work, setup)
