@@ -154,12 +154,14 @@ def parse_network(text: str, source: str = CONFIG_FILE) -> Network:
         return ConfigError(f"{source}: {msg}", hint="Fix the file and run again.")
 
     units = []
+    codes: set[str] = set()  # a network of thousands of units is checked in linear time
     for raw in data.get("units", []):
         code = str(raw.get("code", "")).strip()
         if not _UNIT_CODE.match(code):
             raise fail(f"unit code '{code}' must be 1 to 12 letters or digits")
-        if any(u.code == code for u in units):
+        if code in codes:
             raise fail(f"unit code {code} is listed twice")
+        codes.add(code)
         units.append(Unit(code, str(raw.get("name", code)).strip(), str(raw.get("security", ""))))
     if not units:
         raise fail("no [[units]] listed")

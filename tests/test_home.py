@@ -43,3 +43,17 @@ def test_token_verifies_for_its_own_unit_period_and_version_only():
     assert not verify_token(secret, token, "M01", "2026-12", "2026.1")
     assert not verify_token(secret, token, "M01", "2026-11", "2027.1")
     assert not verify_token(b"b" * 64, token, "M01", "2026-11", "2026.1")
+
+
+def test_a_unit_code_listed_twice_is_refused_and_a_large_network_is_read():
+    from engine.home import default_config_text, parse_network
+
+    text = default_config_text()
+    first = text.index("[[units]]")
+    block = text[first : text.index("[[units]]", first + 1)]
+    with pytest.raises(ConfigError, match="listed twice"):
+        parse_network(text + "\n" + block)
+    many = "".join(f'\n[[units]]\ncode = "Z{i:04d}"\nname = "Ward {i}"\n' for i in range(3000))
+    network = parse_network(text + many)
+    assert len(network.units) == 15 + 3000
+    assert network.unit("Z2999").name == "Ward 2999"

@@ -25,6 +25,7 @@ from .figures import (
     PeriodData,
     StandardLine,
     UnitResult,
+    band_of,
     months_before,
 )
 from .images import chart_palette
@@ -258,14 +259,10 @@ def _feedback_results(
 def _overall_bands(book, ws, data: PeriodData, result: UnitResult, top: int, sheet: str) -> None:
     """A table and a chart of how many units score in each band of the overall score."""
     f = book.f
-    counted = [r.overall for r in data.results.values() if r.complete and r.overall is not None]
+    counts = data.overall_bands(BAND)
     mine = result.overall if result.complete else None
-    bands = 100 // BAND
-    index = lambda v: min(bands - 1, int(v // BAND))  # noqa: E731 (100 % is in the top band)
-    counts = [0] * bands
-    for value in counted:
-        counts[index(value)] += 1
-    own = index(mine) if mine is not None else None
+    bands = len(counts)
+    own = band_of(mine, BAND) if mine is not None else None
     put(ws, top, 0, f"Overall scores of all units, {data.month}", f.heading)
     ws.set_row(top, 22)
     intro = (
@@ -313,7 +310,7 @@ def _overall_bands(book, ws, data: PeriodData, result: UnitResult, top: int, she
         head,
         3,
         chart,
-        f"Bar chart of how many of the {len(counted)} units with a complete return have "
+        f"Bar chart of how many of the {sum(counts)} units with a complete return have "
         f"an overall score in each {BAND}-point band; other units are grey and not named, "
         f"your unit is the blue block labelled 'Your unit'. {where}",
         {"x_offset": 12},

@@ -185,6 +185,11 @@ class EssentialMiss:
     area_id: str
 
 
+def band_of(value: float, width: int) -> int:
+    """The band of ``width`` points an overall score falls in (100 % is in the top band)."""
+    return min(100 // width - 1, int(value // width))
+
+
 @dataclass
 class PeriodData:
     """Everything the outputs of one month show, gathered from the ledger."""
@@ -255,6 +260,19 @@ class PeriodData:
             known = {s: c.get(s, 0) for s in ("returned", "rejected", "missing")}
             self.__dict__["_counts"] = known
         return dict(known)
+
+    def overall_bands(self, width: int) -> list[int]:
+        """How many units with a complete return have an overall score in each band of
+        ``width`` points (0 to width - 0.1, ..., the last band up to and including 100)."""
+        cache = self.__dict__.setdefault("_overall_bands", {})  # every unit's workbook asks
+        if width not in cache:
+            bands = 100 // width
+            counts = [0] * bands
+            for r in self.results.values():
+                if r.complete and r.overall is not None:
+                    counts[band_of(r.overall, width)] += 1
+            cache[width] = counts
+        return list(cache[width])
 
     def scale_rule(self) -> str:
         """The rating scale in words: ``Met 2 points, Partly met 1, Not met 0; N/A is left out``."""
