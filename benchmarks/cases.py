@@ -348,6 +348,60 @@ def intake_batch(p: dict) -> dict:
     return {"returns": len(outcomes), "seconds": seconds, "worker_peak_mb": worker_peak}
 
 
+def intake_history(p: dict) -> dict:
+    """Intake with a large ledger on record against intake on an empty one, interleaved.
+
+    Returns for the month after the last on record are made for the first
+    ``returns`` units; each is taken in by a home holding the whole history
+    (``home``) and by a new home with the same network and secret but an empty
+    ledger, one after the other. Growth in the per-return time comes from the
+    ledger's lookups (a missing index reads every row on record).
+    """
+    from engine import template as T
+    from engine.home import Home
+    from engine.pipeline import Intake
+
+    big = Home(p["home"])
+    root = Path(p["root"])
+    period = D.months(2, p["period"])[1]
+    empty_root = root / "empty-ledger"
+    empty_root.mkdir(parents=True)
+    for source in (big.config_path, big.secret_path):
+        shutil.copy2(source, empty_root / source.name)
+    empty = Home(empty_root)
+    empty.ensure_folders()
+    folder = root / "returns"
+    folder.mkdir()
+    files = []
+    for code in [u.code for u in big.network.units][: p["returns"]]:
+        path = folder / T.file_name(code, period)
+        path.write_bytes(D.filled_return(big, code, period, p["months"]))
+        files.append(path)
+    db = sqlite3.connect(big.ledger_path)
+    on_record = db.execute("SELECT COUNT(*) FROM returns").fetchone()[0]
+    db.close()
+    timings: dict[str, list[float]] = {"history": [], "empty": []}
+    with Intake(big) as with_history, Intake(empty) as without:
+        for index, src in enumerate(files):
+            for name, engine in (("empty", without), ("history", with_history)):
+                path = engine.home.inbox / src.name
+                shutil.copyfile(src, path)
+                gc.collect()
+                start = time.perf_counter()
+                outcome = engine.process(path)
+                spent = _ms(time.perf_counter() - start)
+                _expect_accepted(outcome)
+                if index >= p["warmup"]:
+                    timings[name].append(spent)
+    return {
+        "history_ms": timings["history"],
+        "empty_ms": timings["empty"],
+        "returns_on_record": on_record,
+        "ledger_bytes": D.ledger_bytes(big.ledger_path),
+        "period": period,
+    }
+
+
 def _timed_commits(stages: Stages, transaction):
     """``Ledger.transaction`` that also times each commit (stage ``commit``).
 
@@ -881,6 +935,7 @@ CASES = {
     "intake_steady": intake_steady,
     "intake_batch": intake_batch,
     "intake_breakdown": intake_breakdown,
+    "intake_history": intake_history,
     "report_setup": report_setup,
     "report_build": report_build,
     "report_command": report_command,

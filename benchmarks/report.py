@@ -580,6 +580,23 @@ def _target_rows(results, gen, intake, reports, watch) -> list[list[str]]:
                 "-",
             ]
         )
+    h = results.get("reporting", {}).get("history")
+    if h:
+        rows.append(
+            [
+                (
+                    f"Intake of one return with {h['returns_on_record']:,} returns on record "
+                    f"(the {h['units']} units x {h['months']} months ledger, "
+                    f"{_size(h['ledger_bytes'])}), median over {len(h['history_ms'])} returns "
+                    "(measured; no limit set: it should not grow with the ledger)"
+                ),
+                _spread(h["history_ms"], _ms),
+                "-",
+                f"the same returns into an empty ledger {_spread(h['empty_ms'], _ms)}",
+                _ratio(median(h["history_ms"]) / median(h["empty_ms"])),
+                "-",
+            ]
+        )
     return rows
 
 

@@ -46,6 +46,8 @@ class Plan:
     watcher_files: int  # including the warm-up
     watcher_warmup: int
     busy: tuple[int, int, int, int]  # (units, months, files including the warm-up, warm-up)
+    history_returns: int = 60  # intake into the largest ledger: returns, including the warm-up
+    history_warmup: int = 5
     poll: float = 1.0
     busy_gap: float = 2.0  # seconds from one receipt to the next file, in the busy run
 
@@ -78,6 +80,8 @@ QUICK = Plan(
     watcher_files=2,
     watcher_warmup=0,
     busy=(6, 2, 2, 0),
+    history_returns=6,
+    history_warmup=1,
 )
 
 
@@ -273,11 +277,45 @@ def measure_reporting(plan: Plan, work: Path) -> dict:
                 f"reporting {units} x {months}, run {i + 1}/{runs}: {r['seconds']:.2f} s, "
                 f"peak {r['peak_mb']:.0f} MiB"
             )
+        if (units, months) == max((u, m) for u, m, _r in plan.reporting):
+            out["history"] = measure_intake_history(plan, work, info, units, months, keep)
         if (units, months) in keep:
             out["homes"][(units, months)] = info
         else:
             shutil.rmtree(info["home"], ignore_errors=True)
     return out
+
+
+def measure_intake_history(
+    plan: Plan, work: Path, info: dict, units: int, months: int, keep: set
+) -> dict:
+    """Intake into the largest ledger against an empty one (on a copy if the ledger is kept
+    for later measurements: returns for a new month are added to it)."""
+    root = _fresh(work, "intake-history")
+    home = info["home"]
+    if (units, months) in keep:
+        home = str(root / "home")
+        shutil.copytree(info["home"], home, ignore=shutil.ignore_patterns("outbox", "archive"))
+    r = run_case(
+        "intake_history",
+        {
+            "home": home,
+            "root": str(root / "work"),
+            "period": info["period"],
+            "months": months,
+            "returns": min(units, plan.history_returns),
+            "warmup": plan.history_warmup,
+        },
+        work,
+        1800,
+    )
+    shutil.rmtree(root, ignore_errors=True)
+    log(
+        f"intake with {r['returns_on_record']} returns on record: median "
+        f"{report.median(r['history_ms']):.1f} ms (empty ledger "
+        f"{report.median(r['empty_ms']):.1f} ms)"
+    )
+    return {**r, "units": units, "months": months}
 
 
 def measure_commands(plan: Plan, work: Path, homes: dict) -> dict:
