@@ -1030,16 +1030,19 @@ def _reporting_section(reports: list[dict], results: dict) -> list[str]:
     return lines
 
 
+def library_totals(f: dict) -> dict:
+    """One size's library floor with its total and its share per core."""
+    total = f["xlsxwriter_close_cpu_s"] + f["matplotlib_import_cpu_s"] + f["images_cpu_s"]
+    return {**f, "library_cpu_s": total, "per_core_s": total / f["cores"]}
+
+
 def _floor_of(results: dict, units: int, months: int) -> dict | None:
-    """The library floor measured for one size, with its total and its share per core."""
+    """The library floor measured for one size, with its totals."""
     f = next(
         (x for x in results.get("floor") or [] if (x["units"], x["months"]) == (units, months)),
         None,
     )
-    if f is None:
-        return None
-    total = f["xlsxwriter_close_cpu_s"] + f["matplotlib_import_cpu_s"] + f["images_cpu_s"]
-    return {**f, "library_cpu_s": total, "per_core_s": total / f["cores"]}
+    return None if f is None else library_totals(f)
 
 
 def _floor_text(results: dict, units: int, months: int) -> str:
@@ -1073,7 +1076,7 @@ def _floor_section(floor: list[dict] | None) -> list[str]:
     limits = {(u, m): lim for u, m, lim in (REPORT_SMALL, REPORT_LARGE)}
     rows = []
     for f in floor:
-        g = _floor_of({"floor": floor}, f["units"], f["months"])
+        g = library_totals(f)
         limit = limits.get((f["units"], f["months"]))
         rows.append(
             [

@@ -366,10 +366,10 @@ def measure_floor(plan: Plan, work: Path, homes: dict) -> list[dict]:
     for units, months, _runs in plan.report_command:
         info = homes[(units, months)]
         r = run_case("library_floor", {"home": info["home"], "period": info["period"]}, work, 1800)
-        total = r["xlsxwriter_close_cpu_s"] + r["matplotlib_import_cpu_s"] + r["images_cpu_s"]
+        t = report.library_totals(r)
         log(
-            f"libraries alone, {units} x {months}: {total:.2f} s of CPU "
-            f"({total / r['cores']:.2f} s on {r['cores']} cores)"
+            f"libraries alone, {units} x {months}: {t['library_cpu_s']:.2f} s of CPU "
+            f"({t['per_core_s']:.2f} s on {r['cores']} cores)"
         )
         out.append({**r, "units": units, "months": months})
     return out
