@@ -12,6 +12,7 @@ from .checks import FamilyResponse, Return
 from .files import display_name
 from .findings import Finding, error, has_errors, warning
 from .ledger import Drop, Ledger, is_counted
+from .numbers import percent_text
 from .receipts import month, when
 from .sandbox import ReadFailed
 from .scoring import AreaScore, Scores
@@ -142,7 +143,7 @@ class Notes:
         current = self.ledger.current_return(v.ret.unit, v.ret.period)
 
         def pct(value) -> str:
-            return "-" if value is None else f"{value:.1f} %"
+            return percent_text(value, sep=" ")
 
         if current is None:
             change = f"{who} had no return counted for that month; this one would be its first"
@@ -219,7 +220,7 @@ class Notes:
             return ""
 
         def pct(value) -> str:
-            return "-" if value is None else f"{value:.1f} %"
+            return percent_text(value, sep=" ")
 
         return (
             f"This return REPLACES the one counted before: {self.describe_return(old)}. "

@@ -19,6 +19,7 @@ from . import template as T
 from .bank import Bank
 from .files import name_beside
 from .findings import ERROR, Finding
+from .numbers import percent_text
 from .rollup import summary_lines
 from .scoring import Scores
 
@@ -66,7 +67,7 @@ def month(period: str) -> str:
 
 
 def _pct(value: float | None) -> str:
-    return "  -  " if value is None else f"{value:5.1f} %"
+    return "  -  " if value is None else f"{percent_text(value, sep=' '):>7}"
 
 
 def _finding_lines(findings: list[Finding], limit: int | None = None) -> list[str]:
@@ -319,13 +320,43 @@ def family_receipt_text(
     return "\n".join(lines) + "\n"
 
 
-def response_held_message(unit_label: str, period: str, closed: str, name: str) -> str:
+def _earlier(a: str, b: str) -> bool:
+    """True if ISO time ``a`` is before ISO time ``b``."""
+    try:
+        return dt.datetime.fromisoformat(a) < dt.datetime.fromisoformat(b)
+    except (TypeError, ValueError):
+        return a < b
+
+
+def held_reason(period: str, closed: str, arrived: str) -> str:
+    """Why a return or response for a closed month is held, true to when it arrived.
+
+    Held because the month was closed before it was taken in: normally it also
+    arrived after the close; one that arrived before (the engine was stopped,
+    say) is held all the same, since the month's outputs were shared without it,
+    and the sentence says so rather than that it came late.
+    """
+    if not arrived:
+        return f"{month(period)} was closed {when(closed)}, after its outputs were shared"
+    if _earlier(arrived, closed):
+        return (
+            f"It arrived {when(arrived)}, before {month(period)} was closed {when(closed)}, but "
+            "had not been taken in by then, and the month's outputs were shared without it"
+        )
+    return (
+        f"It arrived {when(arrived)}, after {month(period)} was closed {when(closed)} once its "
+        "outputs were shared"
+    )
+
+
+def response_held_message(
+    unit_label: str, period: str, closed: str, name: str, arrived: str = ""
+) -> str:
     """Why a family and friends response for a closed month is kept but not counted."""
     return (
-        f"HELD, NOT COUNTED. {month(period)} was closed {when(closed)}, after its outputs were "
-        f"shared, so this family and friends response for {unit_label} is kept but changes "
-        f'nothing in that month\'s outputs. To count it, run:  sequin release "{name}"  (the '
-        "month's outputs are then rebuilt)."
+        f"HELD, NOT COUNTED. {held_reason(period, closed, arrived)}, so this family and friends "
+        f"response for {unit_label} is kept but changes nothing in that month's outputs. To "
+        f'count it, run:  sequin release "{name}"  (the month\'s outputs are then rebuilt).'
     )
 
 
@@ -341,6 +372,6 @@ def response_copy_note(
         )
     return (
         f"KEPT, NOT COUNTED. These exact bytes were already received ({when(received)}) and are "
-        f"held: {month(period)} was closed when they arrived. Sending the same file again does "
+        f"held: {month(period)} was closed before they were taken in. Sending the same file again does "
         f'not change that. To count them, run:  sequin release "{name}"'
     )

@@ -5,7 +5,8 @@ Each rating has points (default ``Met`` 2, ``Partly met`` 1, ``Not met`` 0);
 points / (best points x applicable answered standards); the overall
 percentage is total points / total available over every applicable answered
 standard. RAG compares the exact fraction with the thresholds (no rounding
-first); percentages are shown rounded to one decimal place.
+first); percentages are rounded to one decimal place half away from zero on
+the exact fraction, as the workbook's own Summary shows them (:mod:`engine.numbers`).
 
 An area with any standard unanswered is *incomplete*: it is scored on what was
 answered, and the benchmark leaves it out of network medians and ranges.
@@ -18,6 +19,7 @@ from fractions import Fraction
 
 from .bank import Bank
 from .home import Network
+from .numbers import rounded
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ def _percent_and_rag(network: Network, points: int, available: int) -> tuple[flo
         rag = "Amber"
     else:
         rag = "Red"
-    return round(float(exact), 1), rag
+    return rounded(exact), rag
 
 
 def score(bank: Bank, network: Network, ratings: dict[str, str]) -> Scores:

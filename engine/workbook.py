@@ -251,6 +251,26 @@ def _header_height(headers: list[str], widths: list[float], size: float) -> floa
     return row_height(max(_header_lines(t, w, size * 1.1) for t, w in zip(headers, widths)), size)
 
 
+def _percent_formula(applicable: str, points: str, most: int) -> str:
+    """The score as a fraction, rounded to the tenth of a percent the ``0.0%`` format shows.
+
+    Excel shows 23 of 80 (28.75 %) as 28.8 %, but LibreOffice shows the binary
+    value just under it, 28.7 %. ``ROUND`` to three places first makes every
+    spreadsheet show what the engine says (half away from zero on the exact
+    fraction, :mod:`engine.numbers`).
+    """
+    return f'=IF({applicable}=0,"",ROUND({points}/({most}*{applicable}),3))'
+
+
+def _rag_formula(applicable: str, points: str, most: int, green, amber, p: dict) -> str:
+    """The RAG word, decided on the exact fraction (never on the rounded score)."""
+    exact = f"{points}/({most}*{applicable})"
+    return (
+        f'=IF({applicable}=0,"{p["not_yet"]}",IF({exact}>={green},"Green",'
+        f'IF({exact}>={amber},"Amber","Red")))'
+    )
+
+
 def _summary_sheet(wb, f: _Formats, network: Network, bank: Bank, footer: str) -> None:
     p = presentation()["summary_sheet"]
     size = presentation()["fonts"]["body"]
@@ -275,7 +295,7 @@ def _summary_sheet(wb, f: _Formats, network: Network, bank: Bank, footer: str) -
             f"'{sheet}'!${T.COL_RATING}${T.FIRST_STANDARD_ROW}:"
             f"${T.COL_RATING}${T.FIRST_STANDARD_ROW + T.STANDARDS_PER_AREA - 1}"
         )
-        c, d, e = (xl_rowcol_to_cell(row, col) for col in (2, 3, 4))
+        c, d = (xl_rowcol_to_cell(row, col) for col in (2, 3))
         name = f"{area.index}. {area.name}"
         ws.write_string(row, 0, name, f.bold)
         lines = text_lines(name, widths[0], size * 1.1)
@@ -284,14 +304,8 @@ def _summary_sheet(wb, f: _Formats, network: Network, bank: Bank, footer: str) -
         ws.write_formula(row, 1, _count_formula(network, ref, "answered"), f.number, 0)
         ws.write_formula(row, 2, _count_formula(network, ref, "applicable"), f.number, 0)
         ws.write_formula(row, 3, _count_formula(network, ref, "points"), f.number, 0)
-        ws.write_formula(row, 4, f'=IF({c}=0,"",{d}/({most}*{c}))', f.percent, "")
-        ws.write_formula(
-            row,
-            5,
-            f'=IF({e}="","{p["not_yet"]}",IF({e}>={green},"Green",IF({e}>={amber},"Amber","Red")))',
-            f.number,
-            p["not_yet"],
-        )
+        ws.write_formula(row, 4, _percent_formula(c, d, most), f.percent, "")
+        ws.write_formula(row, 5, _rag_formula(c, d, most, green, amber, p), f.number, p["not_yet"])
         su = f"'{sheet}'!{T.SIGNOFF_CELLS['service_user']}"
         ws.write_formula(row, 6, f'=IF({su}="","",{su})', f.number, "")
     total = first + len(bank.areas)
@@ -300,15 +314,9 @@ def _summary_sheet(wb, f: _Formats, network: Network, bank: Bank, footer: str) -
     for col in (1, 2, 3):
         top, bottom = xl_rowcol_to_cell(first, col), xl_rowcol_to_cell(last, col)
         ws.write_formula(total, col, f"=SUM({top}:{bottom})", f.bold, 0)
-    c, d, e = (xl_rowcol_to_cell(total, col) for col in (2, 3, 4))
-    ws.write_formula(total, 4, f'=IF({c}=0,"",{d}/({most}*{c}))', f.percent, "")
-    ws.write_formula(
-        total,
-        5,
-        f'=IF({e}="","{p["not_yet"]}",IF({e}>={green},"Green",IF({e}>={amber},"Amber","Red")))',
-        f.bold,
-        p["not_yet"],
-    )
+    c, d = (xl_rowcol_to_cell(total, col) for col in (2, 3))
+    ws.write_formula(total, 4, _percent_formula(c, d, most), f.percent, "")
+    ws.write_formula(total, 5, _rag_formula(c, d, most, green, amber, p), f.bold, p["not_yet"])
     rag_range = f"F{first + 1}:F{total + 1}"
     for word, fmt in (("Green", f.green), ("Amber", f.amber), ("Red", f.red)):
         ws.conditional_format(

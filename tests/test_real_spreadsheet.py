@@ -19,6 +19,7 @@ import pytest
 
 from engine import template as T
 from engine.generation import generate
+from engine.numbers import percent_text, rounded
 from engine.pipeline import Intake
 
 from .conftest import PERIOD, report_path
@@ -66,7 +67,7 @@ def hand_scores(home, ratings: dict[str, str]) -> dict[str, tuple[float | None, 
             continue
         pct = 100 * sum(points[r] for r in got) / (2 * len(got))
         rag = "Green" if pct >= 80 else "Amber" if pct >= 50 else "Red"
-        out[area.id] = (round(pct, 1), rag)
+        out[area.id] = (rounded(pct), rag)
     return out
 
 
@@ -133,12 +134,17 @@ def test_summary_formulas_after_recalculation_match_the_engine(home, lo_return, 
         if engine.percent is None:
             assert shown[(T.SUMMARY_SHEET, f"E{row}")]["string"] == ""
         else:
-            assert round(100 * formula_pct, 1) == engine.percent, area.id
+            assert round(100 * formula_pct, 9) == round(
+                100 * engine.points / engine.available, 9
+            ), area.id
+            # What the team sees in its own Summary is what every output says.
+            shown_text = shown[(T.SUMMARY_SHEET, f"E{row}")]["string"]
+            assert shown_text == percent_text(engine.percent), area.id
         assert shown[(T.SUMMARY_SHEET, f"F{row}")]["string"] == (engine.rag or "Not yet rated")
         assert shown[(T.SUMMARY_SHEET, f"B{row}")]["value"] == engine.answered
     total = 5 + len(bank.areas)
-    assert (
-        round(100 * shown[(T.SUMMARY_SHEET, f"E{total}")]["value"], 1) == v.scores.overall_percent
+    assert shown[(T.SUMMARY_SHEET, f"E{total}")]["string"] == percent_text(
+        v.scores.overall_percent
     )
 
 

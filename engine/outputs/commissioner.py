@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..numbers import percent_text, points_text
 from . import charts as C
 from . import spc
 from .common import (
@@ -92,7 +93,7 @@ def _change_phrase(data: PeriodData) -> str:
     if prev is None or prev.overall.median is None or now is None:
         return "No earlier month on record"
     diff = now - prev.overall.median
-    return f"{diff:+.1f} points (from {prev.overall.median:.1f}% in {month_name(prev.period)})"
+    return f"{points_text(diff)} points (from {percent_text(prev.overall.median)} in {month_name(prev.period)})"
 
 
 def _gap_names(data: PeriodData, limit: int = 3) -> str:

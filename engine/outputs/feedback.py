@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..bank import Area
+from ..numbers import number_text, percent_text, points_text
 from . import charts as C
 from . import spc
 from .common import (
@@ -301,7 +302,7 @@ def _overall_bands(book, ws, data: PeriodData, result: UnitResult, top: int, she
     else:
         same = counts[own] - 1
         where = (
-            f"Your unit ({mine:.1f}%) is in the {own * BAND} to "
+            f"Your unit ({percent_text(mine)}) is in the {own * BAND} to "
             f"{'100' if own == bands - 1 else f'{own * BAND + BAND - 0.1:g}'}% band, "
             f"with {same} other unit{'s' if same != 1 else ''}."
         )
@@ -416,8 +417,8 @@ def _feedback_trend(book, data: PeriodData, p: dict, code: str) -> None:
         first_value = next((v for _p, v, _w in months if v is not None), None)
         change = months[-1][1] - first_value if first_value is not None else 0.0
         summary = (
-            f"Your overall score was {months[-1][1]:.1f}% in {month_name(months[-1][0])}, "
-            f"{change:+.1f} points since {month_name(months[0][0])}."
+            f"Your overall score was {percent_text(months[-1][1])} in {month_name(months[-1][0])}, "
+            f"{points_text(change)} points since {month_name(months[0][0])}."
         )
     else:
         summary = "There is no overall score of yours to show yet."
@@ -559,7 +560,7 @@ def _feedback_strengths(book, data: PeriodData, p: dict, code: str, result: Unit
         if res.rag == "Green":
             why.append("Rated Green")
         if median is not None and res.percent > median:
-            why.append(f"{res.percent - median:.1f} points above the network median")
+            why.append(f"{number_text(res.percent - median)} points above the network median")
         area_row(area, res, "; ".join(why) + ".")
     for area, line in rare:
         share = data.standard_stats[line.id].share_met

@@ -19,6 +19,8 @@ import xlsxwriter
 from xlsxwriter.core import Core
 from xlsxwriter.packager import Packager
 
+from ..numbers import percent_text
+
 if TYPE_CHECKING:
     from .figures import PeriodData
 
@@ -329,7 +331,7 @@ def print_wide(ws, header_row: int | None = None, landscape: bool = True) -> Non
 
 
 def pct_text(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}%"
+    return percent_text(value)
 
 
 LANGUAGE = "en-GB"  # the document language every workbook declares (docProps/core.xml)
