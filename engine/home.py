@@ -61,6 +61,7 @@ class Unit:
     code: str
     name: str
     security: str = ""
+    rebase: tuple[str, ...] = ()  # months a new period of its process control charts starts
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class Network:
     show_unit_names: bool = False
     show_ranking: bool = False
     contact: str = ""  # who readers of the outputs can ask (``[outputs] contact``)
+    rebase: tuple[str, ...] = ()  # ``[spc] rebase``: months a new SPC period starts, network-wide
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -111,6 +113,13 @@ class Network:
             object.__setattr__(self, "_by_code", index)
         return index.get(code)
 
+    def rebase_for(self, code: str | None = None) -> tuple[str, ...]:
+        """The rebase dates of a unit's process control charts (the network's and its own),
+        or of the network's own charts when ``code`` is None; in month order."""
+        unit = self.unit(code) if code is not None else None
+        own = unit.rebase if unit is not None else ()
+        return tuple(sorted({*self.rebase, *own}))
+
     def rag(self, percent: float | None) -> str:
         """The RAG word for a percentage (``""`` when there is nothing to rate)."""
         if percent is None:
@@ -134,6 +143,24 @@ def _due_day(data: dict, fail) -> int:
     if not isinstance(raw, int) or isinstance(raw, bool) or not 1 <= raw <= 28:
         raise fail("[returns] due_day must be a whole day of the month from 1 to 28")
     return raw
+
+
+def _rebase(raw, where: str, fail) -> tuple[str, ...]:
+    """A list of rebase months (``["2026-04"]``), checked; ``where`` names the setting."""
+    example = 'e.g. rebase = ["2026-04"]'
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise fail(f"{where} must be a list of months written YYYY-MM in brackets, {example}")
+    months = []
+    for value in raw:
+        m = PERIOD.match(value) if isinstance(value, str) else None
+        if not m or not FIRST_YEAR <= int(m.group(1)) <= LAST_YEAR:
+            raise fail(f"{where}: {value!r} is not a month written YYYY-MM, {example}")
+        if value in months:
+            raise fail(f"{where}: {value} is listed twice")
+        months.append(value)
+    return tuple(sorted(months))
 
 
 def default_config_text() -> str:
@@ -162,7 +189,14 @@ def parse_network(text: str, source: str = CONFIG_FILE) -> Network:
         if code in codes:
             raise fail(f"unit code {code} is listed twice")
         codes.add(code)
-        units.append(Unit(code, str(raw.get("name", code)).strip(), str(raw.get("security", ""))))
+        units.append(
+            Unit(
+                code,
+                str(raw.get("name", code)).strip(),
+                str(raw.get("security", "")),
+                _rebase(raw.get("rebase"), f"unit {code} rebase", fail),
+            )
+        )
     if not units:
         raise fail("no [[units]] listed")
     scale = []
@@ -180,6 +214,9 @@ def parse_network(text: str, source: str = CONFIG_FILE) -> Network:
     if not 0 <= amber <= green <= 100:
         raise fail("[rag] needs 0 <= amber <= green <= 100")
     outputs = data.get("outputs", {})
+    spc = data.get("spc", {})
+    if not isinstance(spc, dict):
+        raise fail("spc must be a table: [spc] on a line of its own, then rebase = [...]")
     return Network(
         name=str(data.get("name", "SeQuIn network")),
         units=tuple(units),
@@ -193,6 +230,7 @@ def parse_network(text: str, source: str = CONFIG_FILE) -> Network:
         show_unit_names=bool(outputs.get("show_unit_names", False)),
         show_ranking=bool(outputs.get("show_ranking", False)),
         contact=str(outputs.get("contact", "")).strip(),
+        rebase=_rebase(spc.get("rebase"), "[spc] rebase", fail),
         extra=data,
     )
 

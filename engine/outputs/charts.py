@@ -6,9 +6,11 @@ are drawn with matplotlib's Agg renderer (no display needed); matplotlib is
 imported only when an image is drawn.
 
 Colours come from the Okabe-Ito palette (``workbook_templates/reports.toml``),
-which stays distinguishable with the common kinds of colour blindness. Every
-chart has a title that says what it shows and a label on every axis; RAG
-colours always come with a word, a label or a hatching pattern.
+which stays distinguishable with the common kinds of colour blindness; process
+control charts use Making Data Count's own three (improvement blue, concern
+orange, common cause grey), as boards know them. Every chart has a title that
+says what it shows and a label on every axis; RAG and SPC colours always come
+with a word, a label, a marker shape or a hatching pattern.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ class Palette:
     amber: str = "#E69F00"
     red: str = "#D55E00"
     text: str = "#000000"
+    # Process control charts, as Making Data Count colours them.
+    improvement: str = "#289DE0"  # special cause, improvement: blue
+    concern: str = "#FAB428"  # special cause, concern: orange
+    common: str = "#7B7D7D"  # common cause: grey
 
     @classmethod
     def from_dict(cls, values: dict) -> Palette:
@@ -56,17 +62,39 @@ def diamond(fill: str, border: str, size: int = 9) -> dict:
     return {"type": "diamond", "size": size, "fill": {"color": fill}, "border": {"color": border}}
 
 
-def _percent_axis(title: str) -> dict:
+def _percent_axis(title: str, low: float = 0, high: float = 100, step: float = 20) -> dict:
     return {
         "name": title,
         "name_font": _font(11, True),
         "num_font": _font(11),
-        "min": 0,
-        "max": 100,
-        "major_unit": 20,
+        "min": low,
+        "max": high,
+        "major_unit": step,
         "num_format": PERCENT_AXIS,
         "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
     }
+
+
+def fitted_axis(
+    values: Sequence[float | None], floor: int = 0, ceiling: int = 100
+) -> tuple[float, float, float]:
+    """(lowest, highest, step between gridlines) of a value axis that fits ``values``.
+
+    As NHSRplotthedots draws a process control chart: the axis spans the values
+    (points, limits, target) with a margin of a tenth of their range (at least 1)
+    on each side, rounded out to a whole step, and stays within ``floor`` to
+    ``ceiling`` (0 % to 100 %, the range a score can take). At most 8 steps.
+    """
+    known = [v for v in values if v is not None]
+    if not known:
+        return floor, ceiling, 20
+    lo, hi = min(known), max(known)
+    margin = max((hi - lo) * 0.1, 1.0)
+    lo, hi = max(floor, lo - margin), min(ceiling, hi + margin)
+    step = next(s for s in (1, 2, 5, 10, 20, 25, 50) if (hi - lo) / s <= 8)
+    low = max(floor, math.floor(lo / step) * step)
+    high = min(ceiling, math.ceil(hi / step) * step)
+    return low, high, step
 
 
 def _category_axis(title: str, rotate: int = 0) -> dict:
