@@ -236,7 +236,11 @@ def _essential_area(bank, essential: str) -> str:
 
 
 def _drop(path: Path, data: bytes, stamp: int) -> None:
-    """Put a return in the inbox as a lead would, keeping arrival order by modification time."""
+    """Put a return in the inbox as a lead would, saved at ``stamp`` (as a copy keeps it).
+
+    It arrives when the engine first sees it; files seen together are taken in
+    the order they were saved (see :meth:`engine.pipeline.Intake.pending`).
+    """
     if path.exists() and path.read_bytes() == data:
         return
     path.write_bytes(data)

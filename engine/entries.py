@@ -14,6 +14,7 @@ import errno
 import hashlib
 import os
 import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,8 @@ class Taken:
     sha256: str = ""
     size: int = 0
     stamp: tuple = ()  # (device, inode, size, mtime) of what was read
+    # When it was looked at (ISO, UTC). Never its modification time, which is when it was
+    # saved: the intake replaces this with when it was first seen (engine.sightings).
     arrived: str = ""
     staged: Path | None = None
     refused: Finding | None = None  # refused unread (not a regular file, far too large)
@@ -60,11 +63,26 @@ def _not_regular(kind: str) -> Finding:
 
 
 def stamp_of(st: os.stat_result) -> tuple:
+    """An entry's identity: (device, inode, size, modification time in ns).
+
+    It tells one file from another; it never says when a file arrived (see
+    :mod:`engine.sightings`).
+    """
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def iso_time(timestamp: float) -> str:
+    """A POSIX time as ISO text in UTC, to the second."""
     return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+# The one clock every arrival is read from (tests that pin arrivals replace it).
+clock = time.time
+
+
+def arrival_now() -> str:
+    """This moment as an arrival (ISO, UTC, to the second), from :data:`clock`."""
+    return iso_time(clock())
 
 
 def take(path: Path, staging: Path | None, max_bytes: int = MAX_BYTES) -> Taken:
@@ -73,6 +91,8 @@ def take(path: Path, staging: Path | None, max_bytes: int = MAX_BYTES) -> Taken:
     The bytes read are hashed and, when ``staging`` is given, copied there
     under their hash for the worker and the archive. Never blocks (a named
     pipe is never opened) and never reads more than ``max_bytes`` + 1 bytes.
+    ``arrived`` is the moment it was looked at, never its modification time
+    (the intake uses when it was first seen in the inbox, if it was).
     """
     path = Path(path)
     t = Taken(path=path, name=display_name(path.name), source=os.fsencode(path))
@@ -81,7 +101,7 @@ def take(path: Path, staging: Path | None, max_bytes: int = MAX_BYTES) -> Taken:
     except OSError as exc:
         t.gone = exc.strerror or str(exc)
         return t
-    t.arrived = iso_time(st.st_mtime)
+    t.arrived = arrival_now()
     if not stat.S_ISREG(st.st_mode):
         kind = _entry_kind(st.st_mode)
         target = b""
@@ -145,7 +165,7 @@ def take(path: Path, staging: Path | None, max_bytes: int = MAX_BYTES) -> Taken:
         t.changing = True  # still being written or overwritten: take it again once still
         return t
     t.sha256 = hashlib.sha256(data).hexdigest()
-    t.size, t.stamp, t.arrived = len(data), stamp_of(before), iso_time(before.st_mtime)
+    t.size, t.stamp = len(data), stamp_of(before)
     if staging is not None:
         t.staged = staging / f"{t.sha256}.xlsx"
         # Private copy: not forced to disk here; the archive copy is, before the inbox copy goes.

@@ -13,7 +13,7 @@ from .files import display_name
 from .findings import Finding, error, has_errors, warning
 from .ledger import Drop, Ledger, is_counted
 from .numbers import percent_text
-from .receipts import month, when
+from .receipts import held_reason, month, when
 from .sandbox import ReadFailed
 from .scoring import AreaScore, Scores
 
@@ -138,6 +138,7 @@ class Notes:
         )
 
     def closed_month_finding(self, v: Validation, closed: str, t) -> Finding:
+        """Why a return for a closed month is held, true to when it arrived (``t.arrived``)."""
         u = self.network.unit(v.ret.unit)
         who = f"{v.ret.unit}{f' ({u.name})' if u else ''}"
         current = self.ledger.current_return(v.ret.unit, v.ret.period)
@@ -156,10 +157,10 @@ class Notes:
             )
         return warning(
             "closed-month",
-            f"HELD, NOT COUNTED. {month(v.ret.period)} was closed {when(closed)}, after its "
-            f"outputs were shared, so this return is kept but changes nothing in that month's "
-            f"scores or outputs. If counted, {change}. To count it, run:  sequin release "
-            f'"{t.name}"  (the month\'s outputs are then rebuilt).',
+            f"HELD, NOT COUNTED. {held_reason(v.ret.period, closed, t.arrived)}, so this return "
+            f"is kept but changes nothing in that month's scores or outputs. If counted, {change}. "
+            f'To count it, run:  sequin release "{t.name}"  (the month\'s outputs are then '
+            "rebuilt).",
         )
 
     def duplicate_note(self, existing, previous: list[Drop]) -> tuple[str, list[Finding]]:

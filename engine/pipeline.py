@@ -17,6 +17,19 @@ whose size or modification time changed while it was read is not recorded:
 it is taken again once it is still. The original is removed from the inbox
 only if it is still the file that was read.
 
+**Arrival.** A file arrived when the engine first saw it in the inbox (the
+watcher's first event or scan, before the file is complete; see
+:mod:`engine.sightings`), or, given to ``sequin process`` from elsewhere, when
+it was looked at; never at its modification time, which is when the unit saved
+it (a copy made by Windows Explorer keeps that). The sighting is forgotten in
+the transaction that records the file's outcome. Files first seen together
+are taken in the order they were saved (:meth:`Intake.pending`).
+
+**Closed months.** A return or response for a month closed before it was
+taken in is held (kept, not counted) until ``sequin release``: the month's
+outputs were shared without it. Its receipt says when it arrived and when the
+month was closed, truthfully either way round.
+
 **Crash safety.** The outcome is recorded in one transaction *before* the
 original is moved or the report written (state ``recorded``); those steps are
 idempotent and the drop is then marked ``done``. A restart calls
@@ -47,13 +60,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sqlite3
 import stat
 from pathlib import Path
 
 from . import template as T
 from .bank import known_banks
 from .checks import FamilyResponse, check_return
-from .entries import Taken, iso_time, take
+from .entries import Taken, iso_time, stamp_of, take
 from .faults import crashpoint
 from .files import (
     clean_up_temp_files,
@@ -81,6 +95,7 @@ from .receipts import (
 )
 from .sandbox import ReadFailed, Sandbox
 from .scoring import score
+from .sightings import Sightings, now_iso
 
 log = logging.getLogger("sequin.intake")
 
@@ -113,6 +128,7 @@ class Intake:
         self._ledger = ledger
         self._lock = HomeLock(home.root)
         self._batch: set[int] = set()  # drops recorded in the batch being processed
+        self.sightings = Sightings(lambda: self.ledger)  # when each inbox entry was first seen
 
     @property
     def sandbox(self) -> Sandbox:
@@ -225,6 +241,8 @@ class Intake:
         self._lock.acquire()
         unique = list(dict.fromkeys(Path(os.path.abspath(p)) for p in paths))
         taken = [self._take(p) for p in unique]
+        for t in taken:
+            self._arrival(t)
         work = [t for t in taken if t.staged is not None and self._needs_reading(t)]
         to_read = {id(t) for t in work}
         submitted = collected = 0
@@ -244,6 +262,8 @@ class Intake:
                     v = self._collect(t.staged, t.path.name)
                     collected += 1
                 plan = self._record_safely(t, v)
+                if not isinstance(plan, Outcome) or not (plan.retry or plan.problem):
+                    self._forget_sighting(t)  # its outcome is known: committed together
                 if not isinstance(plan, Outcome):
                     self._batch.add(plan[0][0].id)
                 plans.append(plan)
@@ -258,6 +278,23 @@ class Intake:
             else:
                 out.append(self._finish_safely(*plan[0], stamp=t.stamp, **plan[1]))
         return out
+
+    def _arrival(self, t: Taken) -> None:
+        """When ``t`` arrived: when it was first seen in the inbox, else when it was looked at.
+
+        Never its modification time, which is when the unit saved it (see
+        :mod:`engine.sightings`).
+        """
+        if t.stamp and t.path.parent == self.home.inbox:
+            t.arrived = self.sightings.arrival(os.fsencode(t.path.name), t.stamp) or t.arrived
+
+    def _forget_sighting(self, t: Taken) -> None:
+        if t.path.parent != self.home.inbox:
+            return
+        try:
+            self.sightings.forget([os.fsencode(t.path.name)])
+        except sqlite3.Error as exc:  # a sighting left behind is pruned once the file is gone
+            log.warning(f"could not forget when {t.name} was first seen: {exc}")
 
     def _take(self, path: Path) -> Taken:
         try:
@@ -442,7 +479,7 @@ class Intake:
             if closed:
                 keep["held"] = "closed-month"
                 who = self.notes.unit_label(v.ret.unit)
-                message = response_held_message(who, v.ret.period, closed, t.name)
+                message = response_held_message(who, v.ret.period, closed, t.name, t.arrived)
                 findings.insert(0, warning("closed-month", message))
         elif accepted:
             closed = self.ledger.closed_at(v.ret.period)
@@ -572,6 +609,8 @@ class Intake:
                     not_met=self.network.not_met_label,
                     actions=self.ledger.receipt_actions(row["id"]),
                     form=row["form"],
+                    # Kept, not counted: when the unit saved it matters beside when it came.
+                    saved="" if counted else (row["saved_at"] or ""),
                 ),
                 durable=False,
             )
@@ -731,11 +770,20 @@ class Intake:
         return outcomes
 
     def pending(self) -> list[Path]:
-        """Entries waiting in the inbox, oldest first: every file, link or pipe, not folders."""
+        """Entries waiting in the inbox, first seen first: every file, link or pipe, not folders.
+
+        Entries first seen at the same moment (files dropped together, or found
+        at start-up) are taken in the order they were saved, by modification
+        time: which of them came first cannot be known, and the save order is
+        the best guess of which of two versions is the later (the one that
+        counts, see the older-save rule). The modification time only orders
+        them; it never says when a file arrived. Also forgets sightings of
+        entries gone from the inbox.
+        """
         inbox = self.home.inbox
         if not inbox.is_dir():
             return []
-        files = []
+        files = {}
         with os.scandir(inbox) as it:
             for entry in it:
                 if is_ignored(entry.name):
@@ -745,8 +793,13 @@ class Intake:
                 except OSError:
                     continue
                 if not stat.S_ISDIR(st.st_mode):
-                    files.append((st.st_mtime, entry.name, Path(entry.path)))
-        return [p for _m, _n, p in sorted(files)]
+                    files[os.fsencode(entry.name)] = (st, Path(entry.path))
+        first = self.sightings.prune({name: stamp_of(st) for name, (st, _p) in files.items()})
+        now = now_iso()
+        order = sorted(
+            (first.get(name, now), st.st_mtime_ns, name, path) for name, (st, path) in files.items()
+        )
+        return [path for *_key, path in order]
 
 
 def _claimed_form(name: str) -> str | None:

@@ -138,9 +138,14 @@ def receipt_text(
     not_met: str = "",
     actions: list | None = None,
     form: str | None = None,
+    saved: str = "",
 ) -> str:
     """The receipt for an accepted return: essential standards Not met, area scores, actions and
     any warnings.
+
+    ``received`` is when the file arrived (first seen in the inbox); ``saved``,
+    when given, is when the unit last saved the workbook (its own properties),
+    shown beside it where the two matter (a return kept but not counted).
 
     ``counted`` is False for a return kept in the history but not counted (an
     older save, or the same bytes as such a return); the first line says so.
@@ -156,6 +161,8 @@ def receipt_text(
         f"Month:     {month(period)}",
         f"Received:  {when(received)}",
     ]
+    if saved:
+        lines.append(f"Saved:     {when(saved)} (by the unit, as the workbook records)")
     if duplicate_note:
         lines += ["", duplicate_note]
     essentials = essential_not_met(bank, scores, ratings or {}, not_met)
@@ -372,6 +379,6 @@ def response_copy_note(
         )
     return (
         f"KEPT, NOT COUNTED. These exact bytes were already received ({when(received)}) and are "
-        f"held: {month(period)} was closed before they were taken in. Sending the same file again does "
-        f'not change that. To count them, run:  sequin release "{name}"'
+        f"held: {month(period)} was closed before they were taken in. Sending the same file "
+        f'again does not change that. To count them, run:  sequin release "{name}"'
     )

@@ -1,15 +1,15 @@
 """Counting a kept return: ``sequin release FILE``.
 
 A return can be accepted yet not counted: an older save sent after the one
-counted, or one that arrived after its month was closed (see
-:mod:`engine.pipeline`). Its receipt gives the command that makes it count when
+counted, or one held because its month was closed before it was taken in
+(see :mod:`engine.pipeline`). Its receipt gives the command that makes it count when
 the lead decides it is the right one. The lead names it by the file (any copy
 of it: the one in the email, or the archived original) or by the name it
 arrived under.
 
 A family and friends response is never replaced and has no older save: every
-response counts. The only one kept but not counted is one that arrived after
-its month was closed; ``sequin release`` counts it (reopening the month does
+response counts. The only one kept but not counted is one held because its
+month was closed before it was taken in; ``sequin release`` counts it (reopening the month does
 not, as for returns), and the month's outputs are rebuilt. Releasing a response
 that already counts is refused, with the reason.
 """

@@ -1,11 +1,13 @@
 """The watcher: takes every file that lands in the inbox through the pipeline.
 
 Uses a real watchdog observer (native events on a local disk, or polling for
-network shares, where other machines' writes raise no events). A file is read
-only once it is complete: its size and modification time unchanged over two
-checks and, for a zip, the zip's directory readable. A file that never
-becomes a readable zip is taken once it has been still for a while, so a
-broken file gets its problems report instead of waiting forever.
+network shares, where other machines' writes raise no events). A file arrives
+when the watcher first sees it (its first event or scan), before it is
+complete; that moment is kept across restarts (see :mod:`engine.sightings`).
+It is read only once it is complete: its size and modification time
+unchanged over two checks and, for a zip, the zip's directory readable. A
+file that never becomes a readable zip is taken once it has been still for a
+while, so a broken file gets its problems report instead of waiting forever.
 
 Outputs are refreshed after accepted returns, once the inbox has been quiet
 for a moment, never once per file during a burst.
@@ -28,7 +30,9 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
+from .entries import stamp_of
 from .files import display_name, open_regular
+from .numbers import percent_text
 from .pipeline import Intake, Outcome, is_ignored
 from .refresher import BackgroundRefresh
 
@@ -49,7 +53,7 @@ def describe(o: Outcome) -> str:
         return f"{o.outcome:9} {o.name}  recorded, but not finished: {o.problem} (retried at the next start)"
     if o.outcome == "accepted":
         overall = o.scores.overall_percent if o.scores else None
-        pct = "-" if overall is None else f"{overall:.1f}%"
+        pct = percent_text(overall)
         warn = sum(1 for f in o.findings if f.severity == "warning")
         if not o.counted:
             dup = " (kept, NOT counted: see its receipt)"
@@ -219,6 +223,7 @@ class Watcher:
                 st = os.lstat(path)  # never follow a link dropped into the inbox
             except OSError:
                 del self._candidates[name]
+                self.intake.sightings.forget([os.fsencode(name)])  # gone from the inbox
                 continue
             key = (st.st_size, st.st_mtime_ns)
             if self._done.get(name) == key:
@@ -232,6 +237,8 @@ class Watcher:
                         f"ignored   {display_name(name)}  (a folder: put returns in the inbox itself)"
                     )
                 continue
+            # It arrived when it was first seen, complete or not (see engine.sightings).
+            self.intake.sightings.see(os.fsencode(name), stamp_of(st))
             if not stat.S_ISREG(st.st_mode):
                 # A link, pipe, socket or device: never opened; it gets its report at once.
                 del self._candidates[name]

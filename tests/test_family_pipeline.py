@@ -174,7 +174,7 @@ def test_an_older_ledger_gets_the_new_tables_and_columns(home):
     drops = {r[1] for r in ledger.db.execute("PRAGMA table_info(drops)")}
     assert {"response_id", "form"} <= drops
     assert "form" in {r[1] for r in ledger.db.execute("PRAGMA table_info(returns)")}
-    assert ledger.get_meta("schema_version") == "4"
+    assert ledger.get_meta("schema_version") == "5"
     ledger.close()
 
 
@@ -378,7 +378,8 @@ def test_a_response_for_a_closed_month_is_held_until_released(home):
     assert (home.inbox / name).exists(), "it waits in the inbox for the lead"
     receipt = _text(home.inbox / f"{name}.receipt.txt")
     assert receipt.splitlines()[0].endswith("KEPT, NOT COUNTED")
-    assert "HELD, NOT COUNTED. November 2026 (2026-11) was closed" in receipt
+    assert "HELD, NOT COUNTED. It arrived " in receipt
+    assert ", after November 2026 (2026-11) was closed " in receipt
     assert f'sequin release "{name}"' in receipt
     # Taken again from the inbox: it is the same file, not a new one.
     with Intake(home) as intake:

@@ -27,10 +27,19 @@ derived from it and can be rebuilt at any time.
   (``drops.response_id``), so they count once. A response for a closed month
   is kept with ``held = 'closed-month'`` and counts once released
   (:meth:`Ledger.release_response`). Counted means ``held IS NULL``.
+- ``generated_periods``: each month whose workbooks ``sequin generate`` wrote,
+  with the due date they show. A month is also taken as generated if any
+  return or response for it was accepted (older ledgers did not record months).
 - ``drops.filed_as``: where the file is now, relative to the home (the inbox,
   or the month's ``returns/`` folder), kept up to date by the filing;
   ``drops.form``: the workbook form the file is (``unit/2``, ``family/1``) or
   claims by its name when it could not be read (NULL when unknown).
+- ``drops.arrived_at`` and ``returns.received_at``: when the file arrived, that
+  is when the engine first saw it in the inbox (``sightings``, see
+  :mod:`engine.sightings`), or when ``sequin process`` looked at a file given
+  from elsewhere; never the file's modification time, which is when it was
+  saved (a copy keeps the unit's save time). ``returns.saved_at`` is that save
+  time, as the workbook itself records it.
 """
 
 from __future__ import annotations
@@ -47,6 +56,7 @@ from .. import template as T
 from ..checks import Action, FamilyAnswer, FamilyResponse, Return
 from ..faults import crashpoint
 from ..findings import Finding
+from ..numbers import percent_of
 from ..scoring import Scores
 from .carry import CarryReads
 from .schema import (  # noqa: F401 - read by sequin doctor
@@ -58,6 +68,7 @@ from .schema import (  # noqa: F401 - read by sequin doctor
     LedgerFacts,
     read_facts,
 )
+from .sightings import SightingRecords
 from .threads import ThreadReads
 
 # A counted return: neither replaced by a later one nor held back (see the module notes).
@@ -110,7 +121,7 @@ class Drop:
 _DROP_FIELDS = tuple(Drop.__dataclass_fields__)
 
 
-class Ledger(CarryReads, ThreadReads):
+class Ledger(CarryReads, ThreadReads, SightingRecords):
     """The SQLite ledger of a home."""
 
     def __init__(self, path: Path | str):
@@ -123,7 +134,8 @@ class Ledger(CarryReads, ThreadReads):
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.executescript(SCHEMA)
+        # One transaction: a new ledger's tables cost one commit forced to disk, not one each.
+        self.db.executescript(f"BEGIN;\n{SCHEMA}\nCOMMIT;")
         self._migrate()
 
     def _migrate(self) -> None:
@@ -134,10 +146,36 @@ class Ledger(CarryReads, ThreadReads):
                 self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
         for sql in ADDED_INDEXES:
             self.db.execute(sql)
+        before = self.get_meta("schema_version")
+        if before is not None and before.isdigit() and int(before) < 5:
+            self._round_as_shown()
         self.db.execute(
             "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
             (SCHEMA_VERSION,),
         )
+
+    def _round_as_shown(self) -> None:
+        """Percentages stored before schema 5 were rounded half to even (81.25 as 81.2).
+
+        They are worked out again from the points and the points available, which
+        are stored exactly, by the one rule (:mod:`engine.numbers`), so a ledger
+        from an earlier version says what the unit's own workbook shows.
+        """
+        with self.transaction() as db:
+            for sql, update in (
+                (
+                    "SELECT id, points, available, overall_percent FROM returns",
+                    "UPDATE returns SET overall_percent = ? WHERE id = ?",
+                ),
+                (
+                    "SELECT return_id, area_id, points, available, percent FROM area_scores",
+                    "UPDATE area_scores SET percent = ? WHERE return_id = ? AND area_id = ?",
+                ),
+            ):
+                for *key, points, available, stored in db.execute(sql).fetchall():
+                    shown = percent_of(points, available)
+                    if shown != stored:
+                        db.execute(update, (shown, *key))
 
     def close(self) -> None:
         self.db.close()
@@ -586,6 +624,48 @@ class Ledger(CarryReads, ThreadReads):
         with self.transaction() as db:
             db.execute("DELETE FROM closed_periods WHERE period = ?", (period,))
 
+    # --- months generated -----------------------------------------------------------
+
+    def record_generated(self, period: str, due_date: str) -> None:
+        """Note that ``period``'s workbooks were generated, showing ``due_date`` (one insert).
+
+        Generating a month again keeps one row, with the due date the newest
+        workbooks show.
+        """
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO generated_periods(period, due_date, generated_at) "
+                "VALUES (?, ?, ?)",
+                (period, due_date, now_utc()),
+            )
+
+    def generated_due_date(self, period: str) -> str | None:
+        """The due date ``period``'s workbooks show, or None if ``sequin generate`` never
+        recorded the month (it was not generated, or generated before months were recorded)."""
+        row = self.db.execute(
+            "SELECT due_date FROM generated_periods WHERE period = ?", (period,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def has_returns(self, period: str) -> bool:
+        """True if any return or family and friends response for ``period`` was accepted
+        (counted, replaced or held): its workbooks were sent out."""
+        return (
+            self.db.execute(
+                "SELECT EXISTS (SELECT 1 FROM returns WHERE period = ?) "
+                "OR EXISTS (SELECT 1 FROM responses WHERE period = ?)",
+                (period, period),
+            ).fetchone()[0]
+            == 1
+        )
+
+    def newest_sent_period(self) -> str | None:
+        """The newest month generated or with any accepted return or response (None if none)."""
+        return self.db.execute(
+            "SELECT MAX(p) FROM (SELECT MAX(period) AS p FROM generated_periods "
+            "UNION ALL SELECT MAX(period) FROM returns UNION ALL SELECT MAX(period) FROM responses)"
+        ).fetchone()[0]
+
     def set_filed(self, drop_id: int, filed_as: str | None) -> None:
         """Where a drop's file is now (relative to the home); not forced to disk (rebuilt by filing)."""
         self._unforced("UPDATE drops SET filed_as = ? WHERE id = ?", (filed_as, drop_id))
@@ -766,7 +846,7 @@ class Ledger(CarryReads, ThreadReads):
     def drops_with_returns(self, unit: str | None, period: str | None) -> list[sqlite3.Row]:
         """Drops (of a unit, of a month, or all) with their return's score and state."""
         sql = (
-            "SELECT d.*, r.overall_percent, r.overall_rag, r.held, r.superseded_by, "
+            "SELECT d.*, r.overall_percent, r.overall_rag, r.held, r.superseded_by, r.saved_at, "
             "p.held AS response_held, (SELECT MIN(x.id) FROM drops x WHERE x.response_id = "
             "d.response_id) AS response_first FROM drops d LEFT JOIN returns r ON r.id = d.return_id "
             "LEFT JOIN responses p ON p.id = d.response_id WHERE 1=1"

@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"  # 5: percentages rounded as a spreadsheet shows them
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -120,8 +120,24 @@ CREATE TABLE IF NOT EXISTS response_answers (
     comment TEXT NOT NULL,
     PRIMARY KEY (response_id, area_id)
 ) WITHOUT ROWID;
+-- Inbox entries seen but not yet taken in: when each was first seen is when it arrived (a
+-- file's modification time is when it was saved). Rows go once the entry is taken or gone.
+CREATE TABLE IF NOT EXISTS sightings (
+    name BLOB PRIMARY KEY,
+    device INTEGER NOT NULL,
+    inode INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    first_seen TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS dirty_periods (period TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS closed_periods (period TEXT PRIMARY KEY, closed_at TEXT NOT NULL);
+-- Months whose workbooks were generated, with the due date they show (sequin generate).
+CREATE TABLE IF NOT EXISTS generated_periods (
+    period TEXT PRIMARY KEY,
+    due_date TEXT NOT NULL,
+    generated_at TEXT NOT NULL
+);
 """
 
 # Columns added after the first schema: (table, column, declaration), added to older ledgers.
