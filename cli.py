@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from engine.errors import SequinError, UsageError
+from engine.numbers import percent_text
 
 _HOME_KEY = "sequin.home"  # where the command's home is kept in click's context, for error messages
 
@@ -218,6 +219,19 @@ def generate(home, period: str, units: tuple[str, ...], as_json: bool):
         )
 
 
+def _minute(iso: str) -> str:
+    """``2026-12-07T09:05:31+00:00`` as ``2026-12-07 09:05`` (UTC, as the ledger keeps it)."""
+    return iso[:16].replace("T", " ")
+
+
+def _arrived_saved(held: dict) -> str:
+    """When a held return arrived (first seen in the inbox) and, if known, when it was saved."""
+    saved = held.get("saved_at")
+    return f"arrived {_minute(held['received_at'])}" + (
+        f", saved {_minute(saved)}" if saved else ""
+    )
+
+
 def _print_findings(findings) -> None:
     for f in findings:
         click.echo(f"  {f.severity.upper():7} {f.code}  [{f.where}]  {f.message}")
@@ -227,10 +241,10 @@ def _print_scores(scores, bank) -> None:
     if scores is None:
         return
     overall = scores.overall_percent
-    click.echo(f"  overall {'-' if overall is None else f'{overall:.1f}%'} {scores.overall_rag}")
+    click.echo(f"  overall {percent_text(overall)} {scores.overall_rag}")
     for area in bank.areas:
         a = scores.areas[area.id]
-        pct = "-" if a.percent is None else f"{a.percent:.1f}%"
+        pct = percent_text(a.percent)
         click.echo(
             f"  {area.id}  {pct:>7}  {a.rag or '':6} {a.answered}/{a.total}"
             f"{'' if a.complete else '  incomplete'}"
@@ -409,6 +423,8 @@ def status(home, period: str, as_json: bool):
     if as_json:
         _print_json(data)
         return
+    if data["warning"]:
+        click.echo(f"Warning: {data['warning']}.", err=True)
     c = data["counts"]
     due = f"due {data['due_date']}"
     if data["days_overdue"]:
@@ -428,7 +444,7 @@ def status(home, period: str, as_json: bool):
         if u["status"] == "returned":
             pct = u["overall_percent"]
             click.echo(
-                f"{label} returned  {'-' if pct is None else f'{pct:.1f}%'} {u['overall_rag']}"
+                f"{label} returned  {percent_text(pct)} {u['overall_rag']}"
                 f"  (received {u['received_at'][:10]})"
             )
             if u.get("later_rejected"):
@@ -444,20 +460,17 @@ def status(home, period: str, as_json: bool):
         else:
             click.echo(f"{label} missing{late}")
         for h in u.get("held", []):
-            why = (
-                "arrived after the month was closed"
-                if h["why"] == "closed-month"
-                else "an older save"
-            )
+            why = "held: the month was closed" if h["why"] == "closed-month" else "an older save"
             click.echo(
-                f"{'':32} kept, NOT counted ({why}): {h['file']}; to count it: {h['release']}"
+                f"{'':32} kept, NOT counted ({why}; {_arrived_saved(h)}): {h['file']}; "
+                f"to count it: {h['release']}"
             )
         if u.get("family_responses"):
             click.echo(f"{'':32} family and friends: {u['family_responses']} response(s) counted")
         for h in u.get("family_held", []):
             click.echo(
-                f"{'':32} family and friends response kept, NOT counted (arrived after the month "
-                f"was closed): {h['file']}; to count it: {h['release']}"
+                f"{'':32} family and friends response kept, NOT counted (held: the month was "
+                f"closed; {_arrived_saved(h)}): {h['file']}; to count it: {h['release']}"
             )
     for f in data["unidentified_rejected_files"]:
         click.echo(f"  rejected file not from any unit: {f['file']}  (report: {f['report']})")
@@ -468,7 +481,11 @@ def status(home, period: str, as_json: bool):
 @json_option
 @home_options
 def chase(home, period: str, as_json: bool):
-    """Who to chase for a month, by name, with days overdue; also written as a CSV for mail merge."""
+    """Who to chase for a month, by name, with days overdue; also written as a CSV for mail merge.
+
+    Before the due date has passed nothing is overdue: it lists who has not sent yet.
+    A month whose workbooks were never generated is refused.
+    """
     from engine.status import chase_list
 
     home.ensure_folders()
@@ -479,8 +496,18 @@ def chase(home, period: str, as_json: bool):
     if not data["units"]:
         click.echo(f"{data['month']}: every unit's return is in. Nobody to chase.")
     else:
-        late = f", {data['days_overdue']} day(s) overdue" if data["days_overdue"] else ""
-        click.echo(f"{data['month']} returns were due {data['due_date']}{late}. To chase:")
+        if data["overdue"]:
+            click.echo(
+                f"{data['month']} returns were due {data['due_date']}, "
+                f"{data['days_overdue']} day(s) overdue. To chase:"
+            )
+        else:
+            days = data["due_in_days"]
+            when = "today" if not days else f"in {days} day(s)"
+            click.echo(
+                f"{data['month']} returns are due {data['due_date']} ({when}): nothing is "
+                "overdue yet. Not sent yet:"
+            )
         for u in data["units"]:
             click.echo(
                 f"  {u['name']} ({u['unit']}): {u['status']}. {u['what_is_needed']}"
@@ -498,12 +525,15 @@ def chase(home, period: str, as_json: bool):
 @home_options
 def returns_cmd(home, unit: str | None, period: str | None, as_json: bool):
     """List every file taken in: when, outcome, and where the file is now."""
-    from engine.status import returns_list
+    from engine.status import returns_listing
 
-    rows = _on_ledger(home, returns_list, unit, period)
+    data = _on_ledger(home, returns_listing, unit, period)
+    rows = data["returns"]
     if as_json:
-        _print_json({"returns": rows})
+        _print_json(data)
         return
+    if data["warning"]:
+        click.echo(f"Warning: {data['warning']}.", err=True)
     if not rows:
         click.echo(
             "No files recorded"
@@ -512,10 +542,14 @@ def returns_cmd(home, unit: str | None, period: str | None, as_json: bool):
             + "."
         )
     for r in rows:
-        pct = "" if r["overall_percent"] is None else f" {r['overall_percent']:.1f}%"
+        pct = percent_text(r["overall_percent"], missing="")
+        pct = f" {pct}" if pct else ""
+        # Kept, not counted: when the unit saved it matters beside when it arrived.
+        saved = r["saved_at"] if r["state"].startswith(("held", "kept")) else None
         click.echo(
-            f"#{r['id']:<5} {r['arrived_at'][:16].replace('T', ' ')}  {r['unit'] or '-':5} "
+            f"#{r['id']:<5} {_minute(r['arrived_at'])}  {r['unit'] or '-':5} "
             f"{r['period'] or '-':7}  {r['state']}{pct}  {r['file']}"
+            + (f"  (saved {_minute(saved)})" if saved else "")
         )
         click.echo(f"{'':8}-> {r['where']}")
 
@@ -523,13 +557,22 @@ def returns_cmd(home, unit: str | None, period: str | None, as_json: bool):
 @main.command()
 @period_option
 @click.option("--reopen", is_flag=True, help="Open a closed month again.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Close a month that was never generated, or whose due date has not passed.",
+)
 @json_option
 @home_options
-def close(home, period: str, reopen: bool, as_json: bool):
-    """Close a month once its outputs are shared: later returns are held until released."""
+def close(home, period: str, reopen: bool, force: bool, as_json: bool):
+    """Close a month once its outputs are shared: later returns are held until released.
+
+    A month that was never generated, or whose due date has not passed yet, is
+    closed only with --force.
+    """
     from engine.status import close_month
 
-    data = _on_ledger(home, close_month, period, reopen=reopen)
+    data = _on_ledger(home, close_month, period, reopen=reopen, force=force)
     if as_json:
         _print_json(data)
         return
@@ -600,7 +643,7 @@ def release(home, file: str, as_json: bool):
             f"{r['file']} is already the return counted for {result['unit']}, {result['month']}."
         )
         return
-    pct = "-" if r["overall_percent"] is None else f"{r['overall_percent']:.1f}%"
+    pct = percent_text(r["overall_percent"])
     click.echo(
         f"{r['file']} is now counted for {result['unit']}, {result['month']} (overall {pct})."
     )
@@ -614,12 +657,17 @@ def release(home, file: str, as_json: bool):
 @json_option
 @home_options
 def report(home, period: str, as_json: bool):
-    """Rebuild every output of a month from the ledger."""
+    """Rebuild every output of a month from the ledger.
+
+    A month with no returns whose workbooks were never generated is refused.
+    """
     from engine.outputs import refresh_outputs
+    from engine.status import check_reportable
 
     home.ensure_folders()
     ledger = home.open_ledger()
     try:
+        check_reportable(home, ledger, period)
         paths = refresh_outputs(home, [period], ledger=ledger)
     finally:
         ledger.close()

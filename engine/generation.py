@@ -82,6 +82,7 @@ def generate(home: Home, period: str, units: list[str] | None = None) -> list[Pa
     (:mod:`engine.patched`): the same bytes as :func:`engine.workbook.build_workbook` gives.
     A large network's workbooks are built on every core: each workbook is
     independent and the same inputs give the same bytes in any process.
+    The month is then recorded in the ledger as generated, with its due date.
     """
     check_period(period)
     network = home.network
@@ -91,6 +92,34 @@ def generate(home: Home, period: str, units: list[str] | None = None) -> list[Pa
     secret = home.secret()
     carry = read_carry(home, period, codes)
     folder = workbooks_folder(home, period)
+    paths = _write_all(network, bank, secret, period, codes, folder, carry)
+    record_generated(home, period)
+    return paths
+
+
+def record_generated(home: Home, period: str) -> None:
+    """Note in the ledger that ``period``'s workbooks were generated, with the due date they show.
+
+    ``status``, ``chase``, ``close`` and ``report`` tell (or refuse) a month that
+    was never generated. One insert, after the workbooks are written.
+    """
+    ledger = home.open_ledger()
+    try:
+        ledger.record_generated(period, home.network.due_date(period).isoformat())
+    finally:
+        ledger.close()
+
+
+def _write_all(
+    network: Network,
+    bank: Bank,
+    secret: bytes,
+    period: str,
+    codes: list[str],
+    folder: Path,
+    carry: dict[str, Carry],
+) -> list[Path]:
+    """Every unit's workbook, on every core for a large network."""
     workers = min(os.cpu_count() or 1, 8)
     if len(codes) < PARALLEL_FROM or workers < 2:
         return _write_workbooks(network, bank, secret, period, codes, folder, carry)

@@ -3,20 +3,31 @@
 Days overdue count from the month's due date (``[returns] due_day`` in
 ``network.toml``; the 10th of the following month by default). "Today" is the
 machine's date, or ``SEQUIN_TODAY`` (``YYYY-MM-DD``) when set, so that a
-month can be replayed.
+month can be replayed. A return was received when the engine first saw it in
+the inbox (``received_at``, ``arrived_at``; see :mod:`engine.sightings`),
+never at its file's modification time; ``saved_at`` is when the unit saved it,
+as the workbook records.
+
+A month is *sent out* once ``sequin generate`` wrote its workbooks (recorded in
+the ledger with the due date they show), or, in a home from before months were
+recorded, once any return for it was accepted or ``outbox/YYYY-MM/workbooks/``
+holds its workbooks. A month that was not is named as such: ``status`` and
+``returns`` warn, ``chase`` and ``report`` refuse, and ``close`` refuses it (and a
+month whose due date has not passed) unless forced.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from .catalogue import lookup
-from .errors import UsageError
+from .errors import SequinError, UsageError
 from .files import write_atomic
 from .filing import RETURNS, report_of
-from .home import Home, check_period
+from .home import PERIOD, Home, check_period
 from .ledger import Ledger
 from .outputs.csv_files import to_csv
 from .receipts import month_words
@@ -37,6 +48,88 @@ def today() -> dt.date:
     return dt.date.today()
 
 
+@dataclass(frozen=True)
+class Month:
+    """What the home knows of a month: whether its workbooks were sent out, and when returns
+    for it are due."""
+
+    period: str
+    sent: bool  # generated here, or a return for it accepted, or its workbooks in the outbox
+    newest: str | None  # the newest month sent out in the home (None: none yet)
+    due: dt.date  # the due date its workbooks show (the network's rule if not recorded)
+
+    @property
+    def warning(self) -> str:
+        """A sentence saying that no workbooks were sent for the month (``""`` once they were)."""
+        if self.sent:
+            return ""
+        if self.newest is None:
+            return (
+                "no month has been generated in this home yet: no workbooks have been sent "
+                f"for {self.period}"
+            )
+        if self.period > self.newest:
+            return (
+                f"{self.period} is after the newest month generated ({self.newest}): "
+                "no workbooks have been sent for it"
+            )
+        return (
+            f"{self.period} was not generated in this home (the newest month generated is "
+            f"{self.newest}): no workbooks for it are on record"
+        )
+
+    def hint(self, instead: str) -> str:
+        """What to do instead of working on a month not sent out: generate it, or ``instead``
+        (a command, ``{period}`` standing for the newest month sent out)."""
+        text = f"Generate its workbooks first (sequin generate --period {self.period})"
+        if self.newest:
+            text += f", or use the newest month sent out: {instead.format(period=self.newest)}"
+        return text + "."
+
+
+def month_of(home: Home, ledger: Ledger, period: str) -> Month:
+    """Whether ``period``'s workbooks were sent out, the newest month that was, and its due date.
+
+    A handful of indexed lookups and one listing of ``outbox/``: cheap at any size.
+    """
+    recorded = ledger.generated_due_date(period)
+    sent = (
+        recorded is not None
+        or ledger.has_returns(period)
+        or _has_workbooks(home.outbox / period / "workbooks")
+    )
+    newest = max(
+        (p for p in (ledger.newest_sent_period(), _newest_in_outbox(home)) if p), default=None
+    )
+    due = dt.date.fromisoformat(recorded) if recorded else home.network.due_date(period)
+    return Month(period, sent, newest, due)
+
+
+def _has_workbooks(folder: Path) -> bool:
+    try:
+        with os.scandir(folder) as entries:
+            return any(e.name.endswith(".xlsx") and e.is_file() for e in entries)
+    except OSError:
+        return False
+
+
+def _newest_in_outbox(home: Home) -> str | None:
+    """The newest month whose ``outbox/YYYY-MM/workbooks/`` holds workbooks (older homes)."""
+    try:
+        names = os.listdir(home.outbox)
+    except OSError:
+        return None
+    for name in sorted((n for n in names if PERIOD.match(n)), reverse=True):
+        if _has_workbooks(home.outbox / name / "workbooks"):
+            return name
+    return None
+
+
+def day_words(day: dt.date) -> str:
+    """``2026-12-10`` as ``10 December 2026``."""
+    return f"{day.day} {month_words(day.isoformat()[:7])}"
+
+
 def _where(home: Home, drop) -> str:
     """Where the lead finds a drop's report, relative to the home."""
     if drop["filed_as"]:
@@ -52,21 +145,26 @@ def period_status(home: Home, ledger: Ledger, period: str, on: dt.date | None = 
     """Per unit, by code and name: ``returned``, ``rejected``, ``held`` or ``missing``.
 
     - returned: when, the scores, and where the file is; ``held`` lists returns
-      kept but not counted (an older save, or one that arrived after the month
-      was closed), each with the command that counts it;
+      kept but not counted (an older save, or one held because the month was
+      closed before it was taken in), each with when it arrived, when the unit
+      saved it, and the command that counts it;
     - rejected: why, what to do, and where the problems report is;
     - held: nothing counted, but a return is held (the month was closed);
     - missing: nothing received.
     Units not counted yet carry ``days_overdue`` once the due date has passed.
     Every unit also carries ``family_responses`` (family and friends responses
-    counted for the month) and ``family_held`` (responses that arrived after the
-    month was closed, each with the command that counts it); they do not change
-    the unit's status, which is about its own return.
+    counted for the month) and ``family_held`` (responses held because the
+    month was closed before they were taken in, each with the command that
+    counts it); they do not change the unit's status, which is about its own return.
+    ``sent`` says whether the month's workbooks were sent out (see :func:`month_of`),
+    ``warning`` names a month that was not, and ``due_date`` is the date its
+    workbooks show.
     """
     check_period(period)
     on = on or today()
     network = home.network
-    due = network.due_date(period)
+    month = month_of(home, ledger, period)
+    due = month.due
     overdue = max(0, (on - due).days)
     current = {r["unit"]: r for r in ledger.current_returns(period)}
     latest = {r["unit"]: r for r in ledger.latest_drops(period)}
@@ -168,6 +266,9 @@ def period_status(home: Home, ledger: Ledger, period: str, on: dt.date | None = 
         "days_overdue": overdue,
         "due_in_days": max(0, (due - on).days),
         "closed_at": ledger.closed_at(period),
+        "sent": month.sent,
+        "newest_generated": month.newest,
+        "warning": month.warning or None,
         "counts": counts,
         "units": units,
         "unidentified_rejected_files": unattributed,
@@ -195,14 +296,24 @@ def chase_list(home: Home, ledger: Ledger, period: str, on: dt.date | None = Non
 
     Also writes the list as a CSV for mail merge to ``returns/YYYY-MM/chase YYYY-MM.csv``
     (UTF-8 with a byte-order mark; every cell inert), and returns its path.
+    Until the due date has passed nothing is overdue: a unit with nothing in is
+    ``not sent yet`` (not ``missing``), asked to send it by the due date, and
+    ``days_overdue`` is empty (None). A month whose workbooks were never sent
+    out is refused (SequinError), and no CSV is written.
     """
+    month = month_of(home, ledger, period)
+    if not month.sent:
+        raise SequinError(month.warning, hint=month.hint("sequin chase --period {period}"))
     status = period_status(home, ledger, period, on)
+    overdue = status["days_overdue"] > 0
     rows = []
     for u in status["units"]:
         if u["status"] == "returned":
             continue
         if u["status"] == "missing":
             need = f"Please send the {status['month']} SeQuIn return"
+            if not overdue:
+                need += f" by {day_words(dt.date.fromisoformat(status['due_date']))}"
             report = ""
         elif u["status"] == "rejected":
             need = "Please correct the return and send it again: " + "; ".join(
@@ -210,16 +321,16 @@ def chase_list(home: Home, ledger: Ledger, period: str, on: dt.date | None = Non
             )
             report = u["problems_report"]
         else:
-            need = "A return arrived after the month was closed; the lead decides whether it counts"
+            need = "A return is held (the month was closed); the lead decides whether it counts"
             report = ""
         rows.append(
             {
                 "unit": u["unit"],
                 "name": u["name"],
-                "status": u["status"],
+                "status": u["status"] if overdue or u["status"] != "missing" else "not sent yet",
                 "month": status["month"],
                 "due_date": status["due_date"],
-                "days_overdue": u.get("days_overdue", 0),
+                "days_overdue": u.get("days_overdue", 0) if overdue else None,
                 "what_is_needed": need,
                 "problems_report": report,
             }
@@ -234,6 +345,8 @@ def chase_list(home: Home, ledger: Ledger, period: str, on: dt.date | None = Non
         "due_date": status["due_date"],
         "today": status["today"],
         "days_overdue": status["days_overdue"],
+        "overdue": overdue,
+        "due_in_days": status["due_in_days"],
         "closed_at": status["closed_at"],
         "units": rows,
         "csv": str(path),
@@ -290,6 +403,7 @@ def returns_list(
                 "id": d["id"],
                 "file": d["original_name"],
                 "arrived_at": d["arrived_at"],
+                "saved_at": d["saved_at"],
                 "outcome": d["outcome"],
                 "state": state,
                 "unit": d["unit"],
@@ -303,12 +417,36 @@ def returns_list(
     return out
 
 
-def close_month(home: Home, ledger: Ledger, period: str, reopen: bool = False) -> dict:
-    """Close a month once its outputs are shared (later returns are held), or reopen it."""
+def returns_listing(
+    home: Home, ledger: Ledger, unit: str | None = None, period: str | None = None
+) -> dict:
+    """``returns``: :func:`returns_list`; ``warning``: names a ``period`` whose workbooks
+    were never sent out (None otherwise, and without a period)."""
+    rows = returns_list(home, ledger, unit, period)
+    warning = month_of(home, ledger, period).warning if period else ""
+    return {"returns": rows, "warning": warning or None}
+
+
+def close_month(
+    home: Home,
+    ledger: Ledger,
+    period: str,
+    reopen: bool = False,
+    force: bool = False,
+    on: dt.date | None = None,
+) -> dict:
+    """Close a month once its outputs are shared (later returns are held), or reopen it.
+
+    Without ``force``, closing is refused (SequinError) for a month whose
+    workbooks were never sent out, and for one whose due date has not passed:
+    either would hold every return for it that arrives. Reopening is always allowed.
+    """
     check_period(period)
     if reopen:
         ledger.reopen_period(period)
     else:
+        if not force:
+            _check_closable(home, ledger, period, on or today())
         ledger.close_period(period)
     status = period_status(home, ledger, period)
     return {
@@ -319,6 +457,37 @@ def close_month(home: Home, ledger: Ledger, period: str, reopen: bool = False) -
         "counts": status["counts"],
         "outputs_pending": period in ledger.dirty_periods(),
     }
+
+
+def _check_closable(home: Home, ledger: Ledger, period: str, on: dt.date) -> None:
+    """Refuse to close a month not sent out, or not yet due (``--force`` overrides)."""
+    month = month_of(home, ledger, period)
+    force = f"sequin close --period {period} --force"
+    if not month.sent:
+        raise SequinError(
+            month.warning,
+            hint="Closing it would hold every return for it, not counting any. Check the month "
+            f"(a mistyped year?); to close it anyway, run '{force}'.",
+        )
+    if on <= month.due:
+        when = "today" if on == month.due else f"in {(month.due - on).days} day(s)"
+        raise SequinError(
+            f"the due date of {period} has not passed: returns for it are due "
+            f"{month.due.isoformat()} ({when})",
+            hint="Closing it now would hold, uncounted, every return that arrives before then. "
+            f"Close it once its outputs are shared; to close it now anyway, run '{force}'.",
+        )
+
+
+def check_reportable(home: Home, ledger: Ledger, period: str) -> None:
+    """Refuse (SequinError) to report a month with no returns that was never sent out:
+    its outputs would only say that nothing is on record."""
+    month = month_of(home, ledger, period)
+    if not month.sent:
+        raise SequinError(
+            f"{month.warning}, and no return for it is on record: there is nothing to report",
+            hint=month.hint("sequin report --period {period}"),
+        )
 
 
 def month_folder(home: Home, period: str) -> Path:
