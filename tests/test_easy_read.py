@@ -23,6 +23,7 @@ from engine.home import Home, default_config_text, init_home
 from engine.ledger import Ledger
 from engine.outputs import easy_read as E
 from engine.outputs import pictures as P
+from engine.outputs import spc
 from engine.outputs.checklist import broken, check_file
 from engine.outputs.figures import collect
 from engine.outputs.sheets import presentation
@@ -375,24 +376,40 @@ def test_each_ward_page_says_what_the_ward_found(easy):
         assert "We looked at how we do in 12 parts of ward life." in text
         result = data.results[code]
         done = {a: r for a, r in result.areas.items() if r.complete and r.percent is not None}
-        green = [a.id for a in data.areas if a.id in done and done[a.id].rag == "Green"]
+        # A Green part with an essential standard Not met, or that most families who
+        # answered disagree with, is never "going well": it needs a closer look.
+        held = {m.area_id for m in data.essentials.get(code, [])}
+        held |= {a for a, c in data.family_counts.get(code, {}).items() if c.most_disagree}
+        all_green = [a.id for a in data.areas if a.id in done and done[a.id].rag == "Green"]
+        green = [a for a in all_green if a not in held]
+        look = [a for a in all_green if a in held]
         red = [a.id for a in data.areas if a.id in done and done[a.id].rag == "Red"]
-        amber = len(done) - len(green) - len(red)
+        amber = len(done) - len(all_green) - len(red)
         for key, n in (
             ("going_well", len(green)),
+            ("closer_look", len(look)),
             ("getting_there", amber),
             ("needs_work", len(red)),
         ):
             forms = w[key]
-            assert forms["none" if n == 0 else "one" if n == 1 else "many"].format(n=n) in text
-        # The parts going well and the parts that need work, in plain words, in that order.
+            if n or forms["none"]:
+                assert forms["none" if n == 0 else "one" if n == 1 else "many"].format(n=n) in text
+        # The parts going well, needing a closer look and needing work, in that order.
         shown = [t for t in text if t in areas.values()]
-        assert shown == [areas[a] for a in green + red]
-        # Compared with the ward's own last month.
+        assert shown == [areas[a] for a in green + look + red]
+        # Compared with the ward's own last month: better or worse only when the process
+        # control chart says special cause on that side; otherwise about the same.
         before = {p: o for p, o, _r in data.unit_months[code]}[MONTHS[1]]
         diff = result.overall - before
-        key = "better" if diff >= 1 else "worse" if diff <= -1 else "same"
-        assert w[key] in text, (code, result.overall, before)
+        variation = spc.unit_xmr(data, code).variation
+        key = (
+            "better"
+            if variation == "improvement" and diff > 0
+            else "worse"
+            if variation == "concern" and diff < 0
+            else "same"
+        )
+        assert w[key] in text, (code, result.overall, before, variation)
         assert w["ask_who"] in text and w["ask_more"] in text
 
 
@@ -529,10 +546,12 @@ def test_a_month_without_returns(easy, tmp_path):
 
 
 def longest_page(data) -> list:
-    """The most lines a page can have: every part of ward life listed but one, and one not
-    finished (four rows of three parts, and one more)."""
+    """The most lines a page can have: parts going well, needing a closer look and needing
+    work, each on two rows or one, some getting there, and one not finished."""
     ids = [a.id for a in data.areas]
-    verdicts = E.Verdicts(tuple(ids[:10]), (), (ids[10],), (ids[11],))
+    verdicts = E.Verdicts(
+        tuple(ids[:4]), tuple(ids[9:11]), (ids[8],), (ids[11],), look=tuple(ids[4:8])
+    )
     rows = E.network_lines(data)
     head = [r for r in rows[:5] if isinstance(r, E.Line)]
     tail = rows[-4:]
@@ -547,7 +566,7 @@ def test_the_longest_page_still_prints_on_one_page(easy, tmp_path, box_per_point
 
     _home, data, _books, _network = easy
     rows = longest_page(data)
-    assert len(rows) == 18
+    assert len(rows) == 19
     book = Book(data, "Longest page", E._cover(data, "Longest page", unit_page=False))
     E.write_page(book, E._Styles(book), ALL_SHEET, "The longest page", rows)
     path = tmp_path / "longest.xlsx"

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from engine import entries
 from engine import template as T
 from engine.generation import read_carry
 from engine.home import Home, default_config_text, init_home
@@ -101,8 +102,11 @@ def build_home(root: Path) -> Home:
                     sheet = T.area_sheet_name(area.index, area.short_name)
                     del cells[(sheet, T.answer_cells(9).rating)]
                 path = make_return(home, unit, period, cells=cells)
-                os.utime(path, (arrival(period, unit),) * 2)
-                assert intake.process(path).outcome == "accepted", (unit, period)
+                # A return arrives when the engine first sees it: pin that moment.
+                when = arrival(period, unit)
+                with pytest.MonkeyPatch.context() as mp:
+                    mp.setattr(entries, "clock", lambda when=when: when)
+                    assert intake.process(path).outcome == "accepted", (unit, period)
     return home
 
 

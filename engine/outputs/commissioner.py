@@ -43,7 +43,7 @@ NOT_APPLICABLE = "[z]"  # the column does not apply to the row
 # The summary is one A4 portrait page at 10 pt or more: the key figures, the area table,
 # then the score chart and the co-production chart, one under the other.
 SUMMARY_WIDTHS = [27, 9, 9, 8, 8, 8]
-SUMMARY_CHART = (520, 230)  # pixels, each of the two charts
+SUMMARY_CHART = (520, 218)  # pixels, each of the two charts
 # The trend table: header row and first month (0-based rows), read by the summary's charts.
 TREND_HEAD = 3
 TREND_WIDTHS = [12, 9, 9, 9, 9, 9]
@@ -106,7 +106,11 @@ def _gap_names(data: PeriodData, limit: int = 3) -> str:
                 (-(a + r) / n, data.area_spread[area.id].median or 0, area.index, area.name)
             )
     ranked.sort()
-    return ", ".join(x[3] for x in ranked[:limit]) or "None"
+    # Areas as often Red or Amber as the last one named are named with it: a tie is never cut.
+    shown = ranked[:limit]
+    while len(shown) < len(ranked) and ranked[len(shown)][0] == shown[-1][0]:
+        shown.append(ranked[len(shown)])
+    return ", ".join(x[3] for x in shown) or "None"
 
 
 def _essential_phrase(data: PeriodData) -> str:
@@ -510,26 +514,30 @@ def _commissioner_spc(book: Book, data: PeriodData) -> None:
         blocks,
     )
     ws = book.sheet("SPC by unit", "Each unit's variation and assurance, in words and symbols")
-    set_widths(ws, [16, 9, 10, 34, 34])
+    widths = [16, 9, 16, 16, 34, 34]
+    set_widths(ws, widths)
     put(ws, 0, 0, f"Each unit's overall score as a process: {data.month}", book.f.title)
     ws.set_row(0, 26)
-    paragraph(
-        ws, 1, 0, 4, w["by_unit_intro"].format(target=f"{data.network.green:g}%"), book.f.text, 103
-    )
-    headers = ["Unit", "Months", "Latest score (%)", "Variation", "Assurance"]
+    intro = w["by_unit_intro"].format(target=f"{data.network.green:g}%")
+    paragraph(ws, 1, 0, 5, intro, book.f.text, sum(widths))
+    headers = ["Unit", "Months", "Latest month", "Latest score (%)", "Variation", "Assurance"]
     row = book.table(ws, 3, 0, headers, max(1, len(codes)), "SPC_by_unit")
     if not codes:
-        for col in range(5):
+        for col in range(6):
             put(ws, row, col, "[x]", book.f.cell)
     for code in codes:
         x = spc.unit_xmr(data, code)
         put(ws, row, 0, data.name(code), book.f.bold)
         put(ws, row, 1, x.n, book.f.int)
-        put(ws, row, 2, x.points[-1].value if x.points else "[x]", book.f.pct)
-        put(ws, row, 3, x.variation_text or "[x]", book.f.wrap)
-        put(ws, row, 4, x.assurance_text or "[x]", book.f.wrap)
+        # The month of the latest score, saying so when it is not this month's.
+        put(ws, row, 2, x.latest_label or "[x]", book.f.wrap)
+        put(ws, row, 3, x.points[-1].value if x.points else "[x]", book.f.pct)
+        put(ws, row, 4, x.variation_text or "[x]", book.f.wrap)
+        put(ws, row, 5, x.assurance_text or "[x]", book.f.wrap)
         lines = max(
-            wrapped_lines(x.variation_text or "", 34), wrapped_lines(x.assurance_text or "", 34)
+            wrapped_lines(x.latest_label, 16),
+            wrapped_lines(x.variation_text or "", 34),
+            wrapped_lines(x.assurance_text or "", 34),
         )
         ws.set_row(row, 15.5 * lines + 4)
         row += 1

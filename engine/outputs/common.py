@@ -7,6 +7,7 @@ import datetime as dt
 from ..bank import Area
 from ..workbook import long_date, month_name
 from . import charts as C
+from .facts import families_said
 from .figures import AreaResult, FamilyCounts, PeriodData, Spread, months_before, unit_order
 from .sheets import (
     Book,
@@ -72,7 +73,6 @@ def cover(data: PeriodData, title: str, about: str) -> Cover:
         line.format(
             rag_rule=data.rag_rule(),
             scale_rule=data.scale_rule(),
-            standard_rule=data.standard_rule(),
         )
         for line in lines
     ]
@@ -539,16 +539,7 @@ def families_unit_sheet(book: Book, data: PeriodData, code: str, widths: list[fl
         c = counts.get(area.id) or FamilyCounts(no_answer=n)  # no row: nobody answered
         res = result.areas.get(area.id)
         word = rag_word(data, res)
-        if not c.answered:
-            said = w["said_none"]
-        elif c.most_disagree:
-            said = w[
-                "said_disagree_green" if res is not None and res.rag == "Green" else "said_disagree"
-            ]
-        elif c.agree * 2 > c.answered:
-            said = w["said_agree"]
-        else:
-            said = w["said_mixed"]
+        said = families_said(c, w, res.rag if res is not None else "")
         put(ws, row, 0, data.area_short(area), f.bold_wrap)
         put(ws, row, 1, said, f.rag_wrap["Red"] if c.most_disagree else f.wrap)
         fill = res.rag if res is not None and res.complete and res.percent is not None else ""

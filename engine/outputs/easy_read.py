@@ -16,7 +16,10 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+from ..numbers import rounded
+from . import facts as F
 from .common import cover
+from .facts import network_trend, unit_facts
 from .figures import PeriodData, month_name, months_before
 from .pictures import AREA_PICTURES, PICTURES, picture
 from .sheets import Book, presentation, put
@@ -55,12 +58,17 @@ class Parts:
 
 @dataclass(frozen=True)
 class Verdicts:
-    """The parts of ward life sorted by how they are going (area ids, in bank order)."""
+    """The parts of ward life sorted by how they are going (area ids, in bank order).
+
+    ``look`` holds Green parts that are not called "going well": an essential
+    standard Not met, or most families who answered disagree (:mod:`.facts`).
+    """
 
     green: tuple[str, ...]
     amber: tuple[str, ...]
     red: tuple[str, ...]
     not_done: tuple[str, ...]
+    look: tuple[str, ...] = ()
 
 
 def _words() -> dict:
@@ -78,14 +86,17 @@ def _count(key: str, n: int, prefix: str = "") -> str:
 def _verdict_lines(v: Verdicts, prefix: str = "") -> list:
     """How many parts are going well, getting there and need work, with the good and the bad."""
     rows: list = []
-    for key, style, areas in (
-        ("going_well", "green", v.green),
-        ("getting_there", "amber", v.amber),
-        ("needs_work", "red", v.red),
+    for key, image, style, areas in (
+        ("going_well", "going_well", "green", v.green),
+        ("closer_look", "look", "amber", v.look),
+        ("getting_there", "getting_there", "amber", v.amber),
+        ("needs_work", "needs_work", "red", v.red),
     ):
+        if key == "closer_look" and not areas:
+            continue  # said only when there is such a part
         # The colour band marks parts that are there; a count of none is a plain line.
-        rows.append(Line(key, _count(key, len(areas), prefix), style if areas else "text"))
-        if style != "amber":
+        rows.append(Line(image, _count(key, len(areas), prefix), style if areas else "text"))
+        if key != "getting_there":
             rows += _grid(areas)
     if v.not_done:
         rows.append(Line("not_done", _count("not_done", len(v.not_done), prefix)))
@@ -96,31 +107,21 @@ def _grid(areas: tuple[str, ...]) -> list[Parts]:
     return [Parts(areas[i : i + PER_ROW]) for i in range(0, len(areas), PER_ROW)]
 
 
-def _trend(now: float | None, before: float | None) -> str | None:
-    """better | worse | same (also the name of its picture), by a whole percentage point
-    or more; None without both."""
-    if now is None or before is None:
-        return None
-    diff = now - before
-    return "better" if diff >= 1 else "worse" if diff <= -1 else "same"
-
-
 # --- what each page says --------------------------------------------------------------------
 
 
 def unit_lines(data: PeriodData, code: str) -> list:
     """The lines of a ward's own page (a :class:`Line` or a row of :class:`Parts` each)."""
     w = _words()
-    result = data.results[code]
+    facts = unit_facts(data, code)
     n = len(data.areas)
-    green, amber, red, not_done = [], [], [], []
-    for area in data.areas:
-        res = result.areas.get(area.id)
-        if res is None or res.percent is None or not res.complete:
-            not_done.append(area.id)
-        else:
-            {"Green": green, "Amber": amber, "Red": red}.get(res.rag, not_done).append(area.id)
-    verdicts = Verdicts(tuple(green), tuple(amber), tuple(red), tuple(not_done))
+    verdicts = Verdicts(
+        facts.standing(F.GOING_WELL),
+        facts.standing(F.GETTING_THERE),
+        facts.standing(F.NEEDS_WORK),
+        facts.standing(F.NOT_DONE),
+        facts.standing(F.CLOSER_LOOK),
+    )
 
     signed = data.signoffs.get(code, {})
     yes = sum(1 for area in data.areas if signed.get(area.id) == "Yes")
@@ -138,20 +139,20 @@ def unit_lines(data: PeriodData, code: str) -> list:
         Line("together", helped),
         *_verdict_lines(verdicts),
     ]
-    earlier = [
-        (per, overall)
-        for per, overall, _rag in data.unit_months.get(code, [])
-        if per < data.period and overall is not None
-    ]
-    trend = _trend(result.overall, earlier[-1][1] if earlier else None)
+    trend = facts.trend
     if trend is None:
         rows.append(Line("calendar", w["no_compare"]))
-    elif earlier[-1][0] == months_before(data.period, 1):
+    elif facts.compared_with == months_before(data.period, 1):
         rows.append(Line(trend, w[trend]))
     else:
-        since = w[f"{trend}_since"].format(month=month_name(earlier[-1][0]).split()[0])
+        since = w[f"{trend}_since"].format(month=month_name(facts.compared_with).split()[0])
         rows.append(Line(trend, since))
-    rows.append(Line("plan", w["unit_next"] if red else w["unit_next_all_good"]))
+    if verdicts.red:
+        rows.append(Line("plan", w["unit_next"]))
+    elif verdicts.look:
+        rows.append(Line("plan", w["unit_next_look"]))
+    else:
+        rows.append(Line("plan", w["unit_next_all_good"]))
     rows += [Line("question", w["ask_more"]), Line("speech", w["ask_who"])]
     return rows
 
@@ -180,7 +181,7 @@ def network_lines(data: PeriodData) -> list:
     ]
     share = data.coproduction_share()
     if share is not None:
-        tenths = round(share / 10)
+        tenths = int(rounded(share / 10, 0))
         if share == 100:
             helped = w["all_helped_all"]
         elif tenths == 10:
@@ -197,8 +198,7 @@ def network_lines(data: PeriodData) -> list:
         sorted_areas.get(rag, sorted_areas[""]).append(area.id)
     verdicts = Verdicts(*(tuple(sorted_areas[k]) for k in ("Green", "Amber", "Red", "")))
     rows += _verdict_lines(verdicts, w["all_prefix"])
-    prev = data.previous()
-    trend = _trend(data.overall.median, prev.overall.median if prev is not None else None)
+    trend = network_trend(data)
     if trend is not None:
         rows.append(Line(trend, w[f"all_{trend}"]))
     rows += [

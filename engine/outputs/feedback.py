@@ -21,6 +21,7 @@ from .common import (
     families_unit_sheet,
     rag_word,
 )
+from .facts import unit_facts
 from .figures import (
     AreaResult,
     PeriodData,
@@ -75,7 +76,8 @@ FEEDBACK_WIDTHS = {
     "results": [22, 8, 11, 8, 8, 8, 8, 9, 8],
     # then one column per earlier month compared.
     "change": 9,
-    "standards": [15, 8, 55, 12, 10, 12],
+    # Area, ID, Standard, Your rating, how many units rated it, units Met.
+    "standards": [15, 8, 46, 12, 19, 12],
     "trend": [12, 10, 12, 10, 10, 10],
     # Area, ID, Standard, Your rating, Your score, median, units Met, why / ideas.
     "strengths": [13, 7, 22, 11, 7, 8, 8, 35],
@@ -324,7 +326,7 @@ def _feedback_standards(book, data: PeriodData, p: dict, code: str) -> None:
     ws = _start(
         book,
         "Standards",
-        "Every standard: your rating, the network median and the share of units that met it",
+        "Every standard: your rating, how many units gave each rating, and the share that met it",
         widths,
         f"Standard by standard, {data.month}",
         p["standards_intro"],
@@ -335,9 +337,10 @@ def _feedback_standards(book, data: PeriodData, p: dict, code: str) -> None:
         "ID",
         "Standard",
         "Your rating",
-        "Network median (%)",
+        "How many units rated it",
         f"Units rating it {data.best_label} (%)",
     ]
+    labels = [sc.label for sc in data.network.scale]
     n = sum(len(data.standards.get(a.id, [])) for a in data.areas)
     row = book.table(ws, head, 0, headers, n, "Standards")
     ws.set_row(head, _fb_header_height(headers, widths))
@@ -353,10 +356,15 @@ def _feedback_standards(book, data: PeriodData, p: dict, code: str) -> None:
             put(ws, row, 1, line.id, f.cell)
             put(ws, row, 2, line.text, f.wrap)
             put(ws, row, 3, label or "Not rated", f.rating.get(label, f.cell))
-            _value(ws, row, 4, st.median, f.pct, f.missing)
+            rated = st.rated_text(labels)
+            put(ws, row, 4, rated, f.wrap)
             _value(ws, row, 5, st.share_met, f.pct, f.missing)
             _fb_fit(
-                ws, row, (line.text, widths[2], False), (data.area_short(area), widths[0], False)
+                ws,
+                row,
+                (line.text, widths[2], False),
+                (data.area_short(area), widths[0], False),
+                (rated, widths[4], False),
             )
             row += 1
     print_wide(ws, head)
@@ -519,7 +527,7 @@ def _feedback_strengths(book, data: PeriodData, p: dict, code: str, result: Unit
         put(ws, row, 2, line.text, f.wrap)
         put(ws, row, 3, label or "Not rated", f.rating.get(label, f.cell))
         put(ws, row, 4, NOT_APPLICABLE, f.missing)
-        _value(ws, row, 5, st.median, f.pct, f.missing)
+        put(ws, row, 5, NOT_APPLICABLE, f.missing)  # a standard has no network median
         _value(ws, row, 6, st.share_met, f.pct, f.missing)
         _value(ws, row, 7, extra, f.wrap, f.missing)
         _fb_fit(
@@ -531,14 +539,13 @@ def _feedback_strengths(book, data: PeriodData, p: dict, code: str, result: Unit
         )
         row += 1
 
+    facts = unit_facts(data, code)
     strong = []
     for area in data.areas:
         res = result.areas.get(area.id)
-        median = data.area_spread[area.id].median
-        if res is None or res.percent is None:
+        if res is None or res.percent is None or not facts.areas[area.id].strength:
             continue
-        if res.rag == "Green" or (median is not None and res.percent > median):
-            strong.append((-res.percent, area.index, area, res))
+        strong.append((-res.percent, area.index, area, res))
     strong.sort(key=lambda x: x[:2])
     rare = []
     for area in data.areas:
@@ -574,7 +581,10 @@ def _feedback_strengths(book, data: PeriodData, p: dict, code: str, result: Unit
     weak = []
     for area in data.areas:
         res = result.areas.get(area.id)
-        if res is not None and res.rag in ("Red", "Amber") and res.percent is not None:
+        if res is None or res.percent is None:
+            continue
+        held = facts.areas[area.id].held_back
+        if res.rag in ("Red", "Amber") or (res.rag == "Green" and held):
             weak.append((res.percent, area.index, area, res))
     weak.sort(key=lambda x: x[:2])
     todo = {
@@ -599,7 +609,8 @@ def _feedback_strengths(book, data: PeriodData, p: dict, code: str, result: Unit
             "Priorities",
         )
     for _pct, _i, area, res in weak:
-        area_row(area, res, "")
+        held = facts.areas[area.id].held_back
+        area_row(area, res, "; ".join(held) + "." if held else "")
         for line in todo[area.id]:
             label = ratings.get(line.id, "")
             parts = [f"Idea: {t}" for t in _ideas(data, code, line.id)]
@@ -697,14 +708,9 @@ def _feedback_action_plan(book, data: PeriodData, code: str, result: UnitResult)
 
 def _feedback_spc(book: Book, data: PeriodData, code: str) -> None:
     """The unit's overall score and each area as process control charts."""
-    target = data.network.green
-    overall = [(per, v) for per, v, _rag in data.unit_months.get(code, []) if v is not None]
-    blocks = [("Overall score", spc.xmr([p for p, _ in overall], [v for _, v in overall], target))]
-    by_area = data.unit_area_months.get(code, {})
+    blocks = [("Overall score", spc.unit_xmr(data, code))]
     for area in data.areas:
-        scores = by_area.get(area.id, {})
-        months = sorted(scores)
-        blocks.append((data.area_label(area), spc.xmr(months, [scores[m] for m in months], target)))
+        blocks.append((data.area_label(area), spc.unit_area_xmr(data, code, area.id)))
     spc.add_spc_sheet(
         book,
         "SPC",

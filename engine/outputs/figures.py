@@ -85,11 +85,19 @@ class StandardLine:
 class StandardStats:
     """How the units rated one standard this month."""
 
-    counts: dict[str, int]
+    counts: dict[str, int]  # units by rating label
     unrated: int
     applicable: int
-    median: float | None  # standard score: best rating 100 %, worst 0 %
     share_met: float | None  # percent of applicable ratings at the best label
+
+    def rated_text(self, labels: list[str]) -> str:
+        """How many units gave each rating, in scale order: ``Met 9, Partly met 3, Not met 1``.
+
+        Said instead of a median of the standard's scores, which is the best score
+        for nearly every standard and so says nothing.
+        """
+        parts = [f"{label} {self.counts[label]}" for label in labels if self.counts.get(label)]
+        return ", ".join(parts) or "No unit rated it"
 
     @property
     def share_below(self) -> float | None:
@@ -286,13 +294,6 @@ class PeriodData:
         ]
         text = ", ".join(parts)
         return text + (f"; {' and '.join(left_out)} is left out" if left_out else "")
-
-    def standard_rule(self) -> str:
-        """How a standard's score is read: ``Met 100%, Partly met 50%, Not met 0%``."""
-        best = self.network.max_points or 1
-        return ", ".join(
-            f"{s.label} {100 * s.points / best:g}%" for s in self.network.scale if s.applicable
-        )
 
     def rag_rule(self) -> str:
         n = self.network
@@ -534,7 +535,6 @@ def _collect(home: Home, ledger: Ledger, period: str) -> PeriodData:
             dict(counts),
             unrated,
             applicable,
-            statistics.median(values) if values else None,
             100.0 * counts.get(best, 0) / applicable if applicable else None,
         )
 

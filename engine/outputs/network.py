@@ -50,7 +50,8 @@ AREA_SHEET_WIDTHS = [36, 10, 11, 14, 14, 14, 14, 14]
 TREND_WIDTHS = [20] + [13] * 6
 TREND_AREAS_PER_TABLE = 6
 TREND_MONTHS_PER_TABLE = 6
-GAP_WIDTHS = [6, 16, 8, 9, 9, 9, 9, 9, 9, 42]
+# Rank, area, ID (or units counted), four ratings (or RAG counts), below Met, standard.
+GAP_WIDTHS = [6, 16, 8, 9, 9, 9, 9, 9, 51]
 LIBRARY_WIDTHS = [14, 9, 36, 12, 56]
 COMPLETION_WIDTHS = [22, 12, 12, 12, 10, 9, COMPLETION_NOTE_WIDTH]
 
@@ -167,7 +168,6 @@ def _network_area_sheet(book: Book, data: PeriodData, p: dict, area: Area) -> No
         low=pct_text(s.low),
         high=pct_text(s.high),
         n=s.n,
-        standard_rule=data.standard_rule(),
     )
     paragraph(ws, 2, 0, last_col, f"{intro} {no_figure_note(book)}", f.text, sum(widths))
 
@@ -241,7 +241,7 @@ def _network_area_sheet(book: Book, data: PeriodData, p: dict, area: Area) -> No
         return print_wide(ws)
     labels = [sc.label for sc in data.network.scale]
     not_rated = presentation()["words"]["not_rated"]
-    headers = ["Standard", "Network median (%)", f"Rated {data.best_label} (% of units)"]
+    headers = ["Standard", "How many units rated it", f"Rated {data.best_label} (% of units)"]
     headers += [f"{label} (units)" for label in labels] + [f"{not_rated} (units)"]
     head = row
     row = book.table(ws, head, 0, headers, len(lines), f"Area_{area.index}_standards")
@@ -254,9 +254,10 @@ def _network_area_sheet(book: Book, data: PeriodData, p: dict, area: Area) -> No
             by_label.setdefault(label, []).append(code)
         text = f"{line.id}: {line.text}"
         put(ws, row, 0, text, f.wrap)
-        put(ws, row, 1, *_pct(f, st.median))
+        rated = st.rated_text(labels)
+        put(ws, row, 1, rated, f.wrap)
         put(ws, row, 2, *_pct(f, st.share_met))
-        cells = [(text, widths[0])]
+        cells = [(text, widths[0]), (rated, widths[1])]
         for k, label in enumerate(labels + [""]):
             units = by_label.get(label, [])
             listed = ", ".join(data.name(u) for u in units) if units else "None"
@@ -457,7 +458,7 @@ def _network_gaps(book: Book, data: PeriodData, p: dict) -> None:
         print_wide(ws)
         return
     headers = ["Rank", "Area", "ID"] + [f"{lab} (units)" for lab in order]
-    headers += [f"Below {data.best_label} (%)", "Network median (%)", "Standard"]
+    headers += [f"Below {data.best_label} (%)", "Standard"]
     std_col = len(headers) - 1
     top = row
     row = book.table(ws, top, 0, headers, len(gaps_std), "Gaps_standards")
@@ -473,8 +474,7 @@ def _network_gaps(book: Book, data: PeriodData, p: dict) -> None:
         put(ws, row, 2, line.id, f.cell)
         for k, lab in enumerate(order):
             put(ws, row, 3 + k, st.counts.get(lab, 0), f.int)
-        put(ws, row, std_col - 2, *_pct(f, st.share_below))
-        put(ws, row, std_col - 1, *_pct(f, st.median))
+        put(ws, row, std_col - 1, *_pct(f, st.share_below))
         put(ws, row, std_col, line.text, f.wrap)
         fit_row(ws, row, [(line.text, widths[-1]), (area_text, widths[1])])
         row += 1
