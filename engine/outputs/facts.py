@@ -137,10 +137,15 @@ def families_said(counts: FamilyCounts, words: dict, rag: str) -> str:
 
 def unit_facts(data: PeriodData, code: str) -> UnitFacts:
     """The facts of ``code``'s counted return for the month (kept on ``data``: made once)."""
-    cache = data.__dict__.setdefault("_unit_facts", {})
-    if code not in cache:
-        cache[code] = _unit_facts(data, code)
-    return cache[code]
+    if code not in data.unit_facts:
+        data.unit_facts[code] = _unit_facts(data, code)
+    return data.unit_facts[code]
+
+
+def _this_month(chart: spc.XmR, period: str) -> str:
+    """The chart's variation when its latest point is ``period``'s, else ``""``."""
+    latest = chart.latest
+    return chart.variation if latest is not None and latest.period == period else ""
 
 
 def _unit_facts(data: PeriodData, code: str) -> UnitFacts:
@@ -182,10 +187,7 @@ def _unit_facts(data: PeriodData, code: str) -> UnitFacts:
     ]
     compared_with = earlier[-1][0] if earlier else None
     change = None if not earlier or result.overall is None else result.overall - earlier[-1][1]
-    chart = spc.unit_xmr(data, code)
-    variation = (
-        chart.variation if chart.latest is not None and chart.latest.period == data.period else ""
-    )
+    variation = _this_month(spc.unit_xmr(data, code), data.period)
     return UnitFacts(code, areas, compared_with, change, variation, change_word(change, variation))
 
 
@@ -194,8 +196,5 @@ def network_trend(data: PeriodData) -> str | None:
     prev = data.previous()
     if prev is None or prev.overall.median is None or data.overall.median is None:
         return None
-    chart = spc.network_xmr(data)
-    variation = (
-        chart.variation if chart.latest is not None and chart.latest.period == data.period else ""
-    )
+    variation = _this_month(spc.network_xmr(data), data.period)
     return change_word(data.overall.median - prev.overall.median, variation)

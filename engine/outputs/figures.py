@@ -240,6 +240,8 @@ class PeriodData:
     actions: dict[str, list[ActionLine]] = field(default_factory=dict)  # unit -> its actions
     forms: dict[str, str] = field(default_factory=dict)  # unit -> workbook form, where recorded
     essentials: dict[str, list[EssentialMiss]] = field(default_factory=dict)
+    # unit -> its facts for the month, made once by :func:`.facts.unit_facts`
+    unit_facts: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def best_label(self) -> str:
