@@ -1,8 +1,9 @@
 """Personal data in any spelling stays out of every shared output, and so does a forged return.
 
-An NHS number is written however a keyboard, a phone or a copied letter spells it: spaced,
-dotted, dashed, with no-break or thin spaces. Whatever the spelling it is warned about at its
-cell and masked in every output under ``outbox/``. A return whose hidden details were forged
+An NHS number is written however a keyboard, a phone or a copied letter spells it: in 3-3-4,
+5-5 or 4-3-3 groups or one digit at a time, spaced, dotted, dashed, with commas, brackets,
+line breaks, no-break or thin spaces. Whatever the spelling it is warned about at its cell and
+masked in every output under ``outbox/``. A return whose hidden details were forged
 (its token check fails) gives the shared outputs nothing but its file name's unit code.
 """
 
@@ -12,6 +13,8 @@ import csv
 import datetime as dt
 import html
 import io
+import re
+import time
 import unicodedata
 import zipfile
 from pathlib import Path
@@ -29,12 +32,6 @@ from .conftest import PERIOD, full_answers, make_return
 
 DIGITS = "9434765919"  # passes the modulus 11 check
 TODAY = dt.date(2026, 11, 1)
-# Everything that may stand between the digits, as the search for them in the outputs sees it.
-SEPARATORS = (
-    " \t\n\r\u00a0\u202f\u205f\u3000\u200b\u2060\ufeff\u00ad./-\u2212\ufe58\ufe63\uff0d"
-    + "".join(chr(c) for c in range(0x2000, 0x200B))
-    + "".join(chr(c) for c in range(0x2010, 0x2016))
-)
 
 # Each separator style an NHS number may be written in: (name, the number so written).
 STYLES = [
@@ -68,6 +65,27 @@ STYLES = [
     ("no-break and slash", "943\u00a0/476/\u00a05919"),
     ("one gap only", "943476 5919"),
     ("full-width digits", "\uff19\uff14\uff13\uff14\uff17\uff16\uff15\uff19\uff11\uff19"),
+    # Other groupings, and separators other than spaces, dots, slashes and dashes.
+    ("5-5", "94347 65919"),
+    ("4-3-3", "9434 765 919"),
+    ("2-8", "94 34765919"),
+    ("single spaced digits", "9 4 3 4 7 6 5 9 1 9"),
+    ("digits in pairs", "94-34-76-59-19"),
+    ("commas", "943,476,5919"),
+    ("commas and spaces", "943, 476, 5919"),
+    ("parentheses", "(943) 476 5919"),
+    ("last group in brackets", "943 476 [5919]"),
+    ("four spaces", "943    476    5919"),
+    ("line breaks", "943\n476\n5919"),
+    ("tab and line break", "943\t\n476\n\t5919"),
+    ("colons", "943:476:5919"),
+    ("underscores", "943_476_5919"),
+    ("middle dots", "943\u00b7476\u00b75919"),
+    ("spaced bullets", "943 \u2022 476 \u2022 5919"),
+    ("four zero-width spaces", "943\u200b\u200b\u200b\u200b476 5919"),
+    ("mixed groups and separators", "94 3-4.7 6,5/9 1:9"),
+    ("Arabic-Indic digits", "\u0669\u0664\u0663 \u0664\u0667\u0666 \u0665\u0669\u0661\u0669"),
+    ("mixed scripts", "943 476 \uff15\uff19\uff11\uff19"),
 ]
 
 NEAR_MISSES = [
@@ -77,15 +95,29 @@ NEAR_MISSES = [
     ("eleven digits, led by one", "19434765919"),
     ("phone number", "0161 496 0000"),
     ("phone number, dashed", "0161-496-0000"),
-    ("four separators in a gap", "943    476 5919"),
+    ("phone number, 5-3-3", "01632 960 001"),
+    ("phone number, 5-6", "07700 900123"),
+    ("five separators in a gap", "943     476 5919"),
+    ("five spaces among single digits", "9 4 3 4 7     6 5 9 1 9"),
+    ("letter between groups", "943 476 x 5919"),
     ("two groups", "943 476"),
+    ("fails modulus 11, 5-5", "94347 65918"),
+    ("fails modulus 11, 4-3-3", "9434 765 918"),
+    ("fails modulus 11, commas", "943,476,5918"),
+    ("fails modulus 11, single spaced digits", "9 4 3 4 7 6 5 9 1 8"),
+    ("eleven digits, 6-5", "194347 65919"),
+    ("eleven digits, 5-6", "94347 659190"),
+    ("nine digits", "943 476 591"),
 ]
 
 
 def _flat(text: str) -> str:
-    """Text as a search for the digits sees it: unescaped, folded, every separator removed."""
-    text = unicodedata.normalize("NFKC", html.unescape(text))
-    return text.translate({ord(c): None for c in SEPARATORS})
+    """Text as a search for the digits sees it: unescaped, folded, every character that is not a
+    letter or a digit removed, and digits of every script written as ASCII digits."""
+    text = re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", html.unescape(text)))
+    if text.isascii():
+        return text
+    return re.sub(r"\d", lambda m: str(unicodedata.decimal(m.group())), text)
 
 
 # --- the finder ---------------------------------------------------------------------------------
@@ -98,6 +130,7 @@ def test_the_number_used_here_passes_the_check():
 
 @pytest.mark.parametrize("written", [w for _n, w in STYLES], ids=[n for n, _w in STYLES])
 def test_an_nhs_number_is_found_and_masked_in_every_spelling(written):
+    assert _flat(written) == DIGITS
     text = f"Care plan for {written} reviewed"
     spans = find_personal_data(text, TODAY)
     assert spans == [(14, 14 + len(written), "an NHS number")]
@@ -123,6 +156,66 @@ def test_a_failing_candidate_does_not_hide_a_valid_number_inside_it():
 def test_two_numbers_in_one_cell_are_both_masked():
     text = "943.476.5919 and 943\u2013476\u20135919"
     assert mask_personal_data(text, TODAY) == f"{MASK} and {MASK}"
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        # Ten digits in whole groups inside a longer chain: masked on their own.
+        ("Ref 1 9434765919", f"Ref 1 {MASK}"),
+        ("Ref 9434765919 2", f"Ref {MASK} 2"),
+        ("Ref 12, 94347 65919", f"Ref 12, {MASK}"),
+        ("Ref 0 9 4 3 4 7 6 5 9 1 9", f"Ref 0 {MASK}"),
+        # Two numbers written one after the other, each in its own grouping.
+        ("943 476 5919 94347 65919", f"{MASK} {MASK}"),
+        # A number never starts or ends inside a group of digits written together.
+        ("Ref 19434765919 2", "Ref 19434765919 2"),
+        ("Ref 943 476 59190", "Ref 943 476 59190"),
+        # A letter written against the digits does not stop them counting.
+        ("NHS9434765919", f"NHS{MASK}"),
+        ("No.943 476 5919.", f"No.{MASK}."),
+    ],
+)
+def test_a_number_is_ten_digits_in_whole_groups_of_a_chain(text, masked):
+    assert mask_personal_data(text, TODAY) == masked
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("Ref (943) 476 5919 seen", f"Ref {MASK} seen"),
+        ("Ref 943 (476) 5919 seen", f"Ref {MASK} seen"),
+        ("Ref 943 476 (5919) seen", f"Ref {MASK} seen"),
+        ("Ref (943 476 5919) seen", f"Ref ({MASK}) seen"),
+        ("Ref [943 476 5919] seen", f"Ref [{MASK}] seen"),
+        ("Ref (943) (476) 5919 seen", f"Ref {MASK} seen"),
+        ("Ref [943] [476] [5919] seen", f"Ref {MASK} seen"),
+        ("Ref \uff08943\uff09476 5919 seen", f"Ref {MASK} seen"),
+    ],
+)
+def test_a_bracket_half_inside_the_mask_goes_with_its_pair(text, masked):
+    assert mask_personal_data(text, TODAY) == masked
+
+
+# Long cells of digits and separators, each followed by a number to find after them.
+LONG_TEXTS = [
+    ("one run", "9" * 10_000),
+    ("pairs", "12 " * 5_000),
+    ("four separators", "1 \t,\n" * 2_500),
+    ("five separators", "1     " * 2_000),
+    ("date-like", "1/2/" * 2_500),
+    ("bracketed", "(1) " * 2_500),
+    ("nines", "9 " * 10_000),
+]
+
+
+@pytest.mark.parametrize("text", [t for _n, t in LONG_TEXTS], ids=[n for n, _t in LONG_TEXTS])
+def test_long_runs_of_digits_and_separators_are_searched_quickly(text):
+    text += " NHS 94347 65919"
+    started = time.perf_counter()
+    masked = mask_personal_data(text, TODAY)
+    assert time.perf_counter() - started < 1.0
+    assert masked.endswith(f" NHS {MASK}")
 
 
 def test_the_check_takes_digits_of_any_script_and_refuses_other_numerals():
@@ -172,8 +265,9 @@ def _sheets(home: Home) -> list[str]:
 
 def test_an_nhs_number_in_every_spelling_is_warned_about_and_absent_from_shared_outputs(home):
     sheets = _sheets(home)
-    slots = [(sheet, pos) for sheet in sheets[:3] for pos in range(T.STANDARDS_PER_AREA)]
-    assert len(slots) >= len(STYLES)
+    used = -(-len(STYLES) // T.STANDARDS_PER_AREA)  # areas needed to hold every spelling
+    slots = [(sheet, pos) for sheet in sheets[:used] for pos in range(T.STANDARDS_PER_AREA)]
+    assert len(slots) >= len(STYLES) and used < len(sheets)
     m01 = full_answers(home, "M01")
     placed = {}
     for (sheet, pos), (_name, written) in zip(slots, STYLES):
@@ -181,15 +275,15 @@ def test_an_nhs_number_in_every_spelling_is_warned_about_and_absent_from_shared_
         m01[(sheet, cell)] = f"Care plan for {written} seen at review"
         placed[(sheet, cell)] = written
     # An area rated Not met, with the number in the notes: the unit's feedback quotes them.
-    weak = sheets[4]
-    for pos, (_name, written) in enumerate(STYLES[: T.STANDARDS_PER_AREA]):
+    weak = sheets[-1]
+    for pos, (_name, written) in enumerate(STYLES[-T.STANDARDS_PER_AREA :]):
         ref = T.answer_cells(pos)
         m01[(weak, ref.rating)] = "Not met"
         m01[(weak, ref.notes)] = f"Follow up {written} next month"
         placed[(weak, ref.notes)] = written
     # M02 has not met the first areas, so its feedback offers M01's evidence as ideas.
     m02 = full_answers(home, "M02")
-    for sheet in sheets[:3]:
+    for sheet in sheets[:used]:
         for pos in range(T.STANDARDS_PER_AREA):
             m02[(sheet, T.answer_cells(pos).rating)] = "Not met"
     paths = [make_return(home, "M01", cells=m01), make_return(home, "M02", cells=m02)]
@@ -215,6 +309,14 @@ def test_an_nhs_number_in_every_spelling_is_warned_about_and_absent_from_shared_
     ]
     assert masked and all(e == f"Care plan for {MASK} seen at review" for e in masked)
     assert len(masked) == len(STYLES)
+    network = openpyxl.load_workbook(home.outbox / PERIOD / f"SeQuIn_network_{PERIOD}.xlsx")
+    library = {
+        c.value
+        for row in network["Evidence library"].iter_rows()
+        for c in row
+        if isinstance(c.value, str) and c.value.startswith("Care plan for")
+    }
+    assert library == {f"Care plan for {MASK} seen at review"}
     feedback = "".join(v for k, v in texts.items() if "feedback_M01" in k)
     assert f"Your note: Follow up {MASK} next month" in feedback
     ideas = "".join(v for k, v in texts.items() if "feedback_M02" in k)
