@@ -50,6 +50,12 @@ def presentation() -> dict:
     return tomllib.loads(text)
 
 
+#: The cell format properties that keep a cell's text as text (see :func:`_answer_cell`):
+#: the quote prefix, and, for short text only, Excel's built-in Text number format (49, ``@``).
+TEXT_KEPT = {"num_format": 49, "quote_prefix": True}
+LONG_TEXT_KEPT = {"quote_prefix": True}
+
+
 @dataclass
 class _Formats:
     title: object
@@ -62,6 +68,8 @@ class _Formats:
     essential_id: object
     answer: object
     answer_date: object
+    answer_text: object
+    answer_long_text: object
     percent: object
     number: object
     bold: object
@@ -103,6 +111,12 @@ def _formats(wb: xlsxwriter.Workbook) -> _Formats:
         essential_id=fmt(text_wrap=True, bg_color=c["essential_fill"], **essential),
         answer=fmt(text_wrap=True, locked=False, bg_color=c["answer_fill"], **border),
         answer_date=fmt(locked=False, num_format="dd/mm/yyyy", bg_color=c["answer_fill"], **border),
+        answer_text=fmt(
+            text_wrap=True, locked=False, bg_color=c["answer_fill"], **border, **TEXT_KEPT
+        ),
+        answer_long_text=fmt(
+            text_wrap=True, locked=False, bg_color=c["answer_fill"], **border, **LONG_TEXT_KEPT
+        ),
         percent=fmt(num_format="0.0%", **border),
         number=fmt(**border),
         bold=fmt(bold=True, text_wrap=True, **border),
@@ -584,10 +598,11 @@ def _actions_sheet(
         a = carried[i] if i < len(carried) else _NO_ACTION
         history, area = history_text(a.history), areas.get(a.area_id, "")
         values = (a.ref, a.what, area, a.lead, _iso_date(a.due) or a.due, a.status, history)
-        formats = (f.locked_id, f.answer, f.answer, f.answer, f.answer_date, f.answer, f.locked)
+        text = f.answer_text
+        formats = (f.locked_id, f.answer_long_text, text, text, f.answer_date, text, f.locked)
         row = T.action_row(i) - 1
         for col, (value, fmt) in enumerate(zip(values, formats)):
-            ws.write(row, col, value or None, fmt)  # None: a blank cell with its format
+            _answer_cell(ws, row, col, value, fmt)
         lines = (a.what, widths[1]), (area, widths[2]), (a.lead, widths[3]), (history, widths[6])
         ws.set_row(row, row_height(max(2, *(text_lines(t, w, size) for t, w in lines)), size))
         ws.growing_rows.add(row)
@@ -606,6 +621,38 @@ def _actions_sheet(
 
 
 _NO_ACTION = CarriedAction("", "", "", "", "", "")
+
+
+def _answer_cell(ws, row: int, col: int, value: str | datetime, fmt) -> None:
+    """One cell of an action's row: blank, a date, or text written as text.
+
+    What a unit typed last month comes back into cells it edits again, and text
+    such as ``=HYPERLINK("...")``, ``+44 123``, ``-5 points`` or ``@risk`` must
+    stay the words the unit wrote. It is written with ``write_string``, never
+    parsed, in a format (:data:`TEXT_KEPT`) with both of these:
+
+    - the quote prefix (``quotePrefix``), which is what Excel itself records when
+      someone types a leading apostrophe: Excel shows the apostrophe in the formula
+      bar, so editing the cell (F2, Enter) keeps it text;
+    - on the short columns (Area, Who leads, Status: at most 100 characters by their
+      validation), also the Text number format (``@``, Excel's built-in format 49):
+      whatever is typed into the cell later, in Excel or in LibreOffice (which does
+      not act on the quote prefix when a cell is typed into), is kept as text.
+      The What column, whose text may run to several hundred characters, has the
+      quote prefix only: Excel shows a Text-formatted cell holding more than 255
+      characters as ``####``, and the unit must always see its own words.
+
+    Every text cell a unit fills in on the sheet has this format, on carried and
+    empty rows alike, so a new action typed in keeps its words too. The value itself is unchanged (no apostrophe is added to it), so the
+    engine reads back exactly what was written. The By when column keeps its date
+    format.
+    """
+    if not value:
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, datetime):
+        ws.write_datetime(row, col, value, fmt)
+    else:
+        ws.write_string(row, col, value, fmt)
 
 
 def _iso_date(text: str) -> datetime | None:
