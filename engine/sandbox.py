@@ -58,7 +58,8 @@ def worker_main(memory_mb: int) -> None:
     from pathlib import Path
 
     from engine.precheck import precheck_parts
-    from engine.xlsx_fast import read_return_parts
+    from engine.reader import Unclear
+    from engine.xlsx_fast import read_as_shown
 
     out = sys.stdout
     for line in sys.stdin:
@@ -72,8 +73,11 @@ def worker_main(memory_mb: int) -> None:
             if refused:
                 answer = {"refused": [f.to_dict() for f in refused]}
             else:
-                raw, how = read_return_parts(path, parts)
-                answer = {"ok": raw, "read_by": how}
+                try:
+                    raw, how = read_as_shown(path, parts)
+                    answer = {"ok": raw, "read_by": how}
+                except Unclear as unclear:  # a cell programs would show differently
+                    answer = {"refused": [unclear.finding.to_dict()]}
             del parts
         except MemoryError:
             answer = {"error": "the file needs more memory than a return ever should"}
@@ -170,7 +174,8 @@ class Sandbox:
         """The answer for the oldest submitted file; raises ReadFailed when it could not be read.
 
         The answer is ``{"ok": raw, "read_by": "fast" or "calamine"}`` (which reader read
-        it, see :mod:`engine.xlsx_fast`) or ``{"refused": [finding dicts]}`` from the pre-check.
+        it, see :mod:`engine.xlsx_fast`) or ``{"refused": [finding dicts]}`` from the pre-check
+        (or the reader, for a cell programs would show differently).
         """
         with self._lock:
             if not self._pending:

@@ -25,6 +25,20 @@ classify, a missing part, the 1904 date system, a comment or CDATA section, a
 carriage return, any other structure or any exception), :func:`read_parts`
 answers ``None`` and :func:`read_return_parts` reads the file with
 python-calamine instead: the answer is never different, only slower.
+
+Text encodings. Parts are decoded as their declaration (or byte order mark)
+says, so a sheet saved in UTF-16 or ISO-8859-1 reads as spreadsheets read it;
+python-calamine, when it reads instead, is given a copy in UTF-8 (see
+:func:`engine.reader.read_return`).
+
+As a spreadsheet shows it. :func:`read_as_shown`, which the sandbox worker
+uses, refuses (:class:`engine.reader.Unclear`) a file with a cell the engine
+reads that Excel, LibreOffice and python-calamine would show differently: an
+inline string in a cell not typed as one, a shared-string number that is not
+one, a boolean written ``true``, an ``_xHHHH_`` escape readers decode
+differently. The fast reader notes those it reads (copying python-calamine
+all the same) and steps aside for the rest, which the thorough check
+(:func:`engine.reader.check_cells`) finds before python-calamine reads.
 """
 
 from __future__ import annotations
@@ -65,12 +79,37 @@ def read_return_parts(path: str, parts: dict[str, bytes] | None) -> tuple[dict, 
     return raw, FAST
 
 
-def read_parts(parts: Mapping[str, bytes]) -> dict | None:
-    """:func:`engine.reader.read_return` from the inflated parts, or ``None`` to fall back."""
+def read_parts(parts: Mapping[str, bytes], unclear: list | None = None) -> dict | None:
+    """:func:`engine.reader.read_return` from the inflated parts, or ``None`` to fall back.
+
+    Cells the engine reads that other programs would show differently are added to
+    ``unclear`` (if given) as ``(sheet, cell, what)``; they are read all the same.
+    """
     try:
-        return _read(parts)
+        return _read(parts, unclear if unclear is not None else [])
     except Exception:  # noqa: BLE001 - anything unexpected: python-calamine reads the file
         return None
+
+
+def read_as_shown(path: str, parts: dict[str, bytes] | None) -> tuple[dict, str]:
+    """:func:`read_return_parts`, refusing a file whose cells programs would show differently.
+
+    Raises :class:`engine.reader.Unclear` for the first such cell the engine reads:
+    noted by the fast reader, or found by :func:`engine.reader.check_cells` before
+    python-calamine reads a file the fast reader leaves to it.
+    """
+    unclear: list = []
+    raw = None
+    if parts and sum(len(data) for data in parts.values()) <= FAST_LIMIT:
+        raw = read_parts(parts, unclear)
+    if raw is None:
+        if parts:
+            parts.clear()
+        reader.check_cells(path)
+        return reader.read_return(path), CALAMINE
+    if unclear:
+        raise reader.unclear_cell(*unclear[0])
+    return raw, FAST
 
 
 # --- text -------------------------------------------------------------------------------
@@ -84,14 +123,20 @@ _HEX4 = re.compile(r"[0-9a-fA-F]{4}")
 _TRIM = " \t\n\r"
 
 
+_UTF8_DECL = b'<?xml version="1.0" encoding="UTF-8"'
+
+
 def _part(parts: Mapping[str, bytes], name: str) -> str:
-    """A part as text: UTF-8 with a plain declaration, no comments, CDATA or carriage returns."""
+    """A part as text: a plain declaration, no comments, CDATA or carriage returns.
+
+    Decoded as the part says (:func:`engine.reader.xml_text`): UTF-8 almost always.
+    """
     data = parts.get(name)
     if data is None:
         raise _Unsupported(f"no {name}")
-    if (b"!" in data and b"<!" in data) or b"\r" in data:
+    text = data.decode("utf-8") if data.startswith(_UTF8_DECL) else reader.xml_text(data)
+    if ("!" in text and "<!" in text) or "\r" in text:
         raise _Unsupported(f"{name}: comments, CDATA or carriage returns")
-    text = data.decode("utf-8")
     if not _XML_DECL.match(text):
         raise _Unsupported(f"{name}: not plain XML")
     return text
@@ -185,14 +230,19 @@ _STYLES_CACHE: dict = {}
 def _sheets(parts: Mapping[str, bytes]) -> tuple[list[list[str]], dict[str, str]]:
     """Sheets in order with their visibility, and each sheet's part name."""
     key = (parts.get("xl/workbook.xml"), parts.get("xl/_rels/workbook.xml.rels"))
-    sheets, where = _cached(_SHEETS_CACHE, key, lambda: _read_sheets(parts))
+    sheets, where, related = _cached(_SHEETS_CACHE, key, lambda: _read_sheets(parts))
     for target in where.values():
         if target not in parts:
             raise _Unsupported("sheet part")
+    if "xl/sharedStrings.xml" in parts and not related:
+        # Spreadsheets show no shared strings the relationships do not name.
+        raise _Unsupported("shared strings without a relationship")
     return [list(sheet) for sheet in sheets], where
 
 
-def _read_sheets(parts: Mapping[str, bytes]) -> tuple[tuple[tuple[str, str], ...], dict[str, str]]:
+def _read_sheets(
+    parts: Mapping[str, bytes],
+) -> tuple[tuple[tuple[str, str], ...], dict[str, str], bool]:
     workbook = _part(parts, "xl/workbook.xml")
     rels = _part(parts, "xl/_rels/workbook.xml.rels")
     if _PREFIXED.search(rels) or re.search(r"</?[\w.\-]+:(?:sheets?|workbookPr)\b", workbook):
@@ -235,7 +285,7 @@ def _read_sheets(parts: Mapping[str, bytes]) -> tuple[tuple[tuple[str, str], ...
         where[name] = target
     if not sheets:
         raise _Unsupported("no sheets")
-    return tuple(sheets), where
+    return tuple(sheets), where, _REL + "sharedStrings" in by_type
 
 
 # Built-in number formats as python-calamine 0.9 classifies them (by experiment).
@@ -375,9 +425,35 @@ class _Strings:
             else plain.strip(_TRIM)
             for preserve, plain, other in self.raw
         ]
+        # Strings other programs read differently, by index (what is wrong): rare, so
+        # looked for only among strings with an escape, an entity or formatting.
+        self.unclear = {
+            index: problem
+            for index, (_preserve, plain, other) in enumerate(self.raw)
+            if (other or "_x" in plain or "&" in plain)
+            and (problem := _unclear_string(other or f"<t>{plain}</t>"))
+        }
 
     def __getitem__(self, index: int) -> str:
         return self.text[index]
+
+
+def _unclear_string(content: str) -> str | None:
+    """What makes a string's content read differently in other programs, or ``None``.
+
+    The fast reader's share of :func:`engine.reader.string_problem`: spaces at the
+    edge of one of several runs without ``xml:space="preserve"``, and escapes
+    programs decode differently.
+    """
+    match = _PLAIN_PHONETIC.fullmatch(content)
+    runs = [match.groups()] if match else _RUN.findall(content)
+    for preserve, raw in runs:
+        text = _unescape(raw or "")
+        if len(runs) > 1 and not preserve and text != text.strip(_TRIM):
+            return reader.SPACES
+        if "_x" in text and reader.unclear_escapes(text):
+            return reader.CODED
+    return None
 
 
 def _complex_string(content: str) -> str:
@@ -395,7 +471,8 @@ def _complex_string(content: str) -> str:
 
 _CELL = re.compile(
     r'<c r="([A-Z]{1,3}[0-9]{1,7})"(?: s="([0-9]{1,9})")?(?: t="([A-Za-z]{1,9})")?'
-    r">(?:<f(?:\s[^<>]*)?(?:/>|>[^<]*</f>))?"
+    # A formula in a cell typed as a shared or inline string is no cell Excel writes.
+    r'>(?:(?<!t="s">)(?<!t="inlineStr">)<f(?:\s[^<>]*)?(?:/>|>[^<]*</f>))?'
     r"(?:<v>([^<]*)</v>|<v/>|<is>((?:[^<]|<(?!/?(?:is|c|v|f)[\s/>]))*)</is>)?"
     r"</c>"
 )
@@ -449,13 +526,36 @@ def _value(t: str, s: str, v: str, inline: str, strings: _Strings, styles: tuple
     raise _Unsupported(f"cell type {t}")
 
 
-def _cells(text: str, strings: _Strings, styles: tuple[str, ...]) -> list[tuple[int, int, object]]:
-    """Every cell with content, as ``(row, column, value)`` in row and column order, 1-based."""
+_MAIN_NAMESPACE = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+# Values other programs read differently, though python-calamine reads them: a boolean
+# written as a word (LibreOffice shows "true" as FALSE), an escape in a formula's text.
+_UNCLEAR_BOOLEANS = {"true", "false"}
+
+
+def _unclear_value(t: str, v: str, inline: str) -> str | None:
+    """What makes a cell that is not a shared string read differently elsewhere, or ``None``."""
+    if t == "b":
+        return reader.BOOLEAN if v in _UNCLEAR_BOOLEANS else None
+    if t == "str":
+        return reader.CODED if "_x" in v and reader.unclear_escapes(_unescape(v)) else None
+    return _unclear_string(inline) if inline else None
+
+
+def _cells(
+    text: str, strings: _Strings, styles: tuple[str, ...], unclear: list
+) -> list[tuple[int, int, object]]:
+    """Every cell with content, as ``(row, column, value)`` in row and column order, 1-based.
+
+    Cells other programs would show differently are added to ``unclear`` as
+    ``(row, column, what)``.
+    """
     begin = text.find("<sheetData>")
     if begin < 0 or text.count("<sheetData") != 1:
         if "<sheetData/>" in text and text.count("<sheetData") == 1:
             return []
         raise _Unsupported("sheet data")
+    if text.find(_MAIN_NAMESPACE, 0, begin) < 0:
+        raise _Unsupported("a sheet in another namespace")
     end = text.find("</sheetData>", begin)
     if end < 0:
         raise _Unsupported("sheet data")
@@ -467,7 +567,8 @@ def _cells(text: str, strings: _Strings, styles: tuple[str, ...]) -> list[tuple[
     # with content is written plainly. The others are <c .../>, where python-calamine
     # records nothing (not even over a cell written before); the pre-check has seen
     # that every cell's position is plain and within the form.
-    if len(matches) != data.count("</c>") or "<c>" in data:
+    # "</c" also counts an end tag written "</c >", which a plain count of "</c>" would miss.
+    if len(matches) != data.count("</c") or "<c>" in data:
         raise _Unsupported("cell structure")
     found: list[tuple[int, int, object]] = []
     refs = _REFS
@@ -477,18 +578,27 @@ def _cells(text: str, strings: _Strings, styles: tuple[str, ...]) -> list[tuple[
             value = texts[int(v)]  # an index past the end raises: so does python-calamine
         else:
             value = _value(t, s, v, inline, strings, styles)
+            if t in _NOTED and (problem := _unclear_value(t, v, inline)):
+                unclear.append((*refs[ref], problem))
         row, col = refs[ref]
         found.append((row, col, value))
     if len({ref for ref, *_rest in matches}) != len(matches):
         raise _Unsupported("a cell written twice")
+    if strings.unclear:
+        unclear.extend(
+            (*refs[ref], strings.unclear[int(v)])
+            for ref, _s, t, v, _inline in matches
+            if t == "s" and v and int(v) in strings.unclear
+        )
     found.sort(key=_POSITION)
     return found
 
 
 _POSITION = operator.itemgetter(0, 1)
+_NOTED = {"b", "str", "inlineStr"}
 
 
-def _read(parts: Mapping[str, bytes]) -> dict:
+def _read(parts: Mapping[str, bytes], unclear: list) -> dict:
     sheets, where = _sheets(parts)
     strings = _Strings(parts)
     styles = _styles(parts)
@@ -496,7 +606,13 @@ def _read(parts: Mapping[str, bytes]) -> dict:
     for name, _visible in sheets:
         if name in reader.SKIP:
             continue
-        found = _cells(_part(parts, where[name]), strings, styles)
+        noted: list[tuple[int, int, str]] = []
+        found = _cells(_part(parts, where[name]), strings, styles, noted)
+        unclear.extend(
+            (name, f"{reader.column_letters(col)}{row}", problem)
+            for row, col, problem in noted
+            if reader.is_read(name, row, col)
+        )
 
         def upto(last_row: int, last_col: int, found=found):
             return (entry for entry in found if entry[0] <= last_row and entry[1] <= last_col)
