@@ -12,8 +12,13 @@ the ledger and exits.
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
+
+# The exit code of a rebuild that found the ledger in use by another program: nothing is wrong,
+# the months stay marked and are rebuilt once the ledger is free.
+BUSY_EXIT = 75
 
 
 class BackgroundRefresh:
@@ -64,6 +69,7 @@ class BackgroundRefresh:
 def main(home_root: str) -> int:
     from .errors import SequinError
     from .home import open_home
+    from .ledger import is_busy
     from .outputs import refresh_outputs
 
     try:
@@ -75,7 +81,15 @@ def main(home_root: str) -> int:
                 refresh_outputs(home, periods, ledger=ledger)
         finally:
             ledger.close()
-    except SequinError as exc:  # the watcher reports the last line of what is written here
+    except (SequinError, sqlite3.Error) as exc:  # the watcher reports the last line written here
+        if is_busy(exc):
+            print(
+                "the ledger is in use by another program; the outputs are rebuilt once it is free",
+                file=sys.stderr,
+            )
+            return BUSY_EXIT
+        if not isinstance(exc, SequinError):
+            raise
         print(f"Error: {exc}" + (f" ({exc.hint})" if exc.hint else ""), file=sys.stderr)
         return 1
     return 0

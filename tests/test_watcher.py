@@ -168,7 +168,7 @@ def test_duplicates_and_resubmissions_keep_the_ledger_right(home, tmp_path):
         w.wait_for(" v2.xlsx", timeout=5)
         w.drop_copy(broken, broken.name)
         w.wait_for(broken.name, timeout=5)
-    assert "duplicate" in dup
+    assert "a COPY sent again of a return already counted" in dup
     current = ledger_rows(
         home,
         "SELECT overall_percent FROM returns WHERE superseded_by IS NULL "

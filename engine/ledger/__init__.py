@@ -49,7 +49,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .. import template as T
@@ -84,6 +84,65 @@ def is_counted(row) -> bool:
 def now_utc() -> str:
     """The current time as an ISO string in UTC, to the second."""
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+# --- a ledger in use by another program ----------------------------------------------
+
+BUSY_TIMEOUT = 30.0  # seconds a command waits for a ledger another program is writing
+
+
+def is_busy_text(text: str) -> bool:
+    """True when an SQLite message says another program holds the ledger."""
+    text = text.lower()  # "database is locked", "database table is locked", ...
+    return "database" in text and "is locked" in text
+
+
+def is_busy(exc: BaseException | None) -> bool:
+    """True when ``exc``, or the error that led to it, is the ledger being held by another
+    program (a backup, a database tool, another engine): a wait, not a fault."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, sqlite3.OperationalError):
+            name = getattr(exc, "sqlite_errorname", "") or ""
+            if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or is_busy_text(str(exc)):
+                return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def ledger_access(path: Path | str, wait: float) -> str:
+    """How the ledger at ``path`` can be used now, waiting up to ``wait`` seconds for it.
+
+    ``free``: it can be written. ``read``: another program is writing it, so
+    it can only be read. ``busy``: it cannot even be read. Asked on a
+    connection of its own, which holds nothing afterwards. A ledger that does
+    not exist yet, or fails in any other way, counts as ``free``: the work
+    that follows says what is wrong with it.
+    """
+    path = Path(path)
+    if not path.exists():
+        return "free"
+    try:
+        db = sqlite3.connect(path, timeout=wait, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error:
+        return "free"
+    try:
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("ROLLBACK")
+            return "free"
+        except sqlite3.Error as exc:
+            if not is_busy(exc):
+                return "free"
+        try:
+            db.execute("PRAGMA busy_timeout = 100")
+            db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return "read"
+        except sqlite3.Error as exc:
+            return "busy" if is_busy(exc) else "free"
+    finally:
+        db.close()
 
 
 @dataclass(frozen=True)
@@ -121,6 +180,31 @@ class Drop:
 _DROP_FIELDS = tuple(Drop.__dataclass_fields__)
 
 
+#: A save time this long after the file arrived is impossible: the clock of the PC that saved it
+#: was wrong. A day allows for any time zone a PC may be set to.
+SAVE_TIME_SLACK = timedelta(days=1)
+
+
+def save_time_impossible(saved_at: str, arrived_at: str) -> bool:
+    """True when a workbook says it was saved more than a day after it arrived.
+
+    Such a save time cannot be true (a PC's clock set to 2099, say), and
+    trusting it would make every genuine correction after it look like an
+    older draft. It is treated as unknown, so the return that arrives last
+    counts; the receipt says why.
+    """
+    if not saved_at or not arrived_at:
+        return False
+    try:
+        saved = datetime.fromisoformat(saved_at)
+        arrived = datetime.fromisoformat(arrived_at)
+    except ValueError:
+        return False
+    if saved.tzinfo is None or arrived.tzinfo is None:
+        saved, arrived = saved.replace(tzinfo=None), arrived.replace(tzinfo=None)
+    return saved > arrived + SAVE_TIME_SLACK
+
+
 class Ledger(CarryReads, ThreadReads, SightingRecords):
     """The SQLite ledger of a home."""
 
@@ -128,13 +212,15 @@ class Ledger(CarryReads, ThreadReads, SightingRecords):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(
-            self.path, timeout=30, isolation_level=None, check_same_thread=False
+            self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
         )
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.execute("PRAGMA foreign_keys=ON")
         # One transaction: a new ledger's tables cost one commit forced to disk, not one each.
+        # A ledger already up to date is only read here, so it opens while another program
+        # is writing it (a database tool, say): the watcher then waits for it to be free.
         self.db.executescript(f"BEGIN;\n{SCHEMA}\nCOMMIT;")
         self._migrate()
 
@@ -149,10 +235,11 @@ class Ledger(CarryReads, ThreadReads, SightingRecords):
         before = self.get_meta("schema_version")
         if before is not None and before.isdigit() and int(before) < 5:
             self._round_as_shown()
-        self.db.execute(
-            "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
-            (SCHEMA_VERSION,),
-        )
+        if before != SCHEMA_VERSION:
+            self.db.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
+                (SCHEMA_VERSION,),
+            )
 
     def _round_as_shown(self) -> None:
         """Percentages stored before schema 5 were rounded half to even (81.25 as 81.2).
@@ -179,6 +266,32 @@ class Ledger(CarryReads, ThreadReads, SightingRecords):
 
     def close(self) -> None:
         self.db.close()
+
+    @contextmanager
+    def patience(self, seconds: float) -> Iterator[Ledger]:
+        """Inside this block, wait at most ``seconds`` for a ledger another program holds
+        (instead of :data:`BUSY_TIMEOUT`), then fail with a busy error (see :func:`is_busy`)."""
+        before = self.db.execute("PRAGMA busy_timeout").fetchone()[0]
+        self.db.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+        try:
+            yield self
+        finally:
+            self.db.execute(f"PRAGMA busy_timeout = {int(before)}")
+
+    def writable(self, wait: float) -> bool:
+        """True if the ledger can be written now, after waiting up to ``wait`` seconds for
+        another program to let it go; nothing is written."""
+        if self.db.in_transaction:
+            return True
+        with self.patience(wait):
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if is_busy(exc):
+                    return False
+                raise
+        self.db.execute("ROLLBACK")
+        return True
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -249,11 +362,14 @@ class Ledger(CarryReads, ThreadReads, SightingRecords):
         """The counted return for ``unit`` and ``period`` if it was saved after ``saved_at``.
 
         That makes a return saved at ``saved_at`` an older draft. None when either
-        save time is unknown: then the return that arrives last counts.
+        save time is unknown (or impossible, see :func:`save_time_impossible`):
+        then the return that arrives last counts.
         """
         current = self.current_return(unit, period)
         if current is None or not saved_at or not current["saved_at"]:
             return None
+        if save_time_impossible(current["saved_at"], current["received_at"]):
+            return None  # recorded before impossible save times were set aside: unknown
         return current if saved_at < current["saved_at"] else None
 
     def return_by_sha(self, sha256: str) -> sqlite3.Row | None:
@@ -323,8 +439,24 @@ class Ledger(CarryReads, ThreadReads, SightingRecords):
     def dirty_periods(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT period FROM dirty_periods ORDER BY period")]
 
-    def clear_dirty(self, period: str) -> None:
-        self.db.execute("DELETE FROM dirty_periods WHERE period = ?", (period,))
+    def dirty_mark(self, period: str) -> int | None:
+        """How many times ``period`` was marked for rebuilding since it was last built, or
+        None when it is not marked: read before a build, given back to ``clear_dirty``."""
+        row = self.db.execute(
+            "SELECT COALESCE(marked, 0) FROM dirty_periods WHERE period = ?", (period,)
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def clear_dirty(self, period: str, seen: int | None = -1) -> None:
+        """Mark ``period``'s outputs up to date; with ``seen`` (from ``dirty_mark`` before the
+        build), only if nothing marked it again meanwhile."""
+        if seen == -1:
+            self.db.execute("DELETE FROM dirty_periods WHERE period = ?", (period,))
+        elif seen is not None:
+            self.db.execute(
+                "DELETE FROM dirty_periods WHERE period = ? AND COALESCE(marked, 0) = ?",
+                (period, seen),
+            )
 
     # --- writing -----------------------------------------------------------------
 
@@ -516,11 +648,17 @@ class Ledger(CarryReads, ThreadReads, SightingRecords):
 
     @staticmethod
     def _mark_dirty(db, period: str) -> None:
-        # Later months show this one in their trends, so they are rebuilt too.
-        db.execute("INSERT OR IGNORE INTO dirty_periods(period) VALUES (?)", (period,))
+        # Later months show this one in their trends, so they are rebuilt too. Each marking
+        # counts up ``marked``, so a build that read the month before it was marked again
+        # (a release during a rebuild) leaves it marked (see ``dirty_mark``).
         db.execute(
-            "INSERT OR IGNORE INTO dirty_periods(period) SELECT DISTINCT period FROM returns "
-            "WHERE period > ?",
+            "INSERT INTO dirty_periods(period, marked) VALUES (?, 1) ON CONFLICT(period) "
+            "DO UPDATE SET marked = COALESCE(marked, 0) + 1",
+            (period,),
+        )
+        db.execute(
+            "INSERT INTO dirty_periods(period, marked) SELECT DISTINCT period, 1 FROM returns "
+            "WHERE period > ? ON CONFLICT(period) DO UPDATE SET marked = COALESCE(marked, 0) + 1",
             (period,),
         )
 
