@@ -253,7 +253,9 @@ def subset_ledger(source: Home, root: Path, units: int, last_period: str) -> Hom
             "INSERT INTO findings SELECT * FROM src.findings "
             "WHERE drop_id IN (SELECT id FROM main.drops)"
         )
-        db.execute("INSERT OR IGNORE INTO dirty_periods SELECT DISTINCT period FROM main.returns")
+        db.execute(
+            "INSERT OR IGNORE INTO dirty_periods (period) SELECT DISTINCT period FROM main.returns"
+        )
         db.execute("COMMIT")
         db.execute("DETACH DATABASE src")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

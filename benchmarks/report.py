@@ -347,6 +347,14 @@ def render(results: dict) -> str:
             ),
             "",
         ]
+    if meta.get("jobs", 1) > 1:
+        lines += [
+            (
+                f"**Up to {meta['jobs']} measurements ran at once (`--jobs {meta['jobs']}`): each "
+                "shared the machine with the others, so no figure stands for the engine alone.**"
+            ),
+            "",
+        ]
     if results.get("errors"):
         lines += (
             ["**Some measurements failed:**", ""] + [f"- {e}" for e in results["errors"]] + [""]

@@ -1,25 +1,31 @@
 """Run the benchmark suite and write ``BENCHMARKS.md``::
 
-    python -m benchmarks.run [--quick] [--out BENCHMARKS.md] [--json RESULTS.json] [--keep]
+    python -m benchmarks.run [--quick] [--jobs N] [--out BENCHMARKS.md] [--json RESULTS.json] [--keep]
 
 Every measurement runs in a fresh process (:mod:`benchmarks.cases`), on data
 made in a temporary folder that is removed at the end (``--keep`` keeps it).
 ``--quick`` uses tiny sizes to check that the suite works; without ``--out``
-it writes to a temporary file and prints its path. The exit code is 0 when
+it writes to a temporary file and prints its path. ``--jobs N`` runs up to N
+measurements at once, each as soon as the data it needs is made: quicker, but
+the measurements then share the machine, so it is for checking that the suite
+works, not for figures to compare. The exit code is 0 when
 every measurement ran (whether or not the targets are met), 1 otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,21 +78,25 @@ FULL = Plan(
 )
 QUICK = Plan(
     generation=((3, 1, None), (3, 1, 1)),
-    intake_returns=12,
-    intake_warmup=2,
-    reporting=((3, 2, 1), (6, 2, 1)),
+    intake_returns=6,
+    intake_warmup=1,
+    reporting=((2, 2, 1), (3, 2, 1)),
     report_command=((3, 2, 1),),
-    process=(6, 2, 1),
-    watcher_files=2,
+    process=(3, 2, 1),
+    watcher_files=1,
     watcher_warmup=0,
-    busy=(6, 2, 2, 0),
-    history_returns=6,
+    busy=(3, 2, 2, 0),
+    history_returns=3,
     history_warmup=1,
 )
 
 
 class CaseFailed(Exception):
     """A measurement process failed."""
+
+
+# How many measurement processes may run at once (``--jobs``); None: one at a time.
+_slots: threading.BoundedSemaphore | None = None
 
 
 def log(message: str) -> None:
@@ -139,18 +149,19 @@ def run_case(name: str, params: dict, work: Path, timeout: float) -> dict:
     os.close(fd)
     params_path, out = Path(name_in), Path(name_out)
     params_path.write_text(json.dumps(params), encoding="utf-8")
-    busy, ours, started = machine_busy_seconds(), own_cpu_seconds(), time.monotonic()
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "benchmarks.cases", name, str(params_path), str(out)],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise CaseFailed(f"{name}: no result within {timeout:g} s") from None
+    with _slots if _slots is not None else contextlib.nullcontext():
+        busy, ours, started = machine_busy_seconds(), own_cpu_seconds(), time.monotonic()
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "benchmarks.cases", name, str(params_path), str(out)],
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise CaseFailed(f"{name}: no result within {timeout:g} s") from None
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-12:]
         raise CaseFailed(f"{name} exited with {proc.returncode}: " + " / ".join(tail))
@@ -321,7 +332,15 @@ def measure_intake_history(
 def measure_commands(plan: Plan, work: Path, homes: dict) -> dict:
     """``sequin report --period P`` and ``sequin process FILE`` as commands, each run a
     fresh process timed by the wall clock."""
-    out: dict = {"report": [], "process": None}
+    return {
+        "report": measure_report_command(plan, work, homes),
+        "process": measure_process_command(plan, work, homes),
+    }
+
+
+def measure_report_command(plan: Plan, work: Path, homes: dict) -> list[dict]:
+    """``sequin report --period P`` for each size of ``plan.report_command``."""
+    out = []
     for units, months, runs in plan.report_command:
         info = homes[(units, months)]
         r = run_case(
@@ -334,7 +353,12 @@ def measure_commands(plan: Plan, work: Path, homes: dict) -> dict:
             f"sequin report, {units} x {months}: median {report.median(r['command_s']):.2f} s "
             f"over {runs} runs"
         )
-        out["report"].append({**r, "units": units, "months": months})
+        out.append({**r, "units": units, "months": months})
+    return out
+
+
+def measure_process_command(plan: Plan, work: Path, homes: dict) -> dict:
+    """``sequin process FILE`` of one new return, with and without ``--no-outputs``."""
     units, months, runs = plan.process
     info = homes[(units, months)]
     root = _fresh(work, "process-command")
@@ -356,8 +380,7 @@ def measure_commands(plan: Plan, work: Path, homes: dict) -> dict:
         f"{report.median(r['with_outputs_s']):.2f} s"
         + (f"; skipped without: {r['skipped']}" if r["skipped"] else "")
     )
-    out["process"] = {**r, "units": units, "months": months}
-    return out
+    return {**r, "units": units, "months": months}
 
 
 def measure_floor(plan: Plan, work: Path, homes: dict) -> list[dict]:
@@ -375,11 +398,13 @@ def measure_floor(plan: Plan, work: Path, homes: dict) -> list[dict]:
     return out
 
 
-def measure_watcher(plan: Plan, work: Path, setup: dict) -> list[dict]:
-    """Watcher latency with native events, then with polling."""
+def measure_watcher(
+    plan: Plan, work: Path, setup: dict, polls: tuple[float | None, ...] | None = None
+) -> list[dict]:
+    """Watcher latency with native events, then with polling (or as ``polls`` says)."""
     files = setup["files"][: plan.watcher_files]
     out = []
-    for poll in (None, plan.poll):
+    for poll in (None, plan.poll) if polls is None else polls:
         root = _fresh(work, f"watcher-{'poll' if poll else 'native'}")
         r = run_case(
             "watcher",
@@ -429,6 +454,120 @@ def measure_watcher_busy(plan: Plan, work: Path, info: dict) -> dict:
     return {**r, "units": units, "months": months}
 
 
+def measure_in_turn(plan: Plan, work: Path, attempt, results: dict, probes: list) -> None:
+    """Every measurement, one after another, with a speed probe between the stages."""
+    gen = attempt("generation", measure_generation, plan, work)
+    probes.append(("after generation", speed_probe()))
+    if gen is not None:
+        results["generation"] = gen
+    intake = attempt("intake", measure_intake, plan, work)
+    setup = None
+    if intake is not None:
+        results["intake"], setup = intake
+    probes.append(("after intake", speed_probe()))
+    rep = attempt("reporting", measure_reporting, plan, work)
+    probes.append(("after reporting", speed_probe()))
+    homes = rep.pop("homes") if rep is not None else {}
+    if rep is not None:
+        results["reporting"] = rep
+        commands = attempt("commands", measure_commands, plan, work, homes)
+        if commands is not None:
+            results["commands"] = commands
+        floor = attempt("library floor", measure_floor, plan, work, homes)
+        if floor is not None:
+            results["floor"] = floor
+        probes.append(("after the commands", speed_probe()))
+    if setup is not None:
+        watch = attempt("watcher latency", measure_watcher, plan, work, setup)
+        if watch is not None:
+            results["watcher"] = watch
+    else:
+        results["errors"].append("watcher latency: not measured (no returns made)")
+    if plan.busy[:2] in homes:
+        busy = attempt(
+            "watcher latency while rebuilding outputs",
+            measure_watcher_busy,
+            plan,
+            work,
+            homes[plan.busy[:2]],
+        )
+        if busy is not None:
+            results["watcher_busy"] = busy
+    else:
+        results["errors"].append(
+            "watcher latency while rebuilding outputs: not measured (no ledger)"
+        )
+
+
+def measure_together(plan: Plan, work: Path, attempt, results: dict, jobs: int) -> None:
+    """Every measurement as soon as the data it needs is made, up to ``jobs`` processes at once.
+
+    The watcher runs need the returns made for intake; the commands, the library floor
+    and the busy watcher need the reporting ledgers (measured first, as they are in turn).
+    """
+    global _slots
+    _slots = threading.BoundedSemaphore(jobs)
+    try:
+        with ThreadPoolExecutor(max_workers=9) as pool:
+            gen = pool.submit(attempt, "generation", measure_generation, plan, work)
+            intake = pool.submit(attempt, "intake", measure_intake, plan, work)
+            rep = pool.submit(attempt, "reporting", measure_reporting, plan, work)
+
+            def watch(poll):
+                made = intake.result()
+                if made is None:
+                    return None
+                return attempt("watcher latency", measure_watcher, plan, work, made[1], (poll,))
+
+            def on_ledgers(label, func, *extra):
+                measured = rep.result()
+                if measured is None:
+                    return None
+                return attempt(label, func, plan, work, measured["homes"], *extra)
+
+            def busy():
+                homes = rep.result()["homes"] if rep.result() is not None else {}
+                if plan.busy[:2] not in homes:
+                    return None
+                return attempt(
+                    "watcher latency while rebuilding outputs",
+                    measure_watcher_busy,
+                    plan,
+                    work,
+                    homes[plan.busy[:2]],
+                )
+
+            watchers = [pool.submit(watch, poll) for poll in (None, plan.poll)]
+            report_cmd = pool.submit(on_ledgers, "commands", measure_report_command)
+            process_cmd = pool.submit(on_ledgers, "commands", measure_process_command)
+            floor = pool.submit(on_ledgers, "library floor", measure_floor)
+            busy_run = pool.submit(busy)
+    finally:
+        _slots = None
+    if gen.result() is not None:
+        results["generation"] = gen.result()
+    if intake.result() is not None:
+        results["intake"] = intake.result()[0]
+        if all(w.result() is not None for w in watchers):
+            results["watcher"] = [w.result()[0] for w in watchers]
+    else:
+        results["errors"].append("watcher latency: not measured (no returns made)")
+    measured = rep.result()
+    homes = measured.pop("homes") if measured is not None else {}
+    if measured is not None:
+        results["reporting"] = measured
+        if report_cmd.result() is not None and process_cmd.result() is not None:
+            results["commands"] = {"report": report_cmd.result(), "process": process_cmd.result()}
+        if floor.result() is not None:
+            results["floor"] = floor.result()
+    if busy_run.result() is not None:
+        results["watcher_busy"] = busy_run.result()
+    elif plan.busy[:2] not in homes:
+        results["errors"].append(
+            "watcher latency while rebuilding outputs: not measured (no ledger)"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every measurement and write the results; 0 if all ran."""
     parser = argparse.ArgumentParser(
@@ -444,6 +583,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="also write the raw results as JSON here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data folder")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run up to N measurements at once (default 1): quicker, but they then share the "
+        "machine, so for checking that the suite works, not for figures to compare",
+    )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     out = args.out
@@ -455,6 +602,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             out = REPO / "BENCHMARKS.md"
     command = "python -m benchmarks.run" + (" --quick" if args.quick else "")
+    command += f" --jobs {args.jobs}" if args.jobs > 1 else ""
     work = Path(tempfile.mkdtemp(prefix="sequin-bench-"))
     started = time.monotonic()
     results: dict = {"errors": []}
@@ -462,6 +610,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": command,
         "date": report.now(),
         "quick": args.quick,
+        "jobs": args.jobs,
         "load_start": os.getloadavg()[0],
         "machine": report.machine(work),
     }
@@ -478,47 +627,10 @@ def main(argv: list[str] | None = None) -> int:
 
     probes = [("start", speed_probe())]
     try:
-        gen = attempt("generation", measure_generation, plan, work)
-        probes.append(("after generation", speed_probe()))
-        if gen is not None:
-            results["generation"] = gen
-        intake = attempt("intake", measure_intake, plan, work)
-        setup = None
-        if intake is not None:
-            results["intake"], setup = intake
-        probes.append(("after intake", speed_probe()))
-        rep = attempt("reporting", measure_reporting, plan, work)
-        probes.append(("after reporting", speed_probe()))
-        homes = rep.pop("homes") if rep is not None else {}
-        if rep is not None:
-            results["reporting"] = rep
-            commands = attempt("commands", measure_commands, plan, work, homes)
-            if commands is not None:
-                results["commands"] = commands
-            floor = attempt("library floor", measure_floor, plan, work, homes)
-            if floor is not None:
-                results["floor"] = floor
-            probes.append(("after the commands", speed_probe()))
-        if setup is not None:
-            watch = attempt("watcher latency", measure_watcher, plan, work, setup)
-            if watch is not None:
-                results["watcher"] = watch
+        if args.jobs > 1:
+            measure_together(plan, work, attempt, results, args.jobs)
         else:
-            results["errors"].append("watcher latency: not measured (no returns made)")
-        if plan.busy[:2] in homes:
-            busy = attempt(
-                "watcher latency while rebuilding outputs",
-                measure_watcher_busy,
-                plan,
-                work,
-                homes[plan.busy[:2]],
-            )
-            if busy is not None:
-                results["watcher_busy"] = busy
-        else:
-            results["errors"].append(
-                "watcher latency while rebuilding outputs: not measured (no ledger)"
-            )
+            measure_in_turn(plan, work, attempt, results, probes)
         probes.append(("end", speed_probe()))
     finally:
         if args.keep:

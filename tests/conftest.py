@@ -128,3 +128,17 @@ def pytest_addoption(parser):
         default=False,
         help="write the workbook snapshots in tests/snapshots/ instead of comparing with them",
     )
+    parser.addoption(
+        "--crash-seed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="seed of the crash points tests/test_crash.py kills at (default: SEQUIN_CRASH_SEED, "
+        "else today's date as YYYYMMDD); a failure names the seed that replays it",
+    )
+    parser.addoption(
+        "--crash-all",
+        action="store_true",
+        default=False,
+        help="kill at every crash point in tests/test_crash.py, not a sample (or SEQUIN_CRASH_ALL=1)",
+    )
