@@ -381,8 +381,7 @@ class _LogHandler(logging.StreamHandler):
 @home_options
 def watch(home, poll: float | None, once: bool):
     """Watch the inbox and process every file that arrives (Ctrl+C to stop)."""
-    from engine.pipeline import Intake
-    from engine.watcher import Watcher
+    from engine.watcher import Watcher, open_intake
 
     logging.basicConfig(
         level=logging.INFO,
@@ -391,7 +390,7 @@ def watch(home, poll: float | None, once: bool):
         handlers=[_LogHandler(sys.stdout)],
     )
     log = logging.getLogger("sequin.watch")
-    with Intake(home) as intake:
+    with open_intake(home, role="" if once else "watch") as intake:
         refresh = _refresher(home)
         watcher = Watcher(
             intake,
@@ -416,7 +415,7 @@ def watch(home, poll: float | None, once: bool):
 @home_options
 def status(home, period: str, as_json: bool):
     """Each unit by code and name: returned, rejected, held or missing, with days overdue."""
-    from engine.status import period_status
+    from engine.status import headline, period_status
 
     home.ensure_folders()
     data = _on_ledger(home, period_status, period)
@@ -425,19 +424,7 @@ def status(home, period: str, as_json: bool):
         return
     if data["warning"]:
         click.echo(f"Warning: {data['warning']}.", err=True)
-    c = data["counts"]
-    due = f"due {data['due_date']}"
-    if data["days_overdue"]:
-        due += f", {data['days_overdue']} day(s) ago"
-    elif data["due_in_days"]:
-        due += f", in {data['due_in_days']} day(s)"
-    closed = f"; CLOSED {data['closed_at'][:10]}" if data["closed_at"] else ""
-    family = sum(u.get("family_responses", 0) for u in data["units"])
-    click.echo(
-        f"{data['month']} ({period}), {due}{closed}: {c['returned']} returned, "
-        f"{c['rejected']} rejected, {c['held']} held, {c['missing']} missing"
-        + (f"; {family} family and friends response(s)" if family else "")
-    )
+    click.echo(headline(data))
     for u in data["units"]:
         label = f"  {u['unit']:5} {u['name'][:24]:24}"
         late = f"  {u['days_overdue']} day(s) overdue" if u.get("days_overdue") else ""
@@ -606,25 +593,12 @@ def release(home, file: str, as_json: bool):
     FILE is the returned workbook (any copy of it) or the name it arrived under,
     as its receipt shows.
     """
-    from engine.lock import HomeLock
     from engine.release import release as run
 
     ledger = home.open_ledger()
     try:
         result = run(home, ledger, file)
-        lock = HomeLock(home.root)
-        try:
-            lock.acquire()
-        except SequinError:
-            result["outputs"] = "the running watcher rebuilds the outputs"
-        else:
-            try:
-                periods = ledger.dirty_periods()
-                if periods:
-                    _refresher(home)(periods, ledger=ledger)
-                result["outputs"] = "rebuilt"
-            finally:
-                lock.release()
+        result["outputs"] = _rebuild_after(home, ledger, result["period"])
     finally:
         ledger.close()
     if as_json:
@@ -636,7 +610,7 @@ def release(home, file: str, as_json: bool):
             f"{r['file']} is now counted as a family and friends response for {result['unit']}, "
             f"{result['month']} ({result['responses_counted']} counted for that month)."
         )
-        click.echo(f"Outputs: {result['outputs']}.")
+        click.echo(f"Outputs: {result['outputs']}")
         return
     if result["already_counted"]:
         click.echo(
@@ -649,7 +623,42 @@ def release(home, file: str, as_json: bool):
     )
     if result["replaced"]:
         click.echo(f"It replaces {result['replaced']['file']}, which stays in the history.")
-    click.echo(f"Outputs: {result['outputs']}.")
+    if result.get("receipt"):
+        click.echo(f"Its receipt: {result['receipt']}")
+    click.echo(f"Outputs: {result['outputs']}")
+
+
+def _rebuild_after(home, ledger, period: str) -> str:
+    """Rebuild the months a change marked, and say truthfully what happened to their outputs.
+
+    Only a running watcher rebuilds marked months on its own; when any other
+    command holds the home, or a rebuild fails, the lead is told to run
+    ``sequin report``.
+    """
+    from engine.lock import HomeLock, holder
+
+    periods = sorted(ledger.dirty_periods()) or [period]
+    again = " and ".join(f"sequin report --period {p}" for p in periods)
+    lock = HomeLock(home.root)
+    try:
+        lock.acquire()
+    except SequinError:
+        if holder(home.root) == "watch":
+            return "the running watcher rebuilds them within a minute."
+        return (
+            f"NOT rebuilt: another sequin command is working in this home. When it has "
+            f"finished, run:  {again}"
+        )
+    try:
+        if ledger.dirty_periods():
+            _refresher(home)(sorted(ledger.dirty_periods()), ledger=ledger)
+    except Exception as exc:  # noqa: BLE001 - the change is recorded; outputs can be rebuilt
+        return f"NOT rebuilt ({exc}). Close any output open in Excel, then run:  {again}"
+    finally:
+        lock.release()
+    if ledger.dirty_periods():
+        return f"NOT all rebuilt (an output is open in Excel?). Close it, then run:  {again}"
+    return "rebuilt."
 
 
 @main.command()

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PRECHECK = "pre-check"
+READ = "reading"
 CHECKS = "checks"
 INTAKE = "intake"
-STAGES = (PRECHECK, CHECKS, INTAKE)
+STAGES = (PRECHECK, READ, CHECKS, INTAKE)
 
 START_MARKER = "<!-- catalogue:start -->"
 END_MARKER = "<!-- catalogue:end -->"
@@ -48,6 +49,14 @@ _SAVE_AS = (
 )
 _STAY = "save it and send it again: their ratings stay in it"
 _TELL_ADMIN = "if the same happens again, tell whoever looks after SeQuIn"
+
+#: Codes that mean a workbook's hidden unit and month were not verified: any unit or month
+#: recorded for the file is only what its name claims, so reports never state it as fact.
+UNVERIFIED = frozenset(
+    {"token-invalid", "unknown-unit", "unknown-bank-version", "not-a-sequin-workbook"}
+)
+#: Codes whose whole fix is renaming the file (the report gives the name).
+RENAME_ONLY = frozenset({"file-name-unit-mismatch", "file-name-period-mismatch", "wrong-kind"})
 
 # fmt: off
 CATALOGUE: tuple[Entry, ...] = (
@@ -92,9 +101,18 @@ CATALOGUE: tuple[Entry, ...] = (
           f"workbook, {_STAY}."),
     Entry("xml-doctype", "error", PRECHECK, "Hidden XML instructions",
           f"Excel never writes these, so the file was not opened. {_SEND_AGAIN}; {_TELL_ADMIN}."),
+    Entry("output-workbook", "error", PRECHECK, "One of SeQuIn's own outputs",
+          "A feedback, benchmark, commissioner or easy-read workbook the engine wrote, not a "
+          "return: nothing needs doing. Take it out of the inbox. A unit's return is the "
+          "workbook made for the unit to fill in, named `SeQuIn_UNIT_YYYY-MM.xlsx`."),
     Entry("cell-out-of-range", "error", PRECHECK, "Cells outside the form",
           "Ask the unit to delete anything typed, pasted or formatted outside the form on the "
           "sheet named (or copy their answers into a fresh workbook) and send it again."),
+    # --- reading (engine/xlsx_fast.py, engine/reader.py): the cells, as spreadsheets show them
+    Entry("changed-outside-spreadsheet", "error", READ, "Changed outside a spreadsheet program",
+          "A cell is written in a way Excel and LibreOffice never write, so different programs "
+          "would show different answers. Ask the unit to open the return in Excel, check the "
+          "cell named, save it and send it again (or copy their answers into a fresh workbook)."),
     # --- checks (engine/checks.py): the workbook against the engine's own template
     Entry("not-a-sequin-workbook", "error", CHECKS, "Not a SeQuIn workbook",
           "Ask the unit to fill in the workbook they were sent and return that."),
@@ -105,7 +123,8 @@ CATALOGUE: tuple[Entry, ...] = (
           "unit the workbook generated for them for the month and ask them to return that."),
     Entry("wrong-kind", "error", CHECKS, "Named as the other kind of workbook",
           "A family and friends response named as a unit's return, or the other way round: "
-          "rename the file as the report says and put it in the inbox again."),
+          "rename the file as the report says and put it in the inbox again. Renaming is the "
+          "whole fix."),
     Entry("response-empty", "error", CHECKS, "Nothing answered",
           "If the family and friends form was filled in on paper, type the answers in from the "
           "paper copy and put it in the inbox again; an empty form can be thrown away."),
@@ -124,11 +143,11 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("unknown-unit", "error", CHECKS, "Unit not in the network",
           "Check the units in `network.toml`, or send the unit a workbook from this network."),
     Entry("file-name-unit-mismatch", "error", CHECKS, "Named for another unit",
-          "If it is this unit's return, rename the file as the report says; if not, ask the "
-          "other unit to send the workbook made for them."),
+          "The workbook inside is signed for the unit the report names: rename the file as the "
+          "report says and put it in the inbox again. Renaming is the whole fix."),
     Entry("file-name-period-mismatch", "error", CHECKS, "Named for another month",
-          "Check which month the return is for and ask the unit to send the workbook issued "
-          "for that month."),
+          "The workbook inside is signed for the month the report names: rename the file as "
+          "the report says and put it in the inbox again. Renaming is the whole fix."),
     Entry("sheet-missing", "error", CHECKS, "Sheet missing",
           "Sheets must not be deleted or renamed: ask the unit to copy their answers into a "
           "fresh workbook for the month and send it again."),
@@ -171,6 +190,10 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("older-save", "warning", INTAKE, "Older than the counted return",
           "It was saved before the return already counted for that unit and month, so it is "
           "kept but not counted. If this one is right, run `sequin release FILE`."),
+    Entry("save-time-unknown", "warning", INTAKE, "Impossible save time",
+          "The workbook says it was saved more than a day after it arrived, which cannot be "
+          "right, so its save time is treated as unknown and the return that arrives last "
+          "counts. Nothing needs doing unless an earlier return should count instead."),
     Entry("closed-month", "warning", INTAKE, "Month already closed",
           "The month was closed after its outputs were shared, so the return is held: kept, "
           "but not counted. Its receipt says what it would change; to count it, run "

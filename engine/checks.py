@@ -15,7 +15,13 @@ Messages are for an involvement lead to read and forward. Each is written for
 its own case (one sentence per sign-off field, one per kind of locked text),
 says where (the cell, and the standard or area) and what to do. Messages never
 quote the hidden details of a workbook, and quote what was typed in a cell
-(masked and cut short) only when the workbook's signature was verified.
+(masked and cut short) only when the workbook's signature was verified. The
+unit and month a workbook is for are named only when its signature vouches for
+them, and only then is a file name (to rename it to) or a folder in the outbox
+made from them; a file named for another unit or month than its signed own is
+told the exact name to rename it to, which is the whole fix. One of the
+engine's own output workbooks put in the inbox is told it is one, not a return
+(:func:`output_finding`; the pre-check gives it, from the sheets alone).
 
 ``evidence-missing`` is reported for every rating with an empty Evidence cell,
 and asks for what fits the rating: for the best rating (Met), what shows it is
@@ -188,7 +194,9 @@ def _or_list(items: list[str]) -> str:
 
 
 def _month_words(period: str) -> str:
-    """``2026-11`` as ``November 2026 (2026-11)``; anything else as it is."""
+    """``2026-11`` as ``November 2026 (2026-11)``; ``""`` (not verified) as ``the month``."""
+    if not period:
+        return "the month"
     try:
         return f"{dt.date(int(period[:4]), int(period[5:7]), 1):%B %Y} ({period})"
     except (TypeError, ValueError):
@@ -242,6 +250,37 @@ _NOT_OURS = (
     "This is a spreadsheet, but not a SeQuIn workbook issued by this network (its hidden details "
     f"are missing). Ask {_ASK_AGAIN}."
 )
+# What each of the engine's output workbooks is (see engine.template.output_kind).
+_OUTPUT_WORDS = {
+    "feedback": "a unit's feedback workbook",
+    "network": "the network's benchmark workbook",
+    "commissioners": "the summary workbook for commissioners",
+    "ward easy read": "a ward's easy-read page",
+    "easy read": "the easy-read page for all wards",
+}
+
+
+def output_finding(kind: str) -> Finding:
+    """What the lead is told of one of the engine's own output workbooks put in the inbox.
+
+    ``kind`` is from :func:`engine.template.output_kind`. Nothing read from the file
+    (its title, unit or month) is repeated: an output carries no signature, so none of
+    it is verified. The pre-check gives this finding before any sheet is looked at.
+    """
+    what = _OUTPUT_WORDS.get(kind)
+    named = f" (by its sheets, {what})" if what else ""
+    return_name = T.file_name("<unit code>", "<YYYY-MM>")
+    return error(
+        "output-workbook",
+        f"This is not a return: it is one of the workbooks SeQuIn writes for people to "
+        f"read{named}, which the engine keeps in the outbox folder. Nothing in it was "
+        "counted, and nothing needs doing about it: take it out of the inbox, with this "
+        f"report. A unit's return is the workbook made for the unit to fill in, named "
+        f"{return_name} (the unit's code and the month), as sent from the month's "
+        "workbooks folder in the outbox.",
+    )
+
+
 _UNKNOWN_FORM = (
     "This spreadsheet's hidden details say it is a kind of SeQuIn workbook that this engine does "
     f"not know, so it cannot be checked. If it is a unit's return, ask {_ASK_AGAIN}. If it is a "
@@ -257,6 +296,17 @@ _MONTH_CHANGED = (
     "The month recorded inside this workbook has been changed, so it cannot be checked. Send the "
     "unit the workbook generated for them for the month and ask them to return that one."
 )
+
+
+def _forged(unit: str, network: Network) -> str:
+    """A signature that vouches for nothing: the month it names is never repeated."""
+    unit = f"unit {unit} and the month" if network.unit(unit) is not None else "the unit and month"
+    return (
+        f"This workbook's signature does not match {unit} its hidden details name, so they "
+        "cannot be trusted: it was made by another network, or its hidden details were changed. "
+    )
+
+
 _UNKNOWN_UNIT = (
     "This workbook was issued to a unit that is not in this network's list of units. Check the "
     "units in network.toml, or send the unit a workbook from this network."
@@ -264,26 +314,43 @@ _UNKNOWN_UNIT = (
 
 
 def _fresh(form: str, unit: str, period: str, network: Network) -> str:
-    """What to do when a workbook must be replaced by the one issued for it."""
+    """What to do when a workbook must be replaced by the one issued for it.
+
+    ``unit`` and ``period`` are ``""`` when the workbook's signature did not vouch for
+    them: the advice is then given without them, and no file name is made up from them.
+    """
     month = _month_words(period)
     if not T.is_family(form):
         return (
             f"Send the unit the workbook generated for them for {month} and ask them to return "
             "that one."
         )
-    where = "in the outbox"
-    if network.unit(unit) is not None and PERIOD.match(period):
-        where = f"outbox/{period}/family/{T.family_file_name(unit, period)}"
+    if not (unit and period and network.unit(unit) is not None and PERIOD.match(period)):
+        return (
+            "Type the answers into a fresh copy of the unit's family and friends form for the "
+            "month (in the outbox, in the month's family folder) and put that in the inbox."
+        )
+    where = f"outbox/{period}/family/{T.family_file_name(unit, period)}"
     return (
         f"Type the answers into a fresh copy of the family and friends form for "
         f"{_unit_named(unit, network)}, {month}, and put that in the inbox. The form is {where}."
     )
 
 
+_RENAME_ONLY = (
+    "Renaming the file is the whole fix: nothing needs filling in again, and nothing needs to "
+    "go back to the unit."
+)
+
+
 def _file_name_findings(
     name: str, network: Network, unit: str, period: str, form: str = T.UNIT_FORM
 ) -> list[Finding]:
-    """The file name should not claim another unit or month than the workbook's own."""
+    """The file name should not claim another unit or month than the workbook's own.
+
+    Called only for a workbook whose signature vouches for ``unit`` and ``period``, so
+    the name to rename it to is the engine's own name for it, and renaming is the fix.
+    """
     findings = []
     stem = PurePath(name).stem
     family = T.is_family(form)
@@ -292,23 +359,19 @@ def _file_name_findings(
     words = {w for w in re.split(r"[^A-Za-z0-9]+", stem.upper()) if T.claimed_form(w) != "family"}
     named = [u.code for u in network.units if u.code.upper() in words]
     ours = network.unit(unit) is not None
+    month = _month_words(period)
+    kind = "the family and friends form" if family else "the workbook"
+    signed = (
+        f"Its signature shows it was made for {_unit_named(unit, network)}, {month}."
+        if family
+        else f"Its signature shows it is unit {unit}'s return for {month}."
+    )
+    fix = f"{signed} {_RENAME_ONLY} Rename it to {rename} and put it in the inbox again."
     if named and unit and unit.upper() not in {c.upper() for c in named}:
         other = named[0]
-        if family:
-            rename_it = f"; if not, rename this file to {rename} and put it in the inbox again"
-            message = (
-                f"The file is named for unit {other}, but the family and friends form inside was "
-                f"made for {_unit_named(unit, network)}. If the answers are about unit {other}, "
-                f"type them into unit {other}'s family and friends form for the month (in the "
-                f"outbox) and put that in the inbox{rename_it if ours else ''}."
-            )
-        elif ours:
-            message = (
-                f"The file is named for unit {other}, but the workbook inside was issued to unit "
-                f"{unit}. A unit must return its own workbook: if this is unit {unit}'s return, "
-                f"rename the file to {rename}; if it is meant to be unit {other}'s, ask them to "
-                "fill in and send the workbook made for them."
-            )
+        if ours:
+            made = "made for" if family else "issued to"
+            message = f"The file is named for unit {other}, but {kind} inside was {made} unit {unit}. {fix}"
         else:  # the hidden unit is not one of ours: never echo it
             message = (
                 f"The file is named for unit {other}, but the workbook inside was issued to "
@@ -318,16 +381,9 @@ def _file_name_findings(
         findings.append(error("file-name-unit-mismatch", message))
     m = _PERIOD_IN_NAME.search(stem)
     if m and period and f"{m.group(1)}-{m.group(2)}" != period:
-        said, inside = _month_words(f"{m.group(1)}-{m.group(2)}"), _month_words(period)
-        message = (
-            f"The file name says {said}, but the family and friends form inside is for {inside}. "
-            f"Check which month the answers are about: if it is {inside}, rename the file to "
-            f"{rename} and put it in the inbox again; if not, type them into the unit's form for "
-            "that month (in the outbox) and put that in the inbox."
-            if family
-            else f"The file name says {said}, but the workbook inside is for {inside}. Check "
-            "which month this return is for and ask the unit to send the workbook issued for "
-            "that month."
+        said = _month_words(f"{m.group(1)}-{m.group(2)}")
+        message = f"The file name says {said}, but {kind} inside is for {month}. " + (
+            fix if ours else "Nothing in it was counted."
         )
         findings.append(error("file-name-period-mismatch", message))
     return findings
@@ -340,12 +396,12 @@ def _kind_findings(name: str, form: str, unit: str, period: str) -> list[Finding
         return []
     message = (
         f"This is a family and friends response for unit {unit}, {month}, but its file name "
-        f"says it is the unit's own return. Nothing in it was counted: rename it to "
-        f"{T.family_file_name(unit, period)} and put it in the inbox again."
+        f"says it is the unit's own return. Nothing in it was counted. {_RENAME_ONLY} Rename "
+        f"it to {T.family_file_name(unit, period)} and put it in the inbox again."
         if T.is_family(form)
         else f"This is unit {unit}'s own return for {month}, but its file name says it is a "
-        f"family and friends response. Nothing in it was counted: rename it to "
-        f"{T.file_name(unit, period)} and put it in the inbox again."
+        f"family and friends response. Nothing in it was counted. {_RENAME_ONLY} Rename it "
+        f"to {T.file_name(unit, period)} and put it in the inbox again."
     )
     return [error("wrong-kind", message)]
 
@@ -426,7 +482,8 @@ def check_return(
     form = meta.get("form") or T.FORM_UNIT_1  # unit/1 workbooks have no "form" row
     stop = None
     if not (unit and period and version and token):
-        stop = error("not-a-sequin-workbook", _NOT_OURS)
+        kind = T.output_kind(sheet_names)
+        stop = output_finding(kind) if kind else error("not-a-sequin-workbook", _NOT_OURS)
     elif form not in T.FORMS:
         stop = error("not-a-sequin-workbook", _UNKNOWN_FORM, sheet=T.META_SHEET)
     elif version not in banks:
@@ -450,22 +507,24 @@ def check_return(
             f"for {_unit_named(unit, network)}, {_month_words(period)}, but now says it is "
             f"{_KIND[form]}, so it cannot be checked. "
             if issued
-            else f"This workbook's signature does not match {_unit_named(unit, network)} for "
-            f"{period}: it was made by another network, or its hidden details were changed. "
-        ) + _fresh(issued or form, unit, period, network)
+            else _forged(unit, network)
+        ) + (_fresh(issued, unit, period, network) if issued else _fresh(form, "", "", network))
         findings.append(error("token-invalid", message, sheet=T.META_SHEET))
         if issued:
             return findings, None
-    if network.unit(unit) is None:
+    # Messages name the unit and month only when the signature vouches for them: a month
+    # or unit that was typed in is never repeated, nor made into a file name or a folder.
+    said_unit, said_period = (unit, period) if trusted else ("", "")
+    if trusted and network.unit(unit) is None:
         findings.append(error("unknown-unit", _UNKNOWN_UNIT, sheet=T.META_SHEET))
-    if file_name:
-        if trusted and network.unit(unit) is not None:
+    if file_name and trusted:
+        if network.unit(unit) is not None:
             findings.extend(_kind_findings(file_name, form, unit, period))
         findings.extend(_file_name_findings(file_name, network, unit, period, form))
     expected = expected_sheets(bank, form)
-    findings.extend(_sheet_findings(expected, sheet_names, form, unit, period, network))
+    findings.extend(_sheet_findings(expected, sheet_names, form, said_unit, said_period, network))
     if T.is_family(form):
-        fresh = _fresh(form, unit, period, network)
+        fresh = _fresh(form, said_unit, said_period, network)
         answers = _family_answers(cells, sheet_names, bank, trusted, today, findings, fresh)
         return findings, FamilyResponse(unit, period, version, answers, form)
     ret = Return(unit=unit, period=period, bank_version=version, form=form)
@@ -552,7 +611,8 @@ def _check_areas(ret, cells, sheet_names, bank, network, trusted, today, finding
                 where = {"sheet": sheet, "cell": cells_.evidence, "question_id": std.id}
                 add(warning("evidence-missing", message, **where))
             ret.answers.append(Answer(std.id, area.id, rating, evidence, notes))
-        ret.signoffs.append(_signoff(area, sheet, sc, trusted, today, ret.period, findings))
+        period = ret.period if trusted else ""  # never an example date in an unverified month
+        ret.signoffs.append(_signoff(area, sheet, sc, trusted, today, period, findings))
     if (
         ret.answers
         and not any(a.rating for a in ret.answers)
@@ -722,7 +782,7 @@ def _check_actions(ret: Return, sc: dict, bank: Bank, trusted, today, findings) 
             message = (
                 f"The By when date of {name} ({said(due_raw, f'E{row}')}) is not a date, so the "
                 f"action has no date. Ask the unit to type a date such as "
-                f"{_example_date(ret.period)} {again}"
+                f"{_example_date(ret.period if trusted else '')} {again}"
             )
             note("action-invalid", f"E{row}", message)
         status = statuses.get(_fold(status_raw), "") if status_raw else T.ACTION_STATUSES[0]

@@ -21,6 +21,7 @@ from .files import sha256_file
 from .home import (
     CONFIG_FILE,
     LEDGER_FILE,
+    PERIOD,
     SECRET_FILE,
     Home,
     is_home,
@@ -133,6 +134,7 @@ def check_home(root: Path | str, *, min_free: int = MIN_FREE_BYTES) -> Diagnosis
     if facts is not None:
         add(_check_originals(home, facts))
         add(_check_unfinished(facts))
+        add(_check_outputs(home, facts))
     add(_check_folders(home))
     add(_check_disk(home, min_free))
     return result
@@ -361,6 +363,69 @@ def _check_unfinished(facts: _LedgerFacts) -> Check:
             tuple(names),
         )
     return Check("unfinished", OK, "no interrupted work")
+
+
+def _built(home: Home, period: str) -> bool:
+    """Whether the month's outputs were built: its network workbook is in the outbox."""
+    return (home.outbox / period / f"SeQuIn_network_{period}.xlsx").is_file()
+
+
+def _check_outputs(home: Home, facts: _LedgerFacts) -> Check:
+    """Each month's outputs against the ledger.
+
+    The ledger marks a month to be rebuilt in the same transaction that counts,
+    replaces or releases a return or a family and friends response for it (or for an
+    earlier month, whose figures its trends show), and clears the mark once the
+    month's outputs are built from it. A month still marked whose outputs are there
+    shows what counted before; a month with something counted and no outputs was
+    never built (or its outputs were removed).
+    """
+    dirty, counted = set(facts.dirty), set(facts.counted)
+    stale, never = [], []
+    for period in sorted(dirty | counted):
+        if not PERIOD.match(period):
+            continue
+        if _built(home, period):
+            if period in dirty:
+                stale.append(period)
+        elif period in counted:
+            never.append(period)
+    if not stale and not never:
+        if not counted:
+            return Check("outputs", OK, "no return counted yet: no outputs to build")
+        return Check(
+            "outputs",
+            OK,
+            f"every month with returns counted ({len(counted)}) has its outputs, built after "
+            "its last change",
+        )
+    said = []
+    if stale:
+        said.append(
+            f"the outputs of {_months(stale)} are out of date: returns or family and friends "
+            "responses were counted, replaced or released after they were built"
+        )
+    if never:
+        said.append(
+            f"{_months(never)} {'has' if len(never) == 1 else 'have'} returns counted but no "
+            "outputs in outbox/ (never built, or removed)"
+        )
+    months = sorted(stale + never)
+    run = ", then ".join(f"'sequin report --period {p}'" for p in months)
+    return Check(
+        "outputs",
+        WARNING,
+        "; ".join(said),
+        f"Run {run} to build them from the ledger before sharing them. (If the watcher is "
+        "running, it may be rebuilding them now: run 'sequin doctor' again in a minute.)",
+        tuple(months),
+    )
+
+
+def _months(periods: list[str]) -> str:
+    if len(periods) == 1:
+        return periods[0]
+    return ", ".join(periods[:-1]) + " and " + periods[-1]
 
 
 def _writable(folder: Path) -> bool:

@@ -219,7 +219,8 @@ class Filing:
         else:
             here = drop.source_path or self.home.inbox / drop.original_name
             if here.parent != self.home.inbox:
-                return  # a file given from elsewhere is not ours to move
+                self._file_copy(drop, here, want)
+                return
         report_here = (
             report_of(here, drop.outcome)
             if drop.filed_as
@@ -273,6 +274,26 @@ class Filing:
             )
         if moved or report_want.exists():
             self.ledger.set_filed(drop.id, _relative(self.home, want))
+
+    def _file_copy(self, drop: Drop, here: Path, want: Path) -> None:
+        """File a copy of an accepted return given from outside the inbox (``sequin process``).
+
+        The file and its receipt where the lead gave it are not the engine's to
+        move; a copy of the archived original, and of its receipt, is filed
+        instead (a released return must sit where a counted one lives).
+        """
+        source = self.archive_path(drop.sha256)
+        if drop.outcome != "accepted" or not source.exists():
+            return
+        want.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(want, source.read_bytes(), durable=False)
+        try:
+            text = (here.parent / (drop.report_name or "")).read_text(encoding="utf-8-sig")
+        except OSError:
+            text = ""
+        if text:
+            write_text_atomic(report_of(want, "accepted"), text, durable=False)
+        self.ledger.set_filed(drop.id, _relative(self.home, want))
 
 
 def keep_original(home: Home, staging: Path, sha256: str, path: Path) -> Path:

@@ -1,7 +1,11 @@
 """One engine at a time per home: an exclusive lock on ``<home>/.sequin-lock``.
 
 The lock is held by the operating system for as long as the process lives,
-so a killed engine never leaves a stale lock behind.
+so a killed engine never leaves a stale lock behind. Whoever takes it writes
+what it is doing beside it (``.sequin-lock.who``: ``watch`` for a running
+watcher), so a command that finds the home busy can say truthfully who will
+finish its work: a watcher rebuilds outputs marked for rebuilding on its own,
+any other command does not.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from .errors import SequinError
 class HomeLock:
     """An exclusive, non-blocking lock on a home."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, role: str = ""):
         self.path = Path(root) / ".sequin-lock"
+        self.role = role  # "watch" for a running watcher; "" for any other command
         self._fh = None
 
     def acquire(self) -> None:
@@ -42,8 +47,33 @@ class HomeLock:
                 hint="Stop it first, or drop files into the inbox for the running watcher to take.",
             ) from None
         self._fh = fh
+        try:
+            # Always rewritten, so it names the present holder, never a killed one.
+            _who_path(self.path.parent).write_text(f"{self.role or 'command'} {os.getpid()}\n")
+        except OSError:
+            pass
 
     def release(self) -> None:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
+
+
+def _who_path(root: Path) -> Path:
+    return Path(root) / ".sequin-lock.who"
+
+
+def holder(root: Path) -> str | None:
+    """``watch`` when a running watcher holds the home's lock, ``command`` for any other
+    command, ``None`` when the lock is free (checked by trying it)."""
+    probe = HomeLock(root)
+    try:
+        probe.acquire()
+    except SequinError:
+        try:
+            words = _who_path(root).read_text().split()
+        except OSError:
+            return "command"
+        return words[0] if words and words[0] == "watch" else "command"
+    probe.release()  # free: let it go at once
+    return None

@@ -13,7 +13,7 @@ from .files import display_name
 from .findings import Finding, error, has_errors, warning
 from .ledger import Drop, Ledger, is_counted
 from .numbers import percent_text
-from .receipts import held_reason, month, when
+from .receipts import held_reason, month, month_words, receipt_text, when
 from .sandbox import ReadFailed
 from .scoring import AreaScore, Scores
 
@@ -48,10 +48,71 @@ class Outcome:
     retry: bool = False
     problem: str = ""
     kind: str = "return"  # "return", or "family" for a family and friends response
+    replaced: bool = False  # counted in place of a return counted before
+    receipt_note: str = ""  # where the receipt is, when it is not beside the file
 
     @property
     def valid(self) -> bool:
         return self.outcome == "accepted"
+
+    @property
+    def what(self) -> str:
+        """What happened, in one word: counted, replaced, held, kept, copy, rejected or skipped.
+
+        ``held``: kept, not counted, because the month is closed; ``kept``: kept,
+        not counted, because it is an older save than the return counted;
+        ``copy``: the same bytes as a return already in, sent again.
+        """
+        if self.outcome != "accepted":
+            return self.outcome
+        codes = [f.code for f in self.findings]
+        if self.duplicate:
+            return "copy"
+        if not self.counted:
+            return "held" if "closed-month" in codes else "kept"
+        return "replaced" if self.replaced else "counted"
+
+    def line(self) -> str:
+        """The one line a command or the watcher's log gives for this file: what happened to it."""
+        if self.problem:
+            return (
+                f"{self.outcome:9} {self.name}  recorded, but not finished: {self.problem} "
+                "(retried at the next start)"
+            )
+        what = self.what
+        if what == "rejected":
+            codes = sorted({f.code for f in self.findings if f.severity == "error"})
+            where = f"  see {self.report.name}" if self.report else ""
+            if self.receipt_note:
+                where = f"  ({self.receipt_note})"
+            return f"rejected  {self.name}  {', '.join(codes)}{where}"
+        if what == "skipped":
+            return f"skipped   {self.name}  (already taken in, nothing new)"
+        warnings = sum(1 for f in self.findings if f.severity == "warning")
+        tail = f"  {warnings} {'warning' if warnings == 1 else 'warnings'}" if warnings else ""
+        if self.kind == "family":
+            about = f"family and friends response, unit {self.unit} {self.period}"
+        else:
+            overall = self.scores.overall_percent if self.scores else None
+            rag = self.scores.overall_rag if self.scores else ""
+            about = (
+                f"unit {self.unit} {self.period}  overall {percent_text(overall)} {rag}".rstrip()
+            )
+        said = {
+            "counted": "COUNTED",
+            "replaced": "COUNTED, replacing the return counted before",
+            "held": "HELD, NOT counted: the month is closed",
+            "kept": "KEPT, NOT counted: saved before the return already counted",
+            "copy": (
+                "a COPY sent again of a return already counted: counted once"
+                if self.counted
+                else "a COPY sent again of a return kept, NOT counted"
+            ),
+        }[what]
+        note = f"  ({self.receipt_note})" if self.receipt_note else ""
+        if not self.counted and not note:
+            note = "  (see its receipt)"
+        return f"accepted  {self.name}  {said}  {about}{tail}{note}"
 
     def to_dict(self) -> dict:
         return {
@@ -61,6 +122,8 @@ class Outcome:
             "valid": self.valid,
             "duplicate": self.duplicate,
             "counted": self.counted if self.outcome == "accepted" else False,
+            "what": self.what,
+            "replaced": self.replaced,
             "unit": self.unit,
             "period": self.period,
             "bank_version": self.bank_version,
@@ -109,6 +172,17 @@ def claimed_by_name(name: str, network) -> tuple[str | None, str | None]:
     return (units[0] if len(units) == 1 else None), (f"{m.group(1)}-{m.group(2)}" if m else None)
 
 
+def month_line(home, period: str) -> str:
+    """A receipt's first line for a return that is not for the newest month sent out, in words."""
+    newest = home.newest_generated()
+    if not period or not newest or period == newest:
+        return ""
+    return (
+        f"This is the workbook for {month_words(period)}, not {month_words(newest)} "
+        f"(the newest month sent out)."
+    )
+
+
 class Notes:
     """What a receipt says of a return kept, held, replaced or sent again, read from the ledger."""
 
@@ -135,6 +209,52 @@ class Notes:
             f"{self.describe_return(later)}. It looks like an earlier draft, so the later save "
             f"stays counted and this one is kept in the history. If this one is the right one, "
             f'run:  sequin release "{t.name}"',
+        )
+
+    def return_receipt(
+        self,
+        drop: Drop,
+        row,
+        *,
+        scores: Scores,
+        bank,
+        findings: list[Finding],
+        note: str = "",
+        first_line: str = "",
+    ) -> str:
+        """The receipt of an accepted return's drop, from the ledger's record of the return."""
+        u = self.network.unit(row["unit"])
+        counted = is_counted(row)
+        return receipt_text(
+            file_name=drop.original_name,
+            unit=row["unit"],
+            unit_name=u.name if u else row["unit"],
+            period=row["period"],
+            received=drop.arrived_at,
+            scores=scores,
+            bank=bank,
+            findings=findings,
+            duplicate_note=note,
+            counted=counted,
+            first_line=first_line,
+            ratings=self.ledger.receipt_ratings(row["id"]),
+            not_met=self.network.not_met_label,
+            actions=self.ledger.receipt_actions(row["id"]),
+            form=row["form"],
+            # Kept, not counted: when the unit saved it matters beside when it came.
+            saved="" if counted else (row["saved_at"] or ""),
+        )
+
+    def save_time_unknown_finding(self, saved_at: str, arrived_at: str) -> Finding:
+        """Why a workbook's impossible save time is set aside (see ``save_time_impossible``)."""
+        return warning(
+            "save-time-unknown",
+            f"The workbook says it was saved {when(saved_at)}, more than a day after it "
+            f"arrived ({when(arrived_at)}). That cannot be right: the clock of the computer it "
+            "was saved on is probably set wrong. SeQuIn treats its save time as unknown, so of "
+            "this unit's returns for the month the one that arrives last counts. Nothing needs "
+            "doing, unless an earlier return should count instead: then put that one in the "
+            "inbox again.",
         )
 
     def closed_month_finding(self, v: Validation, closed: str, t) -> Finding:

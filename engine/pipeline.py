@@ -57,6 +57,7 @@ is archived like a return and filed, with its receipt, in the unit's
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import os
@@ -80,18 +81,25 @@ from .files import (
 from .filing import RETURNS, Filing, archive_path, keep_original, remove_original, report_of
 from .findings import Finding, error, warning
 from .home import Home
-from .ledger import Drop, Ledger, is_counted
+from .ledger import Drop, Ledger, is_counted, save_time_impossible
 from .lock import HomeLock
-from .outcome import Notes, Outcome, Validation, claimed_by_name, read_failed_finding
+from .outcome import (
+    Notes,
+    Outcome,
+    Validation,
+    claimed_by_name,
+    month_line,
+    read_failed_finding,
+)
 from .receipts import (
+    PROBLEMS_SUFFIX,
     family_receipt_text,
     is_report,
-    month_words,
     problems_text,
-    receipt_text,
     report_name,
     response_copy_note,
     response_held_message,
+    when,
 )
 from .sandbox import ReadFailed, Sandbox
 from .scoring import score
@@ -119,16 +127,24 @@ def is_ignored(name: str) -> bool:
 class Intake:
     """Everything the pipeline needs for a home, opened once and reused file after file."""
 
-    def __init__(self, home: Home, *, sandbox: Sandbox | None = None, ledger: Ledger | None = None):
+    def __init__(
+        self,
+        home: Home,
+        *,
+        sandbox: Sandbox | None = None,
+        ledger: Ledger | None = None,
+        role: str = "",
+    ):
         self.home = home
         self.network = home.network
         self.banks = known_banks(home.banks_dir)
         self.secret = home.secret()
         self._sandbox = sandbox
         self._ledger = ledger
-        self._lock = HomeLock(home.root)
+        self._lock = HomeLock(home.root, role)  # role "watch": see engine.lock
         self._batch: set[int] = set()  # drops recorded in the batch being processed
         self.sightings = Sightings(lambda: self.ledger)  # when each inbox entry was first seen
+        self._folders_told: dict[str, str] = {}  # folder name -> first seen (see tell_folders)
 
     @property
     def sandbox(self) -> Sandbox:
@@ -487,6 +503,10 @@ class Intake:
                 keep["held"] = "closed-month"
                 findings.insert(0, self.notes.closed_month_finding(v, closed, t))
             else:
+                if save_time_impossible(v.saved_at, t.arrived):
+                    # A clock set wrong: the save order cannot be known, so the last arrival counts.
+                    findings.insert(0, self.notes.save_time_unknown_finding(v.saved_at, t.arrived))
+                    v.saved_at = ""
                 older_than = self.ledger.later_save(v.ret.unit, v.ret.period, v.saved_at)
                 if older_than is not None:
                     findings.insert(0, self.notes.older_save_finding(v, older_than, t))
@@ -518,7 +538,8 @@ class Intake:
             problem = f"{type(exc).__name__}: {exc}"
             log.error(
                 f"{drop.original_name} was recorded as {drop.outcome}, but could not be "
-                f"finished ({problem}); it will be finished at the next start"
+                f"finished ({problem}); it is finished later: the watcher tries again, and so "
+                "does the next start"
             )
             return Outcome(
                 drop.original_name,
@@ -560,7 +581,7 @@ class Intake:
         folder = path.parent if path.parent.is_dir() else self.home.inbox
         report = folder / (drop.report_name or report_name(path.name, drop.outcome == "accepted"))
         unit, period = drop.unit or "", drop.period or ""
-        counted, family = True, False
+        counted, family, replaced, placed_at = True, False, False, None
         first_line = self._month_line(period)
         if drop.outcome == "accepted" and drop.response_id is not None:
             return self._finish_response(
@@ -576,7 +597,9 @@ class Intake:
             if drop.duplicate_of and not note:
                 note, _ = self.notes.duplicate_note(row, self.ledger.drops_for(drop.sha256))
             elif not drop.duplicate_of:
-                note = self.notes.replaced_note(row) or note
+                replacing = self.notes.replaced_note(row)
+                replaced = bool(replacing) and counted
+                note = replacing or note
             shown = findings
             held = [f for f in findings if f.code in ("older-save", "closed-month")]
             if held and not counted:
@@ -589,33 +612,23 @@ class Intake:
                 # A readable copy of the archived original, where a person looks for it.
                 write_atomic(placed, target.read_bytes(), durable=False)
                 report = report_of(placed, "accepted")
-            u = self.network.unit(unit)
             # Reports can be rewritten from the ledger, so they are not forced to disk.
             write_text_atomic(
                 report,
-                receipt_text(
-                    file_name=drop.original_name,
-                    unit=unit,
-                    unit_name=u.name if u else unit,
-                    period=period,
-                    received=drop.arrived_at,
+                self.notes.return_receipt(
+                    drop,
+                    row,
                     scores=scores,
                     bank=bank,
                     findings=shown,
-                    duplicate_note=note,
-                    counted=counted,
+                    note=note,
                     first_line=first_line,
-                    ratings=self.ledger.receipt_ratings(row["id"]),
-                    not_met=self.network.not_met_label,
-                    actions=self.ledger.receipt_actions(row["id"]),
-                    form=row["form"],
-                    # Kept, not counted: when the unit saved it matters beside when it came.
-                    saved="" if counted else (row["saved_at"] or ""),
                 ),
                 durable=False,
             )
             if placed is not None:
                 self.ledger.set_filed(drop.id, placed.relative_to(self.home.root).as_posix())
+                placed_at = placed
                 if in_inbox:
                     remove_original(drop.sha256, path, stamp)
         else:
@@ -650,6 +663,9 @@ class Intake:
             drop.id,
             counted=counted,
             kind="family" if drop.outcome == "rejected" and family else "return",
+            replaced=replaced,
+            # Given from outside the inbox and not filed: say where its report is.
+            receipt_note="" if in_inbox or placed_at else f"report: {report}",
         )
 
     def _finish_response(
@@ -722,14 +738,56 @@ class Intake:
         return Filing(self.home, self.ledger, self.archive_path)
 
     def _month_line(self, period: str) -> str:
-        """A first line for a return that is not for the newest month sent out, in words."""
-        newest = self.home.newest_generated()
-        if not period or not newest or period == newest:
-            return ""
-        return (
-            f"This is the workbook for {month_words(period)}, not {month_words(newest)} "
-            f"(the newest month sent out)."
-        )
+        return month_line(self.home, period)
+
+    def tell_folders(self, folders: list[Path]) -> None:
+        """Write a report beside each folder in the inbox, and log it once.
+
+        A lead who drops a folder (an email's attachments saved together, say)
+        must not see silence while ``chase`` calls the unit missing. The report
+        is rewritten only when what the folder holds changes; a report left by a
+        folder that has gone is removed.
+        """
+        told = self._folders_told
+        for folder in folders:
+            report = folder.parent / report_name(folder.name, False)
+            try:
+                before = report.read_text(encoding="utf-8-sig")
+            except OSError:
+                before = ""
+            seen = told.get(folder.name) or (before and _seen_in(before)) or now_iso()
+            text = folder_report_text(folder, seen)
+            if text.replace("\r\n", "\n") != before.replace("\r\n", "\n"):
+                try:
+                    write_text_atomic(report, text, durable=False)
+                except OSError as exc:
+                    log.error(f"could not write the report beside the folder {folder.name}: {exc}")
+            if folder.name not in told:
+                log.info(
+                    f"not taken {display_name(folder.name)}  a folder: move the workbooks in it "
+                    f"into the inbox itself (see {report.name})"
+                )
+            told[folder.name] = seen
+        here = {f.name for f in folders}
+        for name in [n for n in told if n not in here]:
+            del told[name]
+        try:
+            with os.scandir(self.home.inbox) as it:
+                stale = [
+                    Path(e.path)
+                    for e in it
+                    if e.name.endswith(PROBLEMS_SUFFIX)
+                    and e.name[: -len(PROBLEMS_SUFFIX)] not in here
+                    and not os.path.lexists(e.path[: -len(PROBLEMS_SUFFIX)])
+                ]
+        except OSError:
+            stale = []
+        for report in stale:
+            try:
+                if report.read_text(encoding="utf-8-sig").startswith(FOLDER_REPORT_TITLE):
+                    report.unlink()
+            except OSError:
+                pass
 
     def _discard_staged_sha(self, sha: str) -> None:
         if not self.ledger.unfinished_for(sha):
@@ -783,7 +841,7 @@ class Intake:
         inbox = self.home.inbox
         if not inbox.is_dir():
             return []
-        files = {}
+        files, folders = {}, []
         with os.scandir(inbox) as it:
             for entry in it:
                 if is_ignored(entry.name):
@@ -792,14 +850,74 @@ class Intake:
                     st = entry.stat(follow_symlinks=False)
                 except OSError:
                     continue
-                if not stat.S_ISDIR(st.st_mode):
+                if stat.S_ISDIR(st.st_mode):
+                    folders.append(Path(entry.path))
+                else:
                     files[os.fsencode(entry.name)] = (st, Path(entry.path))
+        self.tell_folders(folders)
         first = self.sightings.prune({name: stamp_of(st) for name, (st, _p) in files.items()})
         now = now_iso()
         order = sorted(
             (first.get(name, now), st.st_mtime_ns, name, path) for name, (st, path) in files.items()
         )
         return [path for *_key, path in order]
+
+
+FOLDER_REPORT_TITLE = "SeQuIn: a FOLDER in the inbox, NOT TAKEN IN"
+
+
+def folder_report_text(folder: Path, seen: str) -> str:
+    """The report beside a folder dropped into the inbox: what is in it and what to do."""
+    names = []
+    try:
+        with os.scandir(folder) as it:
+            for entry in it:
+                if entry.name.lower().endswith((".xlsx", ".xlsm", ".xls")) and not is_ignored(
+                    entry.name
+                ):
+                    names.append(display_name(entry.name))
+    except OSError:
+        pass
+    names.sort()
+    if names:
+        shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+        inside = (
+            f"It holds {len(names)} workbook{'s' if len(names) != 1 else ''}: {shown}. "
+            "None of them has been taken in or counted."
+        )
+    else:
+        inside = "It holds no workbook."
+    return "\n".join(
+        [
+            FOLDER_REPORT_TITLE,
+            "",
+            f"Folder:    {display_name(folder.name)}",
+            f"Seen:      {when(seen)}",
+            "",
+            "SeQuIn takes in only workbook files put straight into the inbox: it does not "
+            f"look inside folders. {inside}",
+            "",
+            "What to do: move each workbook out of this folder into the inbox itself. It is "
+            "then taken in as usual. The empty folder and this report can be deleted.",
+            "",
+        ]
+    )
+
+
+def _seen_in(report: str) -> str:
+    """When a folder report says the folder was first seen (ISO), or ``""``."""
+    for line in report.splitlines():
+        if line.startswith("Seen:"):
+            text = line.split(":", 1)[1].strip()
+            try:
+                return (
+                    dt.datetime.strptime(text, "%d %B %Y at %H:%M UTC")
+                    .replace(tzinfo=dt.timezone.utc)
+                    .isoformat()
+                )
+            except ValueError:
+                return ""
+    return ""
 
 
 def _claimed_form(name: str) -> str | None:

@@ -941,6 +941,10 @@ class _Scan:
             data = self.inflate(member, keep=keep)
             if keep:
                 self.parts[member.name] = data
+            if key in (_CONTENT_TYPES, _WORKBOOK_RELS, _WORKBOOK):
+                # Scanned as UTF-8: in UTF-16 its entries would hide from the byte scans,
+                # and readers follow them (a sheet named there is a sheet to check).
+                data = _utf16_as_utf8(data)
             if key == _CONTENT_TYPES:
                 self.read_content_types(data)
             elif key == _WORKBOOK_RELS:
@@ -949,6 +953,11 @@ class _Scan:
                 names_by_rel = self.read_workbook_rels(data)
             elif key == _WORKBOOK:
                 self.read_sheet_names(data, names_by_rel)
+                kind = template.output_kind(self.sheet_names.values())
+                if kind:  # one of the engine's own outputs: say so before any sheet is judged
+                    from .checks import output_finding
+
+                    raise _Refused(output_finding(kind))
             elif key in self.sheets:
                 _check_sheet(data, self.sheet_names.get(key, ""))
 
@@ -1138,10 +1147,19 @@ def _hidden_markup_encoding(head: bytes) -> str | None:
     return encoding
 
 
+def _utf16_as_utf8(data: bytes) -> bytes:
+    """A UTF-16 part (known by its byte order mark or first character) in UTF-8, for the scans."""
+    if data.startswith((b"\xfe\xff", b"\xff\xfe")):
+        return data.decode("utf-16", "replace").encode("utf-8", "replace")
+    if data.startswith((b"\x00<", b"<\x00")):
+        encoding = "utf-16-be" if data[:1] == b"\x00" else "utf-16-le"
+        return data.decode(encoding, "replace").encode("utf-8", "replace")
+    return data
+
+
 def _check_sheet(data: bytes, sheet: str) -> None:
     """Refuse any cell, row or range beyond the template's bounds."""
-    if data.startswith((b"\xfe\xff", b"\xff\xfe", b"\x00<", b"<\x00")):
-        data = data.decode("utf-16", "replace").encode("utf-8", "replace")
+    data = _utf16_as_utf8(data)
     if len(data) > _PLAIN_LIMIT or not _plainly_inside(data):
         _find_outside(data, sheet)
 

@@ -17,6 +17,7 @@ import datetime as dt
 
 from . import template as T
 from .bank import Bank
+from .catalogue import RENAME_ONLY, UNVERIFIED
 from .files import name_beside
 from .findings import ERROR, Finding
 from .numbers import percent_text
@@ -217,27 +218,48 @@ def problems_text(
     errors = [f for f in findings if f.severity == ERROR]
     warnings = [f for f in findings if f.severity != ERROR]
     kind = "family and friends response" if family else "return"
+    codes = {f.code for f in errors}
+    output = "output-workbook" in codes
+    unverified = bool(codes & UNVERIFIED)
+    if unverified:  # the unit and month are only what the file name claims: never a fact
+        first_line, period = "", ""
     lines = [first_line, ""] if first_line else []
     lines += [
-        f"SeQuIn {kind} NOT ACCEPTED",
+        "SeQuIn output workbook: NOT A RETURN" if output else f"SeQuIn {kind} NOT ACCEPTED",
         "",
         f"File:      {file_name}",
     ]
     if unit:
-        lines.append(f"Unit:      {unit}")
+        lines.append(f"Unit:      {unit}" + (" (as the file name says; not verified)" * unverified))
     if period:
         lines.append(f"Month:     {month(period)}")
+    if output:
+        what_to_do = [
+            "What to do: nothing needs putting right or sending back. Take the file out of",
+            "the inbox, with this report.",
+        ]
+    elif codes and codes <= RENAME_ONLY:
+        what_to_do = [
+            "What to do: rename the file as below and put it in the inbox again. That is",
+            "all: nothing needs filling in again or sending back to the unit.",
+        ]
+    else:
+        what_to_do = [
+            "What to do: put right the problems below (or forward this report to the unit),",
+            "then drop the corrected workbook into the inbox again."
+            if not family
+            else "then drop the corrected workbook into the inbox again. A response filled in "
+            "on paper can be typed into the unit's family and friends workbook for the month.",
+        ]
     lines += [
         f"Received:  {when(received)}",
         "",
         "The file has been kept exactly as it arrived, next to this report.",
-        "What to do: put right the problems below (or forward this report to the unit),",
-        "then drop the corrected workbook into the inbox again."
-        if not family
-        else "then drop the corrected workbook into the inbox again. A response filled in on "
-        "paper can be typed into the unit's family and friends workbook for the month.",
+        *what_to_do,
         "",
-        f"Problems that stop the {kind} being accepted ({len(errors)}):",
+        "About this file:"
+        if output
+        else f"Problems that stop the {kind} being accepted ({len(errors)}):",
         "",
     ]
     lines += _finding_lines(errors)

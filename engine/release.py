@@ -16,15 +16,18 @@ that already counts is refused, with the reason.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 from pathlib import Path
 
+from .bank import known_banks
 from .errors import SequinError
-from .files import display_name
-from .filing import Filing, archive_path
+from .files import display_name, write_text_atomic
+from .filing import Filing, archive_path, report_of
 from .home import Home
 from .ledger import Ledger
+from .outcome import Notes, month_line
 from .receipts import month, when
 
 
@@ -103,11 +106,72 @@ def release(home: Home, ledger: Ledger, file: str) -> dict:
         "overall_rag": row["overall_rag"],
     }
     if not result["already_counted"]:
+        why = row["held"]
         ledger.release(row["id"])
-        Filing(home, ledger, lambda sha: archive_path(home, sha)).lay_out(
-            row["unit"], row["period"]
-        )
+        filing = Filing(home, ledger, lambda sha: archive_path(home, sha))
+        filing.lay_out(row["unit"], row["period"])
+        result["receipt"] = _new_receipt(home, ledger, filing, row["id"], why)
     return result
+
+
+_WHY_KEPT = {
+    "closed-month": "it arrived after its month was closed",
+    "older-save": "it was saved before the return that was counted then",
+}
+
+
+def _new_receipt(home: Home, ledger: Ledger, filing: Filing, return_id: int, why) -> str | None:
+    """Write the released return's receipt afresh, where the counted return lives, and retire
+    the receipt that said it was not counted. Returns where the new receipt is (home-relative).
+
+    The new receipt is a counted return's receipt, opening with when and why it
+    was released; the old one (``KEPT, NOT COUNTED ... would change ...``) is
+    removed from the inbox, or, beside a file given from outside the inbox,
+    replaced by a short note saying where the counted copy and receipt are.
+    """
+    row = ledger.return_row(return_id)
+    drop = filing.counted_drop(row["unit"], row["period"])
+    if drop is None or not drop.filed_as:
+        return None
+    placed = home.root / drop.filed_as
+    receipt = report_of(placed, "accepted")
+    notes = Notes(ledger, home.network)
+    stamp = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    note = (
+        f"RELEASED {when(stamp)}: the lead counted this return (sequin release). It had been "
+        f"kept but not counted because {_WHY_KEPT.get(why, 'it was held')}."
+    )
+    replaced = notes.replaced_note(row)
+    if replaced:
+        note = f"{note} {replaced}"
+    held_codes = ("older-save", "closed-month")
+    findings = [f for f in ledger.findings_for(drop.id) if f.code not in held_codes]
+    text = notes.return_receipt(
+        drop,
+        row,
+        scores=notes.stored_scores(row["id"], row),
+        bank=known_banks(home.banks_dir)[row["bank_version"]],
+        findings=findings,
+        note=note,
+        first_line=month_line(home, row["period"]),
+    )
+    write_text_atomic(receipt, text, durable=False)
+    # The receipt that said "not counted" must not stay where the lead reads it.
+    source = drop.source_path
+    if source is not None and drop.report_name:
+        old = source.parent / drop.report_name
+        if old != receipt and old.exists():
+            if source.parent == home.inbox:
+                old.unlink(missing_ok=True)
+            else:
+                write_text_atomic(
+                    old,
+                    f"RELEASED {when(stamp)}: this return is now counted. Its copy and its "
+                    f"receipt are in the SeQuIn home, at {drop.filed_as} (and "
+                    f"{receipt.name}). Nothing here needs doing.\n",
+                    durable=False,
+                )
+    return receipt.relative_to(home.root).as_posix()
 
 
 def _release_response(home: Home, ledger: Ledger, row) -> dict:

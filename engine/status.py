@@ -138,7 +138,22 @@ def _where(home: Home, drop) -> str:
             .relative_to(home.root)
             .as_posix()
         )
+    outside = _outside(home, drop)
+    if outside:
+        return str(Path(outside).parent / drop["report_name"])
     return f"inbox/{drop['report_name']}"
+
+
+def _outside(home: Home, drop) -> str:
+    """The path of a file given to ``sequin process`` from outside the inbox, else ``""``."""
+    try:
+        source = drop["source"]
+    except (IndexError, KeyError):  # a row without it
+        source = None
+    if not source:
+        return ""
+    path = Path(os.fsdecode(source))
+    return "" if path.parent == home.inbox else str(path)
 
 
 def period_status(home: Home, ledger: Ledger, period: str, on: dt.date | None = None) -> dict:
@@ -159,6 +174,13 @@ def period_status(home: Home, ledger: Ledger, period: str, on: dt.date | None = 
     ``sent`` says whether the month's workbooks were sent out (see :func:`month_of`),
     ``warning`` names a month that was not, and ``due_date`` is the date its
     workbooks show.
+
+    ``counts`` counts units by status (together, every unit once). ``files`` counts
+    the files listed beside them: returns ``held`` because the month was closed,
+    ``older_saves`` kept but not counted, ``later_rejected`` files of units whose
+    earlier return still counts, ``unidentified_rejected`` files not from any unit,
+    and family and friends responses counted (``family_counted``) and held
+    (``family_held``). :func:`headline` says them all.
     """
     check_period(period)
     on = on or today()
@@ -258,6 +280,15 @@ def period_status(home: Home, ledger: Ledger, period: str, on: dt.date | None = 
         }
         for r in ledger.unlinked_rejected_drops(period)
     ]
+    kept = [h for e in units for h in e["held"]]
+    files = {
+        "held": sum(1 for h in kept if h["why"] == "closed-month"),
+        "older_saves": sum(1 for h in kept if h["why"] != "closed-month"),
+        "later_rejected": sum(1 for e in units if e.get("later_rejected")),
+        "unidentified_rejected": len(unattributed),
+        "family_counted": sum(e["family_responses"] for e in units),
+        "family_held": sum(len(e["family_held"]) for e in units),
+    }
     return {
         "period": period,
         "month": month_words(period),
@@ -270,9 +301,60 @@ def period_status(home: Home, ledger: Ledger, period: str, on: dt.date | None = 
         "newest_generated": month.newest,
         "warning": month.warning or None,
         "counts": counts,
+        "files": files,
         "units": units,
         "unidentified_rejected_files": unattributed,
     }
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def headline(status: dict) -> str:
+    """The first line of ``sequin status``: the month, its due date, and every count of
+    what is listed below it (see :func:`period_status`), so none disagrees with the list.
+
+    Units by status (returned, rejected, held with nothing counted yet, missing), then
+    the returns kept but not counted, the rejected files not counted against a unit's
+    status, and the family and friends responses counted and held. A count that is
+    nought is left out, except returned, rejected and missing.
+    """
+    due = f"due {status['due_date']}"
+    if status["days_overdue"]:
+        due += f", {status['days_overdue']} day(s) ago"
+    elif status["due_in_days"]:
+        due += f", in {status['due_in_days']} day(s)"
+    closed = f"; CLOSED {status['closed_at'][:10]}" if status["closed_at"] else ""
+    c, f = status["counts"], status["files"]
+    units = [f"{c['returned']} returned", f"{c['rejected']} rejected"]
+    if c["held"]:
+        units.append(f"{c['held']} held (nothing counted yet)")
+    units.append(f"{c['missing']} missing")
+    parts = [", ".join(units)]
+    kept = []
+    if f["held"]:
+        kept.append(_plural(f["held"], "return held", "returns held") + " (the month was closed)")
+    if f["older_saves"]:
+        kept.append(_plural(f["older_saves"], "older save", "older saves"))
+    if kept:
+        parts.append("kept, NOT counted: " + ", ".join(kept))
+    rejected = []
+    if f["later_rejected"]:
+        rejected.append(
+            _plural(f["later_rejected"], "later file", "later files")
+            + " (the earlier return still counts)"
+        )
+    if f["unidentified_rejected"]:
+        rejected.append(_plural(f["unidentified_rejected"], "file", "files") + " not from any unit")
+    if rejected:
+        parts.append("also rejected: " + ", ".join(rejected))
+    if f["family_counted"] or f["family_held"]:
+        family = f"family and friends: {f['family_counted']} response(s) counted"
+        if f["family_held"]:
+            family += f", {f['family_held']} held (NOT counted)"
+        parts.append(family)
+    return f"{status['month']} ({status['period']}), {due}{closed}: " + "; ".join(parts)
 
 
 def _drop_of(ledger: Ledger, return_id: int) -> int:
@@ -395,7 +477,7 @@ def returns_list(
         elif d["outcome"] == "rejected" or state.startswith(
             ("held", "kept", "family response, held")
         ):
-            where = "inbox/" + d["original_name"]
+            where = _outside(home, d) or "inbox/" + d["original_name"]
         else:
             where = f"archive/{d['sha256'][:2]}/{d['sha256']}.xlsx"
         out.append(

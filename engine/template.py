@@ -216,3 +216,37 @@ SIGNOFF_CELLS = {
 def file_name(unit: str, period: str) -> str:
     """The name the engine gives a unit's workbook: ``SeQuIn_M01_2026-11.xlsx``."""
     return f"SeQuIn_{unit}_{period}.xlsx"
+
+
+# --- the engine's own output workbooks (engine/outputs) ------------------------------
+# Outputs are written for people to read, never to be returned, yet they end up in the
+# inbox. They carry no signature, so they are told apart by their sheets: every output
+# opens with these three, and each kind has sheets of its own, which outputs written
+# before the first three existed have too. A workbook with a Metadata sheet is never one.
+OUTPUT_FIRST_SHEETS = ("Cover", "Contents", "Notes")
+OUTPUT_KINDS = (  # (kind, the sheets every workbook of that kind has), first match wins
+    ("feedback", frozenset({"Your results", "Standards", "Trend", "Strengths and priorities"})),
+    ("network", frozenset({"Overview", "Areas", "Trends", "Gaps", "Evidence library"})),
+    ("commissioners", frozenset({"Summary", "Areas", "Trend", "Completion", "Units"})),
+)
+# Short easy-read pages are told apart only with the three first sheets.
+OUTPUT_PAGES = (("ward easy read", "Our ward"), ("easy read", "All wards"))
+
+
+def output_kind(sheet_names) -> str:
+    """Which of the engine's output workbooks has these sheets, or ``""`` for none.
+
+    ``"feedback"``, ``"network"``, ``"commissioners"``, ``"ward easy read"``,
+    ``"easy read"``, or ``"output"`` for a workbook that opens like every output
+    but whose other sheets are not known.
+    """
+    names = [str(n) for n in sheet_names]
+    if META_SHEET in names:
+        return ""
+    present = set(names)
+    for kind, sheets in OUTPUT_KINDS:
+        if sheets <= present:
+            return kind
+    if tuple(names[:3]) != OUTPUT_FIRST_SHEETS:
+        return ""
+    return next((kind for kind, sheet in OUTPUT_PAGES if sheet in present), "output")

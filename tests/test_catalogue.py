@@ -200,6 +200,32 @@ def _broken_returns(home: Home, folder: Path) -> dict[str, Path]:
     workbook.save(plain)
     files["plain-spreadsheet"] = plain
 
+    # Opens like every output workbook (tests/test_messages_misleading.py drops real ones).
+    output = folder / "SeQuIn_network_2026-11.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.active.title = T.OUTPUT_FIRST_SHEETS[0]
+    for title in T.OUTPUT_FIRST_SHEETS[1:]:
+        workbook.create_sheet(title)
+    workbook.save(output)
+    files["output-workbook"] = output
+
+    # A rating every spreadsheet shows as Not met, with Met hidden behind it in the file.
+    import zipfile
+
+    from .hostile import rezip
+
+    shown = make_return(
+        home, "M01", cells=full_answers(home, "M01", rating="Not met"), folder=folder / "shown"
+    )
+    with zipfile.ZipFile(shown) as z:
+        hide = {
+            n: re.sub(rb'(<c r="E6"[^>]* t="s"><v>\d+</v>)', rb"\1<is><t>Met</t></is>", z.read(n))
+            for n in z.namelist()
+            if n.startswith("xl/worksheets/sheet")
+        }
+    (folder / "hidden-answer").mkdir()
+    files["hidden-answer"] = rezip(shown, folder / "hidden-answer" / shown.name, hide)
+
     too_large = folder / "too-large.xlsx"
     with open(too_large, "wb") as fh:
         fh.truncate(MAX_BYTES + 1)  # sparse: refused on its size before a byte is read
@@ -257,6 +283,16 @@ def produced(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
         )
         intake.process(final)
         note("older-save", intake.process(draft).findings)
+        # A workbook saved, by its own account, long after it arrived (a PC's clock set wrong).
+        future = tmp / "future" / T.file_name("M04", PERIOD)
+        future.parent.mkdir()
+        future.write_bytes(
+            with_saved_at(
+                make_return(home, "M04", folder=tmp / "fu").read_bytes(),
+                dt.datetime(2099, 1, 1, 9, 0),
+            )
+        )
+        note("save-time-in-2099", intake.process(future).findings)
         # A return for a month the lead has closed.
         intake.ledger.close_period(PERIOD)
         late = make_return(home, "M03", folder=tmp / "late")
@@ -322,6 +358,8 @@ def test_every_catalogued_code_is_produced(produced: dict[str, set[str]]) -> Non
         ("other-network", {"token-invalid"}),
         ("unknown-unit", {"unknown-unit", "return-empty", "rating-missing", "signoff-missing"}),
         ("plain-spreadsheet", {"not-a-sequin-workbook"}),
+        ("output-workbook", {"output-workbook"}),
+        ("hidden-answer", {"changed-outside-spreadsheet"}),
         ("too-large", {"file-too-large"}),
         ("folder", {"not-a-regular-file"}),
         ("pre-check-missing", {"file-unreadable"}),
@@ -329,6 +367,7 @@ def test_every_catalogued_code_is_produced(produced: dict[str, set[str]]) -> Non
         ("vanished", {"file-gone"}),
         ("engine-fault", {"engine-error"}),
         ("older-save", {"older-save"}),
+        ("save-time-in-2099", {"save-time-unknown"}),
         ("closed-month", {"closed-month"}),
         ("ods", {"save-as-xlsx"}),
         ("flat-ods", {"save-as-xlsx"}),

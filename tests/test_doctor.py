@@ -12,6 +12,9 @@ from click.testing import CliRunner
 
 from cli import main
 from engine.doctor import check_home
+from engine.outputs import refresh_outputs
+
+from .conftest import PERIOD
 
 
 def doctor(home_root, *extra: str):
@@ -30,6 +33,7 @@ def checks(home_root) -> dict:
 
 
 def test_healthy_home_says_so(taken_home):
+    refresh_outputs(taken_home, [PERIOD])  # its outputs built, as the engine leaves a home
     result = doctor(taken_home.root)
     assert result.exit_code == 0, result.output
     assert result.output.rstrip().endswith("The home is healthy.")
@@ -51,6 +55,7 @@ def test_json_shape(taken_home):
         "archive",
         "originals",
         "unfinished",
+        "outputs",
         "folders",
         "disk",
     ]
@@ -147,6 +152,7 @@ def test_archived_original_missing(taken_home):
 
 
 def test_interrupted_run_is_a_warning_saying_how_to_finish_it(taken_home):
+    refresh_outputs(taken_home, [PERIOD])
     db = sqlite3.connect(taken_home.ledger_path)
     with db:
         db.execute("UPDATE drops SET state = 'recorded' WHERE id = (SELECT MIN(id) FROM drops)")

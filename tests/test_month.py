@@ -130,11 +130,9 @@ def test_a_month_as_a_lead_lives_it(home, tmp_path):
     st = status(home, today="2026-12-20")
     assert st["M03"]["status"] == "returned" and st["M03"]["held"] == []
     assert (unit_dir(home, "M03") / late.name).exists() and not late.exists()
-    assert (
-        (unit_dir(home, "M03") / (late.name + ".receipt.txt"))
-        .read_text("utf-8-sig")
-        .startswith("RELEASED")
-    )
+    receipt = (unit_dir(home, "M03") / (late.name + ".receipt.txt")).read_text("utf-8-sig")
+    assert "SeQuIn return ACCEPTED" in receipt and "RELEASED" in receipt
+    assert "NOT COUNTED" not in receipt, "a counted return's receipt, written afresh"
 
     # 7. Every file can be found: sequin returns lists where each one is.
     listing = json.loads(sequin(home, "returns", "--period", PERIOD, "--json").stdout)["returns"]

@@ -130,7 +130,7 @@ CREATE TABLE IF NOT EXISTS sightings (
     mtime_ns INTEGER NOT NULL,
     first_seen TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS dirty_periods (period TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS dirty_periods (period TEXT PRIMARY KEY, marked INTEGER);
 CREATE TABLE IF NOT EXISTS closed_periods (period TEXT PRIMARY KEY, closed_at TEXT NOT NULL);
 -- Months whose workbooks were generated, with the due date they show (sequin generate).
 CREATE TABLE IF NOT EXISTS generated_periods (
@@ -149,6 +149,7 @@ _ADDED_COLUMNS = (
     ("drops", "response_id", "INTEGER REFERENCES responses(id)"),
     ("drops", "form", "TEXT"),
     ("returns", "form", "TEXT"),
+    ("dirty_periods", "marked", "INTEGER"),
 )
 
 # Indexes on added columns, created once the columns exist.
@@ -168,10 +169,13 @@ class LedgerFacts:
     drops: int = 0
     returns: set[str] = field(default_factory=set)  # returns and family responses, by sha256
     unfinished: list[tuple[str, str, str]] = field(default_factory=list)  # (sha256, name, outcome)
+    dirty: list[str] = field(default_factory=list)  # months whose outputs are to be rebuilt
+    counted: list[str] = field(default_factory=list)  # months with a return or response counted
 
 
 def read_facts(path: Path) -> LedgerFacts:
-    """Read-only: integrity, fingerprint, drops, returns and unfinished drops (raises sqlite3.Error).
+    """Read-only: integrity, fingerprint, drops, returns and unfinished drops, the months whose
+    outputs are to be rebuilt and those with something counted (raises sqlite3.Error).
 
     Opened read-only and never migrated, so a damaged or foreign file is only looked at.
     """
@@ -197,6 +201,20 @@ def read_facts(path: Path) -> LedgerFacts:
                 "ORDER BY id"
             )
         ]
+        if "dirty_periods" in tables:
+            facts.dirty = [r[0] for r in db.execute("SELECT period FROM dirty_periods")]
+        facts.counted = sorted(
+            {r[0] for t in ("returns", "responses") if t in tables for r in _counted(db, t)}
+        )
         return facts
     finally:
         db.close()
+
+
+def _counted(db: sqlite3.Connection, table: str):
+    """The months with a return (or response) counted: neither replaced nor held."""
+    columns = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+    where = [c + " IS NULL" for c in ("superseded_by", "held") if c in columns]
+    return db.execute(
+        f"SELECT DISTINCT period FROM {table}" + (" WHERE " + " AND ".join(where) if where else "")
+    )

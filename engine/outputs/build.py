@@ -216,9 +216,10 @@ def write_outputs(home: Home, data: PeriodData) -> tuple[list[Path], list[Path]]
 def refresh_outputs(home: Home, periods: list[str], ledger: Ledger | None = None) -> list[Path]:
     """Rebuild the outputs of ``periods`` and mark them up to date in the ledger.
 
-    A period stays marked as needing a rebuild if a new return for it arrived
-    while its outputs were being built, or if one of its files was open in
-    another program and could not be replaced.
+    A period stays marked as needing a rebuild if a new return for it arrived, or
+    anything marked it again (a release, a family response), while its outputs were
+    being built, or if one of its files was open in another program and could not
+    be replaced.
     """
     own = ledger is None
     if own:
@@ -227,6 +228,7 @@ def refresh_outputs(home: Home, periods: list[str], ledger: Ledger | None = None
     try:
         written: list[Path] = []
         for period in sorted(set(periods)):
+            mark = ledger.dirty_mark(period)  # marked again during the build: stays marked
             data = collect(home, ledger, period)
             done, locked = write_outputs(home, data)
             written.extend(done)
@@ -234,7 +236,7 @@ def refresh_outputs(home: Home, periods: list[str], ledger: Ledger | None = None
                 continue
             with ledger.transaction():  # no return can arrive between the check and the clear
                 if ledger.newest_return_id(period) == data.max_return_id:
-                    ledger.clear_dirty(period)
+                    ledger.clear_dirty(period, mark)
         return written
     finally:
         if own:
