@@ -220,16 +220,22 @@ def test_a_held_return_from_outside_the_inbox_has_its_receipt_beside_it_and_retu
     assert [r["where"] for r in counted] == [f"returns/{PERIOD}/{folder.name}/{outside.name}"]
 
 
-# --- release: the file moves, the old receipt retires, the outputs are told truly ---------------
-
-
-def test_release_files_the_return_with_a_new_receipt_and_the_next_watch_changes_nothing(home):
+def _held_late_return(home, name: str):
+    """M01 counted for a month then closed, and a later return for it taken in and held."""
     make_return(home, "M01")
     sequin(home, "process", "--no-outputs", str(home.inbox / T.file_name("M01", PERIOD)))
     sequin(home, "close", "--period", PERIOD, "--force")
     cells = full_answers(home, "M01", rating="Partly met")
-    late = make_return(home, "M01", cells=cells, name="SeQuIn_M01_2026-11 late.xlsx")
+    late = make_return(home, "M01", cells=cells, name=name)
     watch_once(home)
+    return late
+
+
+# --- release: the file moves, the old receipt retires, the outputs are told truly ---------------
+
+
+def test_release_files_the_return_with_a_new_receipt_and_the_next_watch_changes_nothing(home):
+    late = _held_late_return(home, "SeQuIn_M01_2026-11 late.xlsx")
     old_receipt = home.inbox / (late.name + ".receipt.txt")
     assert "HELD, NOT COUNTED" in old_receipt.read_text(encoding="utf-8-sig")
 
@@ -253,12 +259,7 @@ def test_release_files_the_return_with_a_new_receipt_and_the_next_watch_changes_
 
 
 def test_release_while_another_command_holds_the_home_says_run_report_not_a_watcher(home):
-    make_return(home, "M01")
-    sequin(home, "process", "--no-outputs", str(home.inbox / T.file_name("M01", PERIOD)))
-    sequin(home, "close", "--period", PERIOD, "--force")
-    cells = full_answers(home, "M01", rating="Partly met")
-    late = make_return(home, "M01", cells=cells, name="late.xlsx")
-    watch_once(home)
+    late = _held_late_return(home, "late.xlsx")
     busy = HomeLock(home.root)  # a `sequin process` still running, say: not a watcher
     busy.acquire()
     try:
@@ -271,12 +272,7 @@ def test_release_while_another_command_holds_the_home_says_run_report_not_a_watc
 
 
 def test_release_while_a_watcher_holds_the_home_says_the_watcher_rebuilds(home):
-    make_return(home, "M01")
-    sequin(home, "process", "--no-outputs", str(home.inbox / T.file_name("M01", PERIOD)))
-    sequin(home, "close", "--period", PERIOD, "--force")
-    cells = full_answers(home, "M01", rating="Partly met")
-    late = make_return(home, "M01", cells=cells, name="late.xlsx")
-    watch_once(home)
+    late = _held_late_return(home, "late.xlsx")
     watching = HomeLock(home.root, "watch")
     watching.acquire()
     try:
@@ -321,12 +317,7 @@ def test_a_release_during_an_output_build_leaves_the_month_marked_for_rebuilding
     """The build read the month before the release: its outputs lack it, so it stays marked."""
     from engine.outputs import build
 
-    make_return(home, "M01")
-    sequin(home, "process", "--no-outputs", str(home.inbox / T.file_name("M01", PERIOD)))
-    sequin(home, "close", "--period", PERIOD, "--force")
-    cells = full_answers(home, "M01", rating="Partly met")
-    make_return(home, "M01", cells=cells, name="late.xlsx")
-    watch_once(home)  # builds the month; the late return is held
+    _held_late_return(home, "late.xlsx")  # the month is built; the late return is held
     ledger = Ledger(home.ledger_path)
     try:
         assert ledger.dirty_periods() == []
