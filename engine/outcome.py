@@ -87,7 +87,7 @@ class Outcome:
                 where = f"  ({self.receipt_note})"
             return f"rejected  {self.name}  {', '.join(codes)}{where}"
         if what == "skipped":
-            return f"skipped   {self.name}  (already taken in, nothing new)"
+            return f"skipped   {self.name}  (nothing new to record)"
         warnings = sum(1 for f in self.findings if f.severity == "warning")
         tail = f"  {warnings} {'warning' if warnings == 1 else 'warnings'}" if warnings else ""
         if self.kind == "family":
