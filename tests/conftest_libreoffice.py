@@ -63,6 +63,15 @@ def _require(available: bool, what: str) -> None:
     pytest.skip(f"{what} not installed")
 
 
+def require_pyphen():
+    """The pyphen module (a test dependency), or a skip; in CI a failure, never a silent skip."""
+    try:
+        import pyphen
+    except ImportError:
+        _require(False, "pyphen (pip install -e '.[test]')")
+    return pyphen
+
+
 def require_libreoffice() -> None:
     """Skip the test without LibreOffice (``soffice`` and ``python3-uno``); fail in CI."""
     _require(soffice_available(), "LibreOffice")

@@ -30,6 +30,7 @@ from engine.outputs.sheets import presentation
 from engine.pipeline import Intake
 
 from .conftest import full_answers, make_return
+from .conftest_libreoffice import require_pyphen
 
 MONTHS = ("2026-01", "2026-02", "2026-03")
 PERIOD = MONTHS[-1]
@@ -192,7 +193,7 @@ def sheet_pictures(path: Path, sheet: str) -> list[tuple[int, int, str, int]]:
 
 @pytest.fixture(scope="module")
 def hyphenator():
-    pyphen = pytest.importorskip("pyphen")
+    pyphen = require_pyphen()
     return pyphen.Pyphen(lang="en_GB")
 
 

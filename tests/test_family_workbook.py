@@ -28,6 +28,7 @@ from engine.outputs.figures import collect
 from engine.precheck import precheck
 
 from .conftest import PERIOD
+from .conftest_libreoffice import require_pyphen
 from .test_easy_read import reading_ease, sheet_pictures
 
 RAGS = ("Green", "Amber", "Red", "")
@@ -230,7 +231,7 @@ def test_every_line_and_every_area_has_a_picture_with_alt_text(family_path):
 
 
 def test_every_line_is_in_plain_words(family_path):
-    pyphen = pytest.importorskip("pyphen")
+    pyphen = require_pyphen()
     dic = pyphen.Pyphen(lang="en_GB")
     wb = openpyxl.load_workbook(family_path)
     ws = wb[T.FAMILY_SHEET]
