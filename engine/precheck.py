@@ -122,7 +122,8 @@ _TAMPERED = (
 )
 
 
-def _col_letters(number: int) -> str:
+def column_letters(number: int) -> str:
+    """A column's letters from its number (1 -> A, 28 -> AB)."""
     letters = ""
     while number:
         number, rest = divmod(number - 1, 26)
@@ -130,7 +131,7 @@ def _col_letters(number: int) -> str:
     return letters
 
 
-_TEMPLATE_AREA = f"A1 to {_col_letters(template.MAX_COL)}{template.MAX_ROW}"
+_TEMPLATE_AREA = f"A1 to {column_letters(template.MAX_COL)}{template.MAX_ROW}"
 
 
 class _Refused(Exception):
@@ -887,7 +888,7 @@ _FILE_ENTRY_TAG = re.compile(_PREFIX + rb"file-entry(?=[\s/>])" + _ATTRS)
 _WORKSHEET_TYPES = ("worksheet+xml", "dialogsheet+xml")
 _XML_SUFFIXES = {"xml", "rels", "vml"}
 
-_COLS = {_col_letters(n).encode(): n for n in range(1, template.MAX_COL + 1)}
+_COLS = {column_letters(n).encode(): n for n in range(1, template.MAX_COL + 1)}
 # A sheet of the form has at most one tag per cell and row: allow four times that.
 _MAX_SHEET_TAGS = 4 * (template.MAX_ROW * template.MAX_COL + template.MAX_ROW)
 _ROWS = {str(n).encode(): n for n in range(1, template.MAX_ROW + 1)}
@@ -1239,7 +1240,7 @@ def _find_outside(data: bytes, sheet: str) -> None:
         else:
             col += 1
             if col > template.MAX_COL or max(row, 1) > template.MAX_ROW:
-                ref = f"{_col_letters(col)}{max(row, 1)}"
+                ref = f"{column_letters(col)}{max(row, 1)}"
                 raise _out_of_range(f"Cell {ref}", ref, sheet)
 
 

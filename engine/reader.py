@@ -42,6 +42,7 @@ from collections.abc import Iterable, Iterator
 
 from . import template as T
 from .findings import Finding, error
+from .precheck import column_letters
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Columns holding the locked wording of each standard: sent back as a digest,
@@ -684,11 +685,3 @@ def _check_sheet_cells(root, namespace: str, name: str, items: list, strings: di
                 problem = cell_problem(cell, namespace, len(items), strings, items)
                 if problem:
                     raise unclear_cell(name, where, problem)
-
-
-def column_letters(number: int) -> str:
-    letters = ""
-    while number:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
